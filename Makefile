@@ -1,0 +1,54 @@
+# nnviz: `make run` launches the app on a demo, `make test` runs the whole suite.
+# Both create .venv and install what they need on first use.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+
+.PHONY: run test lint bench bench-gui fuzz qt-libs clean help
+
+help:
+	@echo "make run        set up .venv and launch nnviz on the spiral demo"
+	@echo "make test       set up .venv and run the whole test suite headless"
+	@echo "make lint       ruff over the project"
+	@echo "make bench      engine benchmark: nnviz vs a minimal NumPy loop (and PyTorch if installed)"
+	@echo "make bench-gui  GUI benchmark (offscreen window at full speed)"
+	@echo "make fuzz       the long network-file fuzz run"
+
+$(VENV)/.created:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	touch $@
+
+$(VENV)/.installed-app: $(VENV)/.created pyproject.toml
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed-app pyproject.toml
+	$(PIP) install --quiet -e ".[test,dev]"
+	touch $@
+
+qt-libs:
+	@scripts/qt-system-libs.sh
+
+run: $(VENV)/.installed-app qt-libs
+	$(VENV)/bin/nnviz
+
+test: $(VENV)/.installed-test
+	$(PY) -m ruff check nnviz tests benchmarks
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider
+
+lint: $(VENV)/.installed-test
+	$(PY) -m ruff check nnviz tests benchmarks
+
+bench: $(VENV)/.installed-app
+	$(VENV)/bin/nnviz bench
+
+bench-gui: $(VENV)/.installed-app
+	QT_QPA_PLATFORM=offscreen $(VENV)/bin/nnviz bench --gui
+
+fuzz: $(VENV)/.installed-test
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider -m fuzz -o addopts=""
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

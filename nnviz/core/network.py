@@ -1,0 +1,159 @@
+"""A multilayer perceptron: forward, backward and per-layer outputs, in NumPy.
+
+Parameters live in one flat list ``[W0, b0, W1, b1, ...]`` so optimisers and files can
+treat them uniformly; gradients come back in the same order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from nnviz.core.activations import Activation, make_activation
+from nnviz.core.init import initialise
+from nnviz.core.losses import Loss, make_loss
+from nnviz.core.spec import NetworkSpec, SpecError
+
+
+@dataclass
+class ForwardCache:
+    """What backward needs from one forward pass."""
+
+    inputs: list[np.ndarray]  # input to each dense layer
+    pre: list[np.ndarray]  # pre-activations z of each hidden layer
+    post: list[np.ndarray]  # activation outputs of each hidden layer (before the skip)
+    masks: list[np.ndarray | None]  # inverted-dropout masks per hidden layer
+    scores: np.ndarray
+
+
+class Network:
+    """Weights plus the spec they follow."""
+
+    def __init__(self, spec: NetworkSpec, params: list[np.ndarray]):
+        self.spec = spec
+        self.dtype = np.dtype(spec.dtype)
+        self.activations: list[Activation] = [
+            make_activation(h.activation, h.alpha) for h in spec.hidden
+        ]
+        self.loss: Loss = make_loss(spec.loss)
+        self.residual = spec.residual_layers()
+        shapes = spec.layer_shapes()
+        if len(params) != 2 * len(shapes):
+            raise SpecError(f"expected {2 * len(shapes)} parameter arrays, got {len(params)}")
+        for i, (wshape, bshape) in enumerate(shapes):
+            W, b = params[2 * i], params[2 * i + 1]
+            if W.shape != wshape or b.shape != bshape:
+                raise SpecError(
+                    f"layer {i + 1}: weights {W.shape} / bias {b.shape} do not match the "
+                    f"architecture's {wshape} / {bshape}"
+                )
+        self.params = [np.ascontiguousarray(p, dtype=self.dtype) for p in params]
+
+    @classmethod
+    def initialised(cls, spec: NetworkSpec, seed: int) -> Network:
+        """A fresh network with weights drawn reproducibly from ``seed``."""
+        rng = np.random.default_rng(seed)
+        dtype = np.dtype(spec.dtype)
+        params: list[np.ndarray] = []
+        for (fan_in, fan_out), _ in spec.layer_shapes():
+            W, b = initialise(spec.init, fan_in, fan_out, rng, dtype)
+            params += [W, b]
+        return cls(spec, params)
+
+    @property
+    def n_layers(self) -> int:
+        """Dense layers, the output layer included."""
+        return len(self.params) // 2
+
+    def weights(self, layer: int) -> np.ndarray:
+        return self.params[2 * layer]
+
+    def biases(self, layer: int) -> np.ndarray:
+        return self.params[2 * layer + 1]
+
+    def copy(self) -> Network:
+        return Network(self.spec, [p.copy() for p in self.params])
+
+    # --- forward ---------------------------------------------------------------------
+    def scores(self, X: np.ndarray) -> np.ndarray:
+        """Output scores (logits) without dropout."""
+        h = X
+        params = self.params
+        for i, act in enumerate(self.activations):
+            a = act.forward(h @ params[2 * i] + params[2 * i + 1])
+            h = h + a if self.residual[i] else a
+        return h @ params[-2] + params[-1]
+
+    def forward(self, X: np.ndarray, masks: list[np.ndarray | None] | None = None) -> ForwardCache:
+        """Forward pass keeping what backward needs; ``masks`` applies dropout."""
+        inputs, pre, post = [], [], []
+        h = X
+        params = self.params
+        for i, act in enumerate(self.activations):
+            inputs.append(h)
+            z = h @ params[2 * i] + params[2 * i + 1]
+            a = act.forward(z)
+            pre.append(z)
+            post.append(a)
+            h = h + a if self.residual[i] else a
+            if masks is not None and masks[i] is not None:
+                h = h * masks[i]
+        inputs.append(h)
+        scores = h @ params[-2] + params[-1]
+        return ForwardCache(inputs, pre, post, masks or [None] * len(pre), scores)
+
+    # --- backward --------------------------------------------------------------------
+    def backward(self, cache: ForwardCache, dscores: np.ndarray) -> list[np.ndarray]:
+        """Gradients of the data loss, in the order of :attr:`params`."""
+        params = self.params
+        L = len(self.activations)
+        grads: list[np.ndarray] = [None] * len(params)  # type: ignore[list-item]
+        grads[-2] = cache.inputs[L].T @ dscores
+        grads[-1] = dscores.sum(axis=0)
+        dh = dscores @ params[-2].T
+        for i in range(L - 1, -1, -1):
+            mask = cache.masks[i]
+            if mask is not None:
+                dh = dh * mask
+            dz = self.activations[i].backward(cache.pre[i], cache.post[i], dh)
+            grads[2 * i] = cache.inputs[i].T @ dz
+            grads[2 * i + 1] = dz.sum(axis=0)
+            if i:  # the first layer's input gradient is never needed
+                dx = dz @ params[2 * i].T
+                dh = dh + dx if self.residual[i] else dx
+        return grads
+
+    def input_gradient(self, cache: ForwardCache, dscores: np.ndarray) -> np.ndarray:
+        """Gradient of the loss with respect to the network's inputs."""
+        params = self.params
+        dh = dscores @ params[-2].T
+        for i in range(len(self.activations) - 1, -1, -1):
+            if cache.masks[i] is not None:
+                dh = dh * cache.masks[i]
+            dz = self.activations[i].backward(cache.pre[i], cache.post[i], dh)
+            dx = dz @ params[2 * i].T
+            dh = dh + dx if self.residual[i] else dx
+        return dh
+
+    def layer_outputs(self, X: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Pre-activations and outputs of every layer (hidden, then the output scores).
+
+        A hidden layer's output is what the next layer sees (skip connection included).
+        """
+        pre, out = [], []
+        h = X
+        params = self.params
+        for i, act in enumerate(self.activations):
+            z = h @ params[2 * i] + params[2 * i + 1]
+            a = act.forward(z)
+            h = h + a if self.residual[i] else a
+            pre.append(z)
+            out.append(h)
+        s = h @ params[-2] + params[-1]
+        pre.append(s)
+        out.append(s)
+        return pre, out
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return self.loss.predict(self.scores(np.asarray(X, dtype=self.dtype)))

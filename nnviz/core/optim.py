@@ -1,0 +1,214 @@
+"""Optimisers with exactly ``torch.optim``'s update rules and defaults.
+
+So a learning rate or momentum found here carries over to PyTorch and back. Updates are
+in place on the parameter arrays. State is a dict of plain arrays and numbers, so it can
+be saved and restored bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
+SCHEDULE_NAMES = ("constant", "step", "exponential", "cosine")
+
+#: torch.optim defaults, by our optimiser names
+DEFAULTS: dict[str, dict[str, float]] = {
+    "sgd": {"lr": 1e-3, "momentum": 0.0, "weight_decay": 0.0},
+    "momentum": {"lr": 1e-3, "momentum": 0.9, "weight_decay": 0.0},
+    "nesterov": {"lr": 1e-3, "momentum": 0.9, "weight_decay": 0.0},
+    "rmsprop": {"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "momentum": 0.0, "weight_decay": 0.0},
+    "adam": {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0},
+    "adamw": {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 1e-2},
+}
+
+
+@dataclass(frozen=True)
+class OptimizerConfig:
+    """Which optimiser and its hyperparameters (missing ones take torch's defaults)."""
+
+    name: str = "sgd"
+    hyper: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.name not in OPTIMIZER_NAMES:
+            raise ValueError(
+                f"unknown optimizer {self.name!r}; choose one of {', '.join(OPTIMIZER_NAMES)}"
+            )
+        unknown = set(self.hyper) - set(DEFAULTS[self.name])
+        if unknown:
+            raise ValueError(f"{self.name} has no setting(s) {', '.join(sorted(unknown))}")
+        merged = {**DEFAULTS[self.name], **{k: float(v) for k, v in self.hyper.items()}}
+        for k, v in merged.items():
+            if not math.isfinite(v) or v < 0:
+                raise ValueError(f"{self.name} {k} must be a finite number >= 0")
+        object.__setattr__(self, "hyper", merged)
+
+    @property
+    def lr(self) -> float:
+        return self.hyper["lr"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, **self.hyper}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> OptimizerConfig:
+        d = dict(d)
+        return cls(name=d.pop("name", "sgd"), hyper=d)
+
+
+class Optimizer:
+    """Applies one update to a list of parameters from their gradients."""
+
+    def __init__(self, config: OptimizerConfig, params: list[np.ndarray]):
+        self.config = config
+        self.name = config.name
+        self.h = dict(config.hyper)
+        self.lr = self.h["lr"]
+        self.t = 0
+        self.state: dict[str, list[np.ndarray]] = {}
+        zeros = [np.zeros_like(p) for p in params]
+        if self.name in ("momentum", "nesterov", "sgd") and self.h["momentum"] > 0:
+            self.state["momentum_buffer"] = zeros
+        elif self.name == "rmsprop":
+            self.state["square_avg"] = zeros
+            if self.h["momentum"] > 0:
+                self.state["momentum_buffer"] = [np.zeros_like(p) for p in params]
+        elif self.name in ("adam", "adamw"):
+            self.state["exp_avg"] = zeros
+            self.state["exp_avg_sq"] = [np.zeros_like(p) for p in params]
+
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        """Update ``params`` in place, as the matching ``torch.optim`` class would."""
+        self.t += 1
+        name = self.name
+        lr = self.lr
+        h = self.h
+        wd = h["weight_decay"]
+        if name in ("sgd", "momentum", "nesterov"):
+            mom = h["momentum"]
+            if mom == 0:
+                for p, g in zip(params, grads, strict=True):
+                    if wd:
+                        g = g + wd * p
+                    p -= lr * g
+                return
+            bufs = self.state["momentum_buffer"]
+            first = self.t == 1
+            for p, g, buf in zip(params, grads, bufs, strict=True):
+                if wd:
+                    g = g + wd * p
+                if first:
+                    buf[...] = g
+                else:
+                    buf *= mom
+                    buf += g
+                d = g + mom * buf if name == "nesterov" else buf
+                p -= lr * d
+            return
+        if name == "rmsprop":
+            alpha, eps, mom = h["alpha"], h["eps"], h["momentum"]
+            sq = self.state["square_avg"]
+            bufs = self.state.get("momentum_buffer")
+            for i, (p, g) in enumerate(zip(params, grads, strict=True)):
+                if wd:
+                    g = g + wd * p
+                s = sq[i]
+                s *= alpha
+                s += (1 - alpha) * g * g
+                avg = np.sqrt(s) + eps
+                if bufs is not None:
+                    buf = bufs[i]
+                    buf *= mom
+                    buf += g / avg
+                    p -= lr * buf
+                else:
+                    p -= lr * (g / avg)
+            return
+        # adam / adamw
+        b1, b2, eps = h["beta1"], h["beta2"], h["eps"]
+        bc1 = 1 - b1**self.t
+        bc2_sqrt = math.sqrt(1 - b2**self.t)
+        step_size = lr / bc1
+        m_all, v_all = self.state["exp_avg"], self.state["exp_avg_sq"]
+        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
+            if wd:
+                if name == "adamw":
+                    p *= 1 - lr * wd
+                else:
+                    g = g + wd * p
+            m, v = m_all[i], v_all[i]
+            m *= b1
+            m += (1 - b1) * g
+            v *= b2
+            v += (1 - b2) * (g * g)
+            denom = np.sqrt(v) / bc2_sqrt + eps
+            p -= step_size * (m / denom)
+
+    # --- state, for files and divergence recovery ------------------------------------
+    def state_arrays(self) -> dict[str, list[np.ndarray]]:
+        return {k: [a.copy() for a in v] for k, v in self.state.items()}
+
+    def load_state(self, t: int, arrays: dict[str, list[np.ndarray]]) -> None:
+        if set(arrays) != set(self.state):
+            raise ValueError(
+                f"optimizer state has {sorted(arrays)}, expected {sorted(self.state)}"
+            )
+        for k, v in arrays.items():
+            if len(v) != len(self.state[k]):
+                raise ValueError(f"optimizer state {k!r} has {len(v)} arrays")
+            for dst, src in zip(self.state[k], v, strict=True):
+                if dst.shape != src.shape:
+                    raise ValueError(f"optimizer state {k!r} has shape {src.shape}")
+                dst[...] = src
+        self.t = int(t)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Learning rate as a function of the step count (minibatches), like torch's schedulers
+    stepped once per minibatch: constant, step (x gamma every ``step_size``), exponential
+    (x gamma per step) and cosine (to ``eta_min`` over ``t_max`` steps, closed form)."""
+
+    name: str = "constant"
+    step_size: int = 1000
+    gamma: float = 0.5
+    t_max: int = 10_000
+    eta_min: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.name not in SCHEDULE_NAMES:
+            raise ValueError(
+                f"unknown schedule {self.name!r}; choose one of {', '.join(SCHEDULE_NAMES)}"
+            )
+        if self.step_size < 1 or self.t_max < 1:
+            raise ValueError("schedule step_size and t_max must be >= 1")
+        if not (0 < self.gamma <= 1) or self.eta_min < 0:
+            raise ValueError("schedule gamma must be in (0, 1] and eta_min >= 0")
+
+    def lr_at(self, base_lr: float, step: int) -> float:
+        if self.name == "constant":
+            return base_lr
+        if self.name == "step":
+            return base_lr * self.gamma ** (step // self.step_size)
+        if self.name == "exponential":
+            return base_lr * self.gamma**step
+        t = min(step, self.t_max)
+        return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * t / self.t_max)) / 2
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "step_size": self.step_size,
+            "gamma": self.gamma,
+            "t_max": self.t_max,
+            "eta_min": self.eta_min,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Schedule:
+        return cls(**d)

@@ -1,0 +1,123 @@
+"""The input pipeline: optional 2-D feature expansion, then preprocessing.
+
+Both are fitted on the training split only and stored with the network, so a prediction
+on raw inputs goes through exactly the transformation the network was trained on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+PREPROCESS_NAMES = ("none", "center", "standardize", "pca", "whiten")
+#: TensorFlow Playground's features for a 2-D input
+FEATURES_2D = ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)")
+_EPS = 1e-8
+
+
+def expand_features(X: np.ndarray, features: tuple[str, ...]) -> np.ndarray:
+    """Columns named in ``features`` (from :data:`FEATURES_2D`) computed from 2-D inputs."""
+    if X.shape[1] != 2:
+        raise ValueError("feature expansion needs exactly two input columns")
+    x1, x2 = X[:, 0], X[:, 1]
+    table = {
+        "x1": lambda: x1,
+        "x2": lambda: x2,
+        "x1^2": lambda: x1 * x1,
+        "x2^2": lambda: x2 * x2,
+        "x1*x2": lambda: x1 * x2,
+        "sin(x1)": lambda: np.sin(x1),
+        "sin(x2)": lambda: np.sin(x2),
+    }
+    unknown = [f for f in features if f not in table]
+    if unknown or not features:
+        raise ValueError(f"unknown or no features {unknown}; choose from {', '.join(FEATURES_2D)}")
+    return np.stack([table[f]() for f in features], axis=1)
+
+
+@dataclass(frozen=True)
+class InputPipeline:
+    """Raw inputs -> network inputs. ``mean``/``matrix`` are set by :meth:`fit`."""
+
+    method: str = "none"
+    features: tuple[str, ...] = ()  # empty: use the raw columns
+    mean: np.ndarray | None = field(default=None, compare=False)
+    matrix: np.ndarray | None = field(default=None, compare=False)  # (D_in, D_out)
+
+    def __post_init__(self) -> None:
+        if self.method not in PREPROCESS_NAMES:
+            raise ValueError(
+                f"unknown preprocessing {self.method!r}; choose one of {', '.join(PREPROCESS_NAMES)}"
+            )
+        object.__setattr__(self, "features", tuple(self.features))
+        for name in ("mean", "matrix"):
+            arr = getattr(self, name)
+            if arr is not None:
+                arr = np.array(arr, dtype=np.float64)
+                arr.flags.writeable = False
+                object.__setattr__(self, name, arr)
+
+    @property
+    def fitted(self) -> bool:
+        return self.method == "none" or self.mean is not None
+
+    def expand(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float64)
+        return expand_features(X, self.features) if self.features else X
+
+    def fit(self, X_raw: np.ndarray) -> InputPipeline:
+        """A copy fitted to training inputs."""
+        X = self.expand(X_raw)
+        d = X.shape[1]
+        if self.method == "none":
+            return InputPipeline(self.method, self.features)
+        mean = X.mean(axis=0)
+        Xc = X - mean
+        if self.method == "center":
+            matrix = np.eye(d)
+        elif self.method == "standardize":
+            matrix = np.diag(1.0 / (Xc.std(axis=0) + _EPS))
+        else:
+            cov = Xc.T @ Xc / max(len(X) - 1, 1)
+            evals, evecs = np.linalg.eigh(cov)
+            order = np.argsort(evals)[::-1]
+            evals, evecs = evals[order], evecs[:, order]
+            # fix the sign of each component so refits on the same data agree
+            signs = np.sign(evecs[np.abs(evecs).argmax(axis=0), np.arange(d)])
+            evecs = evecs * np.where(signs == 0, 1, signs)
+            matrix = evecs if self.method == "pca" else evecs / np.sqrt(evals.clip(0) + 1e-5)
+        return InputPipeline(self.method, self.features, mean, matrix)
+
+    def transform(self, X_raw: np.ndarray) -> np.ndarray:
+        X = self.expand(X_raw)
+        if self.method == "none":
+            return X
+        if self.mean is None or self.matrix is None:
+            raise ValueError("the preprocessing has not been fitted")
+        if X.shape[1] != self.mean.shape[0]:
+            raise ValueError(
+                f"the data has {X.shape[1]} input columns; the network expects {self.mean.shape[0]}"
+            )
+        return (X - self.mean) @ self.matrix
+
+    def output_dim(self, raw_dim: int) -> int:
+        return len(self.features) if self.features else raw_dim
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "features": list(self.features)}
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        if self.mean is None:
+            return {}
+        return {"mean": np.asarray(self.mean), "matrix": np.asarray(self.matrix)}
+
+    @classmethod
+    def from_parts(cls, d: dict[str, Any], arrays: dict[str, np.ndarray]) -> InputPipeline:
+        return cls(
+            d.get("method", "none"),
+            tuple(d.get("features", ())),
+            arrays.get("mean"),
+            arrays.get("matrix"),
+        )

@@ -1,0 +1,87 @@
+"""Statistics the lecture talks about: histograms on fixed bins, dead and saturated
+units, norms. Pure functions over arrays so the trainer and tests share them."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from nnviz.core.activations import DYING, SATURATING
+
+HIST_BINS = 48
+#: a sigmoid/tanh output this close (as a fraction of its range) to a bound is flat
+SATURATION_MARGIN = 0.025
+#: a unit counts as saturated when it is flat for at least this share of examples
+SATURATED_UNIT_SHARE = 0.9
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """Counts on fixed ``edges``; values outside fall into the end bins (``clipped``)."""
+
+    edges: np.ndarray
+    counts: np.ndarray
+    clipped: float  # fraction of values outside the edges
+
+    def __post_init__(self) -> None:
+        self.edges.flags.writeable = False
+        self.counts.flags.writeable = False
+
+
+def nice_ceil(x: float) -> float:
+    """The next 1, 2 or 5 times a power of ten at or above ``x``."""
+    if not math.isfinite(x) or x <= 0:
+        return 1.0
+    exp = math.floor(math.log10(x))
+    for m in (1, 2, 5, 10):
+        if m * 10**exp >= x:
+            return float(m * 10**exp)
+    return float(10 ** (exp + 1))
+
+
+def choose_edges(values: np.ndarray, bounds: tuple[float, float] | None = None) -> np.ndarray:
+    """Bins fixed for the rest of a run: exact for bounded activations, otherwise a
+    symmetric range twice the current spread, so growth stays visible for a while."""
+    if bounds is not None:
+        return np.linspace(bounds[0], bounds[1], HIST_BINS + 1)
+    finite = values[np.isfinite(values)]
+    spread = float(np.max(np.abs(finite))) if finite.size else 1.0
+    lim = nice_ceil(2.0 * spread) if spread > 0 else 1.0
+    return np.linspace(-lim, lim, HIST_BINS + 1)
+
+
+def histogram(values: np.ndarray, edges: np.ndarray) -> Histogram:
+    v = values.ravel()
+    n = v.size
+    lo, hi = edges[0], edges[-1]
+    outside = int(np.count_nonzero((v < lo) | (v > hi))) if n else 0
+    counts, _ = np.histogram(np.clip(v, lo, hi), bins=edges)
+    return Histogram(edges.copy(), counts.astype(np.int64), outside / n if n else 0.0)
+
+
+def dead_units(activation: str, outputs: np.ndarray) -> np.ndarray | None:
+    """Units whose output is zero for every example (only ReLU units can die)."""
+    if activation not in DYING:
+        return None
+    return ~np.any(outputs > 0, axis=0)
+
+
+def saturated_units(activation: str, outputs: np.ndarray) -> np.ndarray | None:
+    """Units stuck on a flat tail of a sigmoid or tanh for most examples."""
+    bounds = SATURATING.get(activation)
+    if bounds is None:
+        return None
+    lo, hi = bounds
+    margin = SATURATION_MARGIN * (hi - lo)
+    flat = (outputs < lo + margin) | (outputs > hi - margin)
+    return flat.mean(axis=0) >= SATURATED_UNIT_SHARE
+
+
+def fraction(mask: np.ndarray | None) -> float | None:
+    return None if mask is None else float(np.mean(mask))
+
+
+def norm(a: np.ndarray) -> float:
+    return float(np.sqrt(np.sum(np.square(a, dtype=np.float64))))

@@ -1,0 +1,498 @@
+"""The training loop: shuffled minibatches, optimiser steps, and on request snapshots of
+everything the views draw.
+
+A :class:`Trainer` is owned by one thread. ``step()`` returns a tiny immutable
+:class:`StepRecord`; ``step(snapshot=True)`` also builds a :class:`Snapshot` whose arrays
+are read-only copies, safe to hand to another thread.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from nnviz.core import stats
+from nnviz.core.activations import SATURATING
+from nnviz.core.network import Network
+from nnviz.core.optim import Optimizer, OptimizerConfig, Schedule
+
+#: the probe batch for histograms and unit statistics: fixed, so snapshots compare
+PROBE_SIZE = 256
+#: examples evaluated per split in a snapshot (a fixed sample beyond this)
+EVAL_LIMIT = 4096
+#: steps between the checkpoints a diverged run falls back to when its state is not finite
+CHECKPOINT_EVERY = 64
+MAX_BATCH = 1_000_000
+
+
+class DivergedError(RuntimeError):
+    """The loss became NaN or infinite; the trainer holds its last finite state."""
+
+    def __init__(self, step: int):
+        super().__init__(f"diverged at step {step}")
+        self.step = step
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train: optimiser, schedule, batch size, regularisation, seed."""
+
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    schedule: Schedule = field(default_factory=Schedule)
+    batch_size: int = 10
+    l2: float = 0.0
+    l1: float = 0.0
+    dropout: float = 0.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.batch_size, int) or not 1 <= self.batch_size <= MAX_BATCH:
+            raise ValueError(f"the batch size must be an integer in 1..{MAX_BATCH:,}")
+        for name in ("l2", "l1"):
+            v = getattr(self, name)
+            if not math.isfinite(v) or v < 0:
+                raise ValueError(f"{name} must be a finite number >= 0")
+        if not 0 <= self.dropout < 1:
+            raise ValueError("dropout must be in [0, 1)")
+        if not isinstance(self.seed, int) or not 0 <= self.seed < 2**63:
+            raise ValueError("the seed must be a non-negative integer")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "optimizer": self.optimizer.to_dict(),
+            "schedule": self.schedule.to_dict(),
+            "batch_size": self.batch_size,
+            "l2": self.l2,
+            "l1": self.l1,
+            "dropout": self.dropout,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
+        d = dict(d)
+        opt = OptimizerConfig.from_dict(d.pop("optimizer", {}))
+        sched = Schedule.from_dict(d.pop("schedule", {}))
+        return cls(optimizer=opt, schedule=sched, **d)
+
+
+class LayerStep(NamedTuple):
+    """Per hidden layer, per step (only when the trainer tracks layer statistics)."""
+
+    dead: float | None
+    saturated: float | None
+    grad_norm: float
+
+
+class StepRecord(NamedTuple):
+    """One minibatch: the loss is from the forward pass that made this step's gradients."""
+
+    step: int  # steps completed, this one included
+    epoch: int  # passes over the training set completed after this step
+    loss: float  # data loss on the minibatch
+    reg_loss: float  # L1/L2 term, reported apart
+    accuracy: float | None  # on the minibatch; None for regression
+    lr: float
+    layers: tuple[LayerStep, ...] | None = None
+
+
+@dataclass(frozen=True)
+class LayerSnapshot:
+    """Statistics of one dense layer (hidden or output) on the probe batch."""
+
+    index: int
+    name: str
+    activation: str
+    units: int
+    dead_units: np.ndarray | None
+    saturated_units: np.ndarray | None
+    dead_fraction: float | None
+    saturated_fraction: float | None
+    grad_norm: float
+    weight_norm: float
+    update_ratio: float | None  # ||dW|| / ||W|| of the last update
+    mean_activation: np.ndarray
+    histograms: dict[str, stats.Histogram]  # "pre", "act", "grad", "weight"
+
+
+@dataclass(frozen=True)
+class GridMaps:
+    """Network outputs over a grid of the (raw) 2-D input plane."""
+
+    xs: np.ndarray  # (W,) raw x1 coordinates
+    ys: np.ndarray  # (H,) raw x2 coordinates
+    output: np.ndarray  # (H, W, C): class probabilities, or the regression value
+    neurons: tuple[np.ndarray, ...]  # per hidden layer (H, W, units)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    step: int
+    epoch: int
+    lr: float
+    params: tuple[np.ndarray, ...]
+    layers: tuple[LayerSnapshot, ...]
+    train_loss: float
+    train_accuracy: float | None
+    test_loss: float | None
+    test_accuracy: float | None
+    grid: GridMaps | None
+    confusion: np.ndarray | None  # (C, C) on the test split (train if none), rows = truth
+
+
+@dataclass(frozen=True)
+class GridSpec:
+    """A grid over the raw 2-D input plane and the same points as network inputs."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+    inputs: np.ndarray  # (H*W, D) after the input pipeline
+
+
+def _freeze(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, copy=True)
+    a.flags.writeable = False
+    return a
+
+
+class Trainer:
+    """Trains ``network`` on prepared (already preprocessed) arrays."""
+
+    def __init__(
+        self,
+        network: Network,
+        config: TrainConfig,
+        X_train: np.ndarray,
+        y_train: np.ndarray,
+        X_test: np.ndarray | None = None,
+        y_test: np.ndarray | None = None,
+        grid: GridSpec | None = None,
+        track_layers: bool = False,
+    ):
+        self.network = network
+        self.config = config
+        dt = network.dtype
+        self.X = np.ascontiguousarray(X_train, dtype=dt)
+        self.y = self._targets(y_train)
+        self.X_test = None if X_test is None else np.ascontiguousarray(X_test, dtype=dt)
+        self.y_test = None if y_test is None else self._targets(y_test)
+        if self.X.shape[1] != network.spec.input_dim:
+            raise ValueError(
+                f"the data has {self.X.shape[1]} input columns; the network expects "
+                f"{network.spec.input_dim}"
+            )
+        self.grid = grid
+        self.track_layers = track_layers
+        self.optimizer = Optimizer(config.optimizer, network.params)
+        self.rng = np.random.default_rng(config.seed)
+        self.step_count = 0
+        self.epoch = 0
+        self._perm: np.ndarray | None = None
+        self._pos = 0
+        self.diverged_at: int | None = None
+        self.last_snapshot: Snapshot | None = None
+        self._edges: dict[tuple[int, str], np.ndarray] = {}
+        sample_rng = np.random.default_rng(12345)
+        n = len(self.X)
+        self._probe = np.sort(sample_rng.permutation(n)[: min(PROBE_SIZE, n)])
+        self._eval_train = np.sort(sample_rng.permutation(n)[: min(EVAL_LIMIT, n)])
+        self._checkpoint = self.get_state()
+
+    def _targets(self, y: np.ndarray) -> np.ndarray:
+        if self.network.loss.is_classification:
+            return np.ascontiguousarray(y, dtype=np.int64).ravel()
+        return np.ascontiguousarray(y, dtype=self.network.dtype).reshape(len(y), -1)
+
+    @property
+    def n_train(self) -> int:
+        return len(self.X)
+
+    @property
+    def lr(self) -> float:
+        return self.config.schedule.lr_at(self.config.optimizer.lr, self.step_count)
+
+    def set_learning_rate(self, lr: float) -> None:
+        """Change the base learning rate between steps (keeps the optimiser state)."""
+        if not math.isfinite(lr) or lr <= 0:
+            raise ValueError("the learning rate must be a finite number > 0")
+        opt = OptimizerConfig(self.config.optimizer.name, {**self.config.optimizer.hyper, "lr": lr})
+        self.config = TrainConfig(
+            opt, self.config.schedule, self.config.batch_size, self.config.l2,
+            self.config.l1, self.config.dropout, self.config.seed,
+        )
+
+    def update_config(self, **changes: Any) -> None:
+        """Change batch size, regularisation, dropout or schedule between steps."""
+        allowed = {"batch_size", "l2", "l1", "dropout", "schedule"}
+        if set(changes) - allowed:
+            raise ValueError(f"only {', '.join(sorted(allowed))} can change while training")
+        d = {
+            "optimizer": self.config.optimizer, "schedule": self.config.schedule,
+            "batch_size": self.config.batch_size, "l2": self.config.l2, "l1": self.config.l1,
+            "dropout": self.config.dropout, "seed": self.config.seed,
+        }
+        d.update(changes)
+        self.config = TrainConfig(**d)
+
+    # --- one step --------------------------------------------------------------------
+    def _next_batch(self) -> np.ndarray | None:
+        n = len(self.X)
+        b = self.config.batch_size
+        if b >= n:
+            self.epoch += 1
+            return None  # full batch, no shuffling needed
+        if self._perm is None:
+            self._perm = self.rng.permutation(n)
+            self._pos = 0
+        idx = self._perm[self._pos : self._pos + b]
+        self._pos += b
+        if self._pos >= n:
+            self._perm = None
+            self.epoch += 1
+        return idx
+
+    def step(self, snapshot: bool = False) -> StepRecord:
+        """One minibatch update. Raises :class:`DivergedError` on a non-finite loss."""
+        if self.diverged_at is not None:
+            raise DivergedError(self.diverged_at)
+        net = self.network
+        cfg = self.config
+        epoch_before, perm_before, pos_before = self.epoch, self._perm, self._pos
+        idx = self._next_batch()
+        if idx is None:
+            Xb, yb = self.X, self.y
+        else:
+            Xb, yb = self.X[idx], self.y[idx]
+        masks = self._dropout_masks(len(Xb)) if cfg.dropout > 0 else None
+        cache = net.forward(Xb, masks)
+        scores = cache.scores
+        loss, dscores = net.loss.value_and_grad(scores, yb)
+        reg = self._reg_value() if (cfg.l2 or cfg.l1) else 0.0
+        if not math.isfinite(loss + reg):
+            self.epoch, self._perm, self._pos = epoch_before, perm_before, pos_before
+            self._diverge(self.step_count + 1)
+        grads = net.backward(cache, dscores)
+        if cfg.l2 or cfg.l1:
+            self._add_reg_grads(grads)
+        opt = self.optimizer
+        lr = self.lr
+        opt.lr = lr
+        before = [net.params[2 * i].copy() for i in range(net.n_layers)] if snapshot else None
+        opt.step(net.params, grads)
+        self.step_count += 1
+        if self.step_count % CHECKPOINT_EVERY == 0:
+            self._checkpoint = self.get_state()
+        if net.loss.name == "softmax" or net.loss.name == "svm":
+            acc = float(np.count_nonzero(scores.argmax(axis=1) == yb)) / len(yb)
+        elif net.loss.name == "logistic":
+            acc = float(np.count_nonzero((scores[:, 0] > 0) == (yb == 1))) / len(yb)
+        else:
+            acc = None
+        layers = self._layer_steps(cache, grads) if self.track_layers else None
+        record = StepRecord(self.step_count, self.epoch, loss, reg, acc, lr, layers)
+        if snapshot:
+            self.last_snapshot = self.snapshot(before)
+        return record
+
+    def run(self, steps: int) -> list[StepRecord]:
+        return [self.step() for _ in range(steps)]
+
+    def _dropout_masks(self, n: int) -> list[np.ndarray | None]:
+        p = self.config.dropout
+        dt = self.network.dtype
+        keep = dt.type(1.0 / (1.0 - p))
+        return [
+            (self.rng.random((n, h.units)) >= p).astype(dt) * keep for h in self.network.spec.hidden
+        ]
+
+    def _reg_value(self) -> float:
+        cfg = self.config
+        total = 0.0
+        for i in range(self.network.n_layers):
+            W = self.network.params[2 * i]
+            if cfg.l2:
+                total += 0.5 * cfg.l2 * float(np.vdot(W, W))
+            if cfg.l1:
+                total += cfg.l1 * float(np.abs(W).sum())
+        return total
+
+    def _add_reg_grads(self, grads: list[np.ndarray]) -> None:
+        cfg = self.config
+        dt = self.network.dtype.type
+        for i in range(self.network.n_layers):
+            W = self.network.params[2 * i]
+            if cfg.l2:
+                grads[2 * i] = grads[2 * i] + dt(cfg.l2) * W
+            if cfg.l1:
+                grads[2 * i] = grads[2 * i] + dt(cfg.l1) * np.sign(W)
+
+    def _layer_steps(self, cache, grads) -> tuple[LayerStep, ...]:
+        out = []
+        for i, act in enumerate(self.network.activations):
+            post = cache.post[i]
+            out.append(
+                LayerStep(
+                    stats.fraction(stats.dead_units(act.name, post)),
+                    stats.fraction(stats.saturated_units(act.name, post)),
+                    stats.norm(grads[2 * i]),
+                )
+            )
+        return tuple(out)
+
+    def _diverge(self, step: int) -> None:
+        self.diverged_at = step
+        finite = all(np.isfinite(p).all() for p in self.network.params) and all(
+            np.isfinite(a).all() for arrs in self.optimizer.state.values() for a in arrs
+        )
+        if not finite:
+            self.set_state(self._checkpoint)
+            self.diverged_at = step
+        raise DivergedError(step)
+
+    def clear_divergence(self) -> None:
+        """Allow training again (e.g. after the learning rate was lowered)."""
+        self.diverged_at = None
+
+    # --- state, for files and rollback -----------------------------------------------
+    def get_state(self) -> dict[str, Any]:
+        """Everything needed to continue bit-identically: copies, safe to keep."""
+        return {
+            "params": [p.copy() for p in self.network.params],
+            "optimizer_t": self.optimizer.t,
+            "optimizer": self.optimizer.state_arrays(),
+            "step": self.step_count,
+            "epoch": self.epoch,
+            "rng": self.rng.bit_generator.state,
+            "perm": None if self._perm is None else self._perm.copy(),
+            "pos": self._pos,
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        params = state["params"]
+        if len(params) != len(self.network.params):
+            raise ValueError("the saved state has a different number of layers")
+        for dst, src in zip(self.network.params, params, strict=True):
+            if dst.shape != src.shape:
+                raise ValueError(f"saved parameter shape {src.shape} does not match {dst.shape}")
+            dst[...] = src
+        self.optimizer.load_state(state["optimizer_t"], state["optimizer"])
+        self.step_count = int(state["step"])
+        self.epoch = int(state["epoch"])
+        self.rng.bit_generator.state = state["rng"]
+        perm = state["perm"]
+        if perm is not None:
+            perm = np.asarray(perm, dtype=np.int64)
+            if sorted(perm.tolist()) != list(range(len(self.X))):
+                raise ValueError("the saved shuffle order does not match the training set")
+        self._perm = perm
+        self._pos = int(state["pos"])
+        self.diverged_at = None
+
+    # --- snapshots -------------------------------------------------------------------
+    def _edges_for(self, layer: int, kind: str, values: np.ndarray, bounds=None) -> np.ndarray:
+        key = (layer, kind)
+        if key not in self._edges:
+            self._edges[key] = stats.choose_edges(values, bounds)
+        return self._edges[key]
+
+    def snapshot(self, weights_before: list[np.ndarray] | None = None) -> Snapshot:
+        """Copies of weights and the statistics of every layer, plus evaluations."""
+        net = self.network
+        probe_X, probe_y = self.X[self._probe], self.y[self._probe]
+        cache = net.forward(probe_X)
+        _, dscores = net.loss.value_and_grad(cache.scores, probe_y)
+        grads = net.backward(cache, dscores)
+        layers = []
+        n_hidden = len(net.activations)
+        for i in range(net.n_layers):
+            hidden = i < n_hidden
+            act_name = net.activations[i].name if hidden else "output"
+            z = cache.pre[i] if hidden else cache.scores
+            a = cache.post[i] if hidden else cache.scores
+            W = net.params[2 * i]
+            dead = stats.dead_units(act_name, a) if hidden else None
+            sat = stats.saturated_units(act_name, a) if hidden else None
+            bounds = SATURATING.get(act_name)
+            hists = {
+                "pre": stats.histogram(z, self._edges_for(i, "pre", z)),
+                "act": stats.histogram(a, self._edges_for(i, "act", a, bounds)),
+                "grad": stats.histogram(grads[2 * i], self._edges_for(i, "grad", grads[2 * i])),
+                "weight": stats.histogram(W, self._edges_for(i, "weight", W)),
+            }
+            wnorm = stats.norm(W)
+            ratio = None
+            if weights_before is not None and wnorm > 0:
+                ratio = stats.norm(W - weights_before[i]) / max(stats.norm(weights_before[i]), 1e-30)
+            units = net.spec.widths[i + 1]
+            layers.append(
+                LayerSnapshot(
+                    index=i,
+                    name=f"hidden {i + 1}" if hidden else "output",
+                    activation=act_name,
+                    units=units,
+                    dead_units=None if dead is None else _freeze(dead),
+                    saturated_units=None if sat is None else _freeze(sat),
+                    dead_fraction=stats.fraction(dead),
+                    saturated_fraction=stats.fraction(sat),
+                    grad_norm=stats.norm(grads[2 * i]),
+                    weight_norm=wnorm,
+                    update_ratio=ratio,
+                    mean_activation=_freeze(a.mean(axis=0)),
+                    histograms=hists,
+                )
+            )
+        train_loss, train_acc, train_scores = self._evaluate(
+            self.X[self._eval_train], self.y[self._eval_train]
+        )
+        test_loss = test_acc = None
+        conf_scores, conf_y = train_scores, self.y[self._eval_train]
+        if self.X_test is not None and len(self.X_test):
+            Xt, yt = self.X_test[:EVAL_LIMIT], self.y_test[:EVAL_LIMIT]
+            test_loss, test_acc, conf_scores = self._evaluate(Xt, yt)
+            conf_y = yt
+        confusion = None
+        if net.loss.is_classification:
+            confusion = _freeze(confusion_matrix(net.loss.predict(conf_scores), conf_y,
+                                                 max(net.spec.output_dim, 2)))
+        return Snapshot(
+            step=self.step_count,
+            epoch=self.epoch,
+            lr=self.lr,
+            params=tuple(_freeze(p) for p in net.params),
+            layers=tuple(layers),
+            train_loss=train_loss,
+            train_accuracy=train_acc,
+            test_loss=test_loss,
+            test_accuracy=test_acc,
+            grid=self._grid_maps(),
+            confusion=confusion,
+        )
+
+    def _evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float | None, np.ndarray]:
+        scores = self.network.scores(X)
+        loss = self.network.loss.value(scores, y)
+        return loss, self.network.loss.accuracy(scores, y), scores
+
+    def _grid_maps(self) -> GridMaps | None:
+        if self.grid is None:
+            return None
+        net = self.network
+        g = self.grid
+        h, w = len(g.ys), len(g.xs)
+        _, outs = net.layer_outputs(np.asarray(g.inputs, dtype=net.dtype))
+        scores = outs[-1]
+        output = net.loss.probabilities(scores) if net.loss.is_classification else scores
+        neurons = tuple(_freeze(o.reshape(h, w, -1)) for o in outs[:-1])
+        return GridMaps(
+            _freeze(g.xs), _freeze(g.ys), _freeze(output.reshape(h, w, -1)), neurons
+        )
+
+
+def confusion_matrix(pred: np.ndarray, truth: np.ndarray, n_classes: int) -> np.ndarray:
+    """Counts with true classes as rows and predicted classes as columns."""
+    m = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(m, (truth.astype(np.int64), pred.astype(np.int64)), 1)
+    return m
