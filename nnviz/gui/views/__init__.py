@@ -1,0 +1,1 @@
+"""One module per view: topology, loss plot, histograms, decision plane."""
