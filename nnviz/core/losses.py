@@ -76,7 +76,8 @@ class Loss:
         if self.name == "mse":
             t = y.reshape(scores.shape).astype(scores.dtype, copy=False)
             diff = scores - t
-            loss = float(np.mean(diff * diff))
+            with np.errstate(over="ignore", invalid="ignore"):  # a diverging run: inf is the answer
+                loss = float(np.mean(diff * diff))
             return loss, diff * dt(2.0 / diff.size)
         raise ValueError(f"unknown loss {self.name!r}")
 
