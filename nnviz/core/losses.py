@@ -17,6 +17,20 @@ from nnviz.core.activations import sigmoid
 LOSS_NAMES = ("softmax", "svm", "logistic", "mse")
 
 
+_ROWS: dict[int, np.ndarray] = {}
+
+
+def _rows(n: int) -> np.ndarray:
+    """``arange(n)``, cached: the hot loop asks for the same few sizes every step."""
+    r = _ROWS.get(n)
+    if r is None:
+        if len(_ROWS) > 64:
+            _ROWS.clear()
+        r = _ROWS[n] = np.arange(n)
+        r.flags.writeable = False
+    return r
+
+
 def softmax(scores: np.ndarray) -> np.ndarray:
     """Row-wise softmax with the row maximum subtracted, so it never overflows."""
     shifted = scores - scores.max(axis=1, keepdims=True)
@@ -50,14 +64,14 @@ class Loss:
             shifted = scores - scores.max(axis=1, keepdims=True)
             e = np.exp(shifted)
             s = e.sum(axis=1, keepdims=True)
-            rows = np.arange(n)
-            loss = float(np.mean(np.log(s[:, 0]) - shifted[rows, y]))
+            rows = _rows(n)
+            loss = float((np.log(s).sum() - shifted[rows, y].sum()) / n)
             grad = e / s
             grad[rows, y] -= 1
             grad *= dt(1.0 / n)
             return loss, grad
         if self.name == "svm":
-            rows = np.arange(n)
+            rows = _rows(n)
             margins = scores - scores[rows, y][:, None] + 1
             margins[rows, y] = 0
             positive = margins > 0

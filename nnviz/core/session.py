@@ -17,6 +17,7 @@ from nnviz.core.spec import LayerSpec, NetworkSpec
 from nnviz.core.trainer import GridSpec, TrainConfig, Trainer
 
 GRID_SIZE = 48
+GRID_FLOPS = 3e7
 
 
 @dataclass(frozen=True)
@@ -141,8 +142,11 @@ class Session:
         if not self.is_2d or self.grid_size <= 0:
             return None
         x0, x1, y0, y1 = self.plane_extent()
-        xs = np.linspace(x0, x1, self.grid_size)
-        ys = np.linspace(y0, y1, self.grid_size)
+        # a coarser grid for wide networks keeps a snapshot's cost bounded
+        n_params = max(self.spec.parameter_count(), 1)
+        size = int(np.clip(np.sqrt(GRID_FLOPS / (2 * n_params)), 16, self.grid_size))
+        xs = np.linspace(x0, x1, size)
+        ys = np.linspace(y0, y1, size)
         gx, gy = np.meshgrid(xs, ys)
         points = np.stack([gx.ravel(), gy.ravel()], axis=1)
         return GridSpec(xs, ys, self.pipeline.transform(points))

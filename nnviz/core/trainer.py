@@ -23,6 +23,14 @@ from nnviz.core.optim import Optimizer, OptimizerConfig, Schedule
 PROBE_SIZE = 256
 #: examples evaluated per split in a snapshot (a fixed sample beyond this)
 EVAL_LIMIT = 4096
+#: work budgets (floating-point operations) for one snapshot, so that a snapshot every
+#: 33 ms costs a small share of training time whatever the network's size. Past the
+#: probe budget the step's own minibatch stands in for the probe batch (its forward and
+#: backward passes are already done); past the evaluation budget the loss is evaluated
+#: on a smaller fixed sample (reported in ``Snapshot.eval_examples``).
+PROBE_FLOPS = 2e7
+EVAL_FLOPS = 3e7
+MIN_EVAL = 64
 #: steps between the checkpoints a diverged run falls back to when its state is not finite
 CHECKPOINT_EVERY = 64
 MAX_BATCH = 1_000_000
@@ -141,6 +149,8 @@ class Snapshot:
     test_accuracy: float | None
     grid: GridMaps | None
     confusion: np.ndarray | None  # (C, C) on the test split (train if none), rows = truth
+    eval_examples: int  # examples per split behind the losses above
+    probe_examples: int  # examples behind the histograms and unit statistics
 
 
 @dataclass(frozen=True)
@@ -197,8 +207,12 @@ class Trainer:
         self._edges: dict[tuple[int, str], np.ndarray] = {}
         sample_rng = np.random.default_rng(12345)
         n = len(self.X)
+        n_params = max(network.spec.parameter_count(), 1)
         self._probe = np.sort(sample_rng.permutation(n)[: min(PROBE_SIZE, n)])
-        self._eval_train = np.sort(sample_rng.permutation(n)[: min(EVAL_LIMIT, n)])
+        self._probe_fits = 6 * n_params * len(self._probe) <= PROBE_FLOPS
+        n_eval = int(np.clip(EVAL_FLOPS / (2 * n_params), MIN_EVAL, EVAL_LIMIT))
+        self._eval_train = np.sort(sample_rng.permutation(n)[: min(n_eval, n)])
+        self._n_eval = n_eval
         self._checkpoint = self.get_state()
 
     def _targets(self, y: np.ndarray) -> np.ndarray:
@@ -294,7 +308,7 @@ class Trainer:
         layers = self._layer_steps(cache, grads) if self.track_layers else None
         record = StepRecord(self.step_count, self.epoch, loss, reg, acc, lr, layers)
         if snapshot:
-            self.last_snapshot = self.snapshot(before)
+            self.last_snapshot = self.snapshot(before, (cache, grads))
         return record
 
     def run(self, steps: int) -> list[StepRecord]:
@@ -398,13 +412,20 @@ class Trainer:
             self._edges[key] = stats.choose_edges(values, bounds)
         return self._edges[key]
 
-    def snapshot(self, weights_before: list[np.ndarray] | None = None) -> Snapshot:
-        """Copies of weights and the statistics of every layer, plus evaluations."""
+    def snapshot(self, weights_before: list[np.ndarray] | None = None, minibatch=None) -> Snapshot:
+        """Copies of weights and the statistics of every layer, plus evaluations.
+
+        ``minibatch`` is the (cache, gradients) of the step just taken; a network too big
+        for the probe budget takes its statistics from it instead of the probe batch.
+        """
         net = self.network
-        probe_X, probe_y = self.X[self._probe], self.y[self._probe]
-        cache = net.forward(probe_X)
-        _, dscores = net.loss.value_and_grad(cache.scores, probe_y)
-        grads = net.backward(cache, dscores)
+        if minibatch is not None and not self._probe_fits:
+            cache, grads = minibatch
+        else:
+            probe_X, probe_y = self.X[self._probe], self.y[self._probe]
+            cache = net.forward(probe_X)
+            _, dscores = net.loss.value_and_grad(cache.scores, probe_y)
+            grads = net.backward(cache, dscores)
         layers = []
         n_hidden = len(net.activations)
         for i in range(net.n_layers):
@@ -450,7 +471,7 @@ class Trainer:
         test_loss = test_acc = None
         conf_scores, conf_y = train_scores, self.y[self._eval_train]
         if self.X_test is not None and len(self.X_test):
-            Xt, yt = self.X_test[:EVAL_LIMIT], self.y_test[:EVAL_LIMIT]
+            Xt, yt = self.X_test[: self._n_eval], self.y_test[: self._n_eval]
             test_loss, test_acc, conf_scores = self._evaluate(Xt, yt)
             conf_y = yt
         confusion = None
@@ -469,7 +490,31 @@ class Trainer:
             test_accuracy=test_acc,
             grid=self._grid_maps(),
             confusion=confusion,
+            eval_examples=len(self._eval_train),
+            probe_examples=len(cache.scores),
         )
+
+    def evaluate(self) -> dict[str, float | None]:
+        """Loss and accuracy on the whole training and test splits (for summaries)."""
+        train_loss, train_acc, _ = self._evaluate_chunked(self.X, self.y)
+        out = {"train_loss": train_loss, "train_accuracy": train_acc,
+               "test_loss": None, "test_accuracy": None}
+        if self.X_test is not None and len(self.X_test):
+            test_loss, test_acc, _ = self._evaluate_chunked(self.X_test, self.y_test)
+            out.update(test_loss=test_loss, test_accuracy=test_acc)
+        return out
+
+    def _evaluate_chunked(self, X, y, chunk: int = 8192):
+        """Full-set evaluation without a giant intermediate array."""
+        total_loss = 0.0
+        correct = 0.0
+        for i in range(0, len(X), chunk):
+            loss, acc, _ = self._evaluate(X[i : i + chunk], y[i : i + chunk])
+            n = len(X[i : i + chunk])
+            total_loss += loss * n
+            correct += (acc or 0.0) * n
+        acc = correct / len(X) if self.network.loss.is_classification else None
+        return total_loss / len(X), acc, None
 
     def _evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float | None, np.ndarray]:
         scores = self.network.scores(X)
