@@ -31,17 +31,18 @@ EVAL_LIMIT = 4096
 PROBE_FLOPS = 2e7
 EVAL_FLOPS = 3e7
 MIN_EVAL = 64
-#: steps between the checkpoints a diverged run falls back to when its state is not finite
-CHECKPOINT_EVERY = 64
+#: steps between the checkpoints a diverged run falls back to
+CHECKPOINT_EVERY = 32
 MAX_BATCH = 1_000_000
 
 
 class DivergedError(RuntimeError):
     """The loss became NaN or infinite; the trainer holds its last finite state."""
 
-    def __init__(self, step: int):
+    def __init__(self, step: int, restored_step: int | None = None):
         super().__init__(f"diverged at step {step}")
         self.step = step
+        self.restored_step = restored_step
 
 
 @dataclass(frozen=True)
@@ -213,6 +214,7 @@ class Trainer:
         n_eval = int(np.clip(EVAL_FLOPS / (2 * n_params), MIN_EVAL, EVAL_LIMIT))
         self._eval_train = np.sort(sample_rng.permutation(n)[: min(n_eval, n)])
         self._n_eval = n_eval
+        self._pending: dict[str, Any] | None = None
         self._checkpoint = self.get_state()
 
     def _targets(self, y: np.ndarray) -> np.ndarray:
@@ -271,7 +273,7 @@ class Trainer:
     def step(self, snapshot: bool = False) -> StepRecord:
         """One minibatch update. Raises :class:`DivergedError` on a non-finite loss."""
         if self.diverged_at is not None:
-            raise DivergedError(self.diverged_at)
+            raise DivergedError(self.diverged_at, self.step_count)
         net = self.network
         cfg = self.config
         epoch_before, perm_before, pos_before = self.epoch, self._perm, self._pos
@@ -288,6 +290,8 @@ class Trainer:
         if not math.isfinite(loss + reg):
             self.epoch, self._perm, self._pos = epoch_before, perm_before, pos_before
             self._diverge(self.step_count + 1)
+        if self._pending is not None:  # that state just gave a finite loss: keep it
+            self._checkpoint, self._pending = self._pending, None
         grads = net.backward(cache, dscores)
         if cfg.l2 or cfg.l1:
             self._add_reg_grads(grads)
@@ -298,7 +302,7 @@ class Trainer:
         opt.step(net.params, grads)
         self.step_count += 1
         if self.step_count % CHECKPOINT_EVERY == 0:
-            self._checkpoint = self.get_state()
+            self._pending = self.get_state()
         if net.loss.name == "softmax" or net.loss.name == "svm":
             acc = float(np.count_nonzero(scores.argmax(axis=1) == yb)) / len(yb)
         elif net.loss.name == "logistic":
@@ -357,14 +361,16 @@ class Trainer:
         return tuple(out)
 
     def _diverge(self, step: int) -> None:
+        """Roll back to the last checkpoint whose weights gave a finite loss, and stop.
+
+        The weights of the failing step are the product of the update before it, so they
+        are not a state to keep; checkpoints are cheap copies taken every
+        :data:`CHECKPOINT_EVERY` steps and trusted once the next loss is finite.
+        """
+        self._pending = None
+        self.set_state(self._checkpoint)
         self.diverged_at = step
-        finite = all(np.isfinite(p).all() for p in self.network.params) and all(
-            np.isfinite(a).all() for arrs in self.optimizer.state.values() for a in arrs
-        )
-        if not finite:
-            self.set_state(self._checkpoint)
-            self.diverged_at = step
-        raise DivergedError(step)
+        raise DivergedError(step, self.step_count)
 
     def clear_divergence(self) -> None:
         """Allow training again (e.g. after the learning rate was lowered)."""

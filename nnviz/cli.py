@@ -1,0 +1,548 @@
+"""The `nnviz` command: the window, or headless sub-commands over the core.
+
+    nnviz [FILE]                open the window (on the demo, or on FILE)
+    nnviz --self-test           open the window, train, save, reopen; exit 0 if all is well
+    nnviz train|info|predict|export|import|bench ...
+
+Errors print one line and exit 2; a diverged training run exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nnviz import __version__
+
+SUBCOMMANDS = ("train", "info", "predict", "export", "import", "bench")
+
+
+class CliError(Exception):
+    """A problem to report in one line (exit status 2)."""
+
+
+# --- argument parsing ------------------------------------------------------------------
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be >= 0")
+    return v
+
+
+def _float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return v
+
+
+def _layers(text: str) -> list[int]:
+    if text.strip() in ("", "none", "0"):
+        return []
+    try:
+        units = [int(u) for u in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--layers takes widths like 8,8, not {text!r}") from None
+    if any(u < 1 for u in units):
+        raise argparse.ArgumentTypeError("every layer needs at least one unit")
+    return units
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, no usage dump
+        raise CliError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from nnviz.core.activations import ACTIVATION_NAMES
+    from nnviz.core.init import INIT_NAMES
+    from nnviz.core.losses import LOSS_NAMES
+    from nnviz.core.optim import OPTIMIZER_NAMES, SCHEDULE_NAMES
+    from nnviz.core.preprocess import PREPROCESS_NAMES
+
+    p = _Parser(prog="nnviz", description="Watch a neural network learn.")
+    p.add_argument("--version", action="version", version=f"nnviz {__version__}")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    t = sub.add_parser("train", help="train a network headless")
+    t.add_argument("network", nargs="?", help="a saved network to continue training from")
+    t.add_argument("--data", help="built-in data set name or a CSV path")
+    t.add_argument("--label", help="CSV: the label column's name (default: the last column)")
+    t.add_argument("--examples", type=_positive_int, default=None, help="built-in data: how many")
+    t.add_argument("--noise", type=_float, default=None, help="built-in data: noise level")
+    t.add_argument("--arms", type=_positive_int, default=None, help="spiral: number of arms")
+    t.add_argument("--layers", type=_layers, default=None, help="hidden widths, e.g. 8,8")
+    t.add_argument("--activation", choices=ACTIVATION_NAMES)
+    t.add_argument("--loss", choices=LOSS_NAMES)
+    t.add_argument("--init", choices=INIT_NAMES)
+    t.add_argument("--residual", action="store_true", default=None)
+    t.add_argument("--optimizer", choices=OPTIMIZER_NAMES)
+    t.add_argument("--lr", type=_float)
+    t.add_argument("--momentum", type=_float)
+    t.add_argument("--schedule", choices=SCHEDULE_NAMES)
+    t.add_argument("--batch-size", type=_positive_int)
+    g = t.add_mutually_exclusive_group()
+    g.add_argument("--steps", type=_positive_int)
+    g.add_argument("--epochs", type=_positive_int)
+    t.add_argument("--l2", type=_float)
+    t.add_argument("--l1", type=_float)
+    t.add_argument("--dropout", type=_float)
+    t.add_argument("--test-fraction", type=_float)
+    t.add_argument("--preprocess", choices=PREPROCESS_NAMES)
+    t.add_argument("--seed", type=_positive_int)
+    t.add_argument("--dtype", choices=("float32", "float64"))
+    t.add_argument("--out", help="save the network here (.nnviz)")
+    t.add_argument("--log", help="write one CSV row per step here")
+    t.add_argument("--eval-every", type=_positive_int, default=100,
+                   help="steps between test evaluations in the log (default 100)")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    i = sub.add_parser("info", help="describe a saved network")
+    i.add_argument("file")
+
+    pr = sub.add_parser("predict", help="predict a CSV with a saved network")
+    pr.add_argument("file")
+    pr.add_argument("--data", required=True, help="CSV in the training layout")
+    pr.add_argument("--label", help="the label column's name, if not the last column")
+    pr.add_argument("--out", help="write predictions here (default: standard output)")
+
+    e = sub.add_parser("export", help="export a saved network to ONNX")
+    e.add_argument("file")
+    e.add_argument("out")
+
+    im = sub.add_parser("import", help="import an ONNX MLP as a network file")
+    im.add_argument("model")
+    im.add_argument("out")
+
+    b = sub.add_parser("bench", help="time the engine (or, with --gui, the window)")
+    b.add_argument("--gui", action="store_true")
+    b.add_argument("--json", action="store_true")
+    b.add_argument("--quick", action="store_true", help="shorter timings")
+    return p
+
+
+# --- data and sessions -----------------------------------------------------------------
+def _load_data(args) -> Any:
+    from nnviz.core.data import BUILTIN_SETS, generate
+
+    name = args.data
+    if name in BUILTIN_SETS:
+        kw = {}
+        if args.arms is not None:
+            if name != "spiral":
+                raise CliError("--arms applies to the spiral data set only")
+            kw["arms"] = args.arms
+        return generate(
+            name,
+            n=args.examples if args.examples is not None else 500,
+            noise=args.noise if args.noise is not None else 0.1,
+            seed=args.seed if args.seed is not None else 0,
+            **kw,
+        )
+    if not Path(name).exists():
+        raise CliError(
+            f"--data {name!r} is neither a built-in data set ({', '.join(BUILTIN_SETS)}) nor a file"
+        )
+    from nnviz.io import load_csv
+
+    return load_csv(name, label=args.label)
+
+
+def _optimizer_config(args, base=None):
+    from nnviz.core.optim import OptimizerConfig
+
+    name = args.optimizer or (base.name if base else "adam")
+    hyper: dict[str, float] = {}
+    if base is not None and base.name == name:
+        hyper.update(base.hyper)
+    if args.lr is not None:
+        if args.lr <= 0:
+            raise CliError("--lr must be > 0")
+        hyper["lr"] = args.lr
+    elif base is None or base.name != name:
+        hyper["lr"] = {"adam": 0.01, "adamw": 0.01, "rmsprop": 0.01}.get(name, 0.1)
+    if args.momentum is not None:
+        if name not in ("sgd", "momentum", "nesterov", "rmsprop"):
+            raise CliError(f"--momentum does not apply to {name}")
+        hyper["momentum"] = args.momentum
+    return OptimizerConfig(name, hyper)
+
+
+def _train_config(args, base=None):
+    from nnviz.core.optim import Schedule
+    from nnviz.core.trainer import TrainConfig
+
+    def pick(name, default):
+        v = getattr(args, name)
+        if v is not None:
+            return v
+        return getattr(base, name) if base is not None else default
+
+    schedule = base.schedule if base is not None else Schedule()
+    if args.schedule is not None:
+        schedule = Schedule(args.schedule)
+    return TrainConfig(
+        optimizer=_optimizer_config(args, base.optimizer if base else None),
+        schedule=schedule,
+        batch_size=pick("batch_size", 10) or 1,
+        l2=pick("l2", 0.0),
+        l1=pick("l1", 0.0),
+        dropout=pick("dropout", 0.0),
+        seed=pick("seed", 0),
+    )
+
+
+def _session_from_args(args):
+    from nnviz.core.session import DataConfig, Session, build_spec
+
+    if args.network:
+        return _continue_session(args)
+    if not args.data:
+        raise CliError("give --data (a built-in data set or a CSV file), or a saved network")
+    data = _load_data(args)
+    dc = DataConfig(
+        test_fraction=args.test_fraction if args.test_fraction is not None else 0.2,
+        preprocess=args.preprocess or "none",
+    )
+    spec = build_spec(
+        data, dc,
+        layers=args.layers if args.layers is not None else [8, 8],
+        activation=args.activation or "relu",
+        loss=args.loss,
+        init=args.init or "torch",
+        residual=bool(args.residual),
+        dtype=args.dtype or "float64",
+    )
+    return Session(data, dc, spec, _train_config(args), track_layers=bool(args.log))
+
+
+def _continue_session(args):
+    from nnviz.io import load_file
+
+    fixed = [o for o in ("layers", "activation", "loss", "init", "residual", "dtype", "preprocess",
+                         "test_fraction") if getattr(args, o) is not None]
+    if fixed:
+        raise CliError(
+            f"--{fixed[0].replace('_', '-')} cannot change a saved network's architecture or data "
+            "split; train a new network instead"
+        )
+    loaded = load_file(args.network)
+    data = _load_data(args) if args.data else None
+    session = loaded.to_session(data)
+    cfg = _train_config(args, session.train_config)
+    if cfg.optimizer.name != session.train_config.optimizer.name:
+        raise CliError("--optimizer cannot change for a saved network (its optimiser state would be lost)")
+    if cfg.seed != session.train_config.seed:
+        raise CliError("--seed cannot change for a saved network (it fixes the data split)")
+    if cfg.optimizer.lr != session.trainer.config.optimizer.lr:
+        session.trainer.set_learning_rate(cfg.optimizer.lr)
+    session.trainer.update_config(
+        batch_size=cfg.batch_size, l2=cfg.l2, l1=cfg.l1, dropout=cfg.dropout, schedule=cfg.schedule
+    )
+    session.train_config = session.trainer.config
+    session.trainer.track_layers = bool(args.log)
+    return session
+
+
+# --- train -----------------------------------------------------------------------------
+class _Progress:
+    """A one-line progress bar on a terminal, redrawn at most ten times a second."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.total = max(total, 1)
+        self.enabled = enabled
+        self.last = 0.0
+
+    def update(self, done: int, loss: float, force: bool = False) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if not force and now - self.last < 0.1:
+            return
+        self.last = now
+        frac = done / self.total
+        bar = "#" * int(30 * frac)
+        sys.stderr.write(f"\r[{bar:<30}] {done}/{self.total} steps  loss {loss:.4g}   ")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+
+
+def _log_header(session) -> list[str]:
+    cols = ["step", "epoch", "train_loss", "reg_loss"]
+    if session.network.loss.is_classification:
+        cols.append("train_acc")
+    for i in range(len(session.spec.hidden)):
+        cols += [f"h{i + 1}_dead", f"h{i + 1}_saturated", f"h{i + 1}_grad_norm"]
+    cols += ["test_loss"]
+    if session.network.loss.is_classification:
+        cols.append("test_acc")
+    return cols
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+def cmd_train(args) -> int:
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _train(args)
+
+
+def _train(args) -> int:
+    session = _session_from_args(args)
+    trainer = session.trainer
+    n_train = trainer.n_train
+    if args.epochs is not None:
+        steps = args.epochs * max(1, math.ceil(n_train / trainer.config.batch_size))
+    else:
+        steps = args.steps if args.steps is not None else 1000
+    classify = session.network.loss.is_classification
+    log_file = writer = None
+    if args.log:
+        try:
+            log_file = open(args.log, "w", newline="")  # noqa: SIM115 - closed below
+        except OSError as e:
+            raise CliError(f"cannot write the log {args.log}: {e.strerror}") from None
+        writer = csv.writer(log_file)
+        writer.writerow(_log_header(session))
+    progress = _Progress(steps, sys.stderr.isatty() and not args.quiet)
+    diverged = None
+    start = time.perf_counter()
+    done = 0
+    from nnviz.core.trainer import DivergedError
+
+    try:
+        for k in range(steps):
+            rec = trainer.step()
+            done = k + 1
+            session.history.add_step(rec.step, rec.epoch, rec.loss, rec.accuracy)
+            if writer is not None:
+                row = [rec.step, rec.epoch, rec.loss, rec.reg_loss]
+                if classify:
+                    row.append(rec.accuracy)
+                for layer in rec.layers or ():
+                    row += [layer.dead, layer.saturated, layer.grad_norm]
+                if args.eval_every and (done % args.eval_every == 0 or done == steps):
+                    ev = trainer.evaluate()
+                    row.append(ev["test_loss"])
+                    if classify:
+                        row.append(ev["test_accuracy"])
+                    session.history.add_eval(rec.step, ev["train_loss"], ev["train_accuracy"],
+                                             ev["test_loss"], ev["test_accuracy"])
+                else:
+                    row += [None] * (2 if classify else 1)
+                writer.writerow([_fmt(v) for v in row])
+            progress.update(done, rec.loss)
+    except DivergedError as e:
+        diverged = e
+    finally:
+        progress.close()
+        if log_file is not None:
+            log_file.close()
+    elapsed = time.perf_counter() - start
+    if args.out:
+        from nnviz.io import save_session
+
+        save_session(session, args.out)
+    ev = trainer.evaluate()
+    rate = done / elapsed if elapsed > 0 and done else 0.0
+    parts = [f"{done} steps ({trainer.epoch} epochs) in {elapsed:.2f} s, {rate:,.0f} steps/s",
+             f"train loss {ev['train_loss']:.4g}"]
+    if ev["train_accuracy"] is not None:
+        parts.append(f"train acc {ev['train_accuracy']:.1%}")
+    if ev["test_loss"] is not None:
+        parts.append(f"test loss {ev['test_loss']:.4g}")
+    if ev["test_accuracy"] is not None:
+        parts.append(f"test acc {ev['test_accuracy']:.1%}")
+    print(", ".join(parts))
+    if args.out:
+        print(f"saved {args.out}")
+    if diverged is not None:
+        print(f"nnviz: {diverged}: the loss became NaN or infinite; the network went back to its "
+              f"last finite state (step {diverged.restored_step}){' and was saved' if args.out else ''}. "
+              "Try a lower --lr.", file=sys.stderr)
+        return 1
+    return 0
+
+
+# --- info / predict / export / import ----------------------------------------------------
+def cmd_info(args) -> int:
+    from nnviz.io import load_file
+
+    f = load_file(args.file)
+    spec = f.spec
+    print(f"file:        {args.file}")
+    print(f"network:     {spec.describe()}")
+    print(f"parameters:  {spec.parameter_count():,} ({spec.dtype}, init {spec.init})")
+    for i, ((w, _), act) in enumerate(zip(spec.layer_shapes(), [*(h.activation for h in spec.hidden),
+                                                                "output"], strict=True)):
+        print(f"  layer {i + 1}: {w[0]} -> {w[1]} {act}")
+    tc = f.train_config
+    if tc is not None:
+        hyper = ", ".join(f"{k}={v:g}" for k, v in tc.optimizer.hyper.items())
+        print(f"optimizer:   {tc.optimizer.name} ({hyper}), schedule {tc.schedule.name}")
+        print(f"training:    batch {tc.batch_size}, l2 {tc.l2:g}, l1 {tc.l1:g}, dropout {tc.dropout:g}, "
+              f"seed {tc.seed}")
+    pipe = f.pipeline
+    if pipe is not None:
+        feats = f", features {', '.join(pipe.features)}" if pipe.features else ""
+        print(f"inputs:      preprocessing {pipe.method}{feats}")
+    if f.data is not None:
+        d = f.data
+        kind = f"{d.n_classes} classes" if d.task == "classification" else "regression"
+        print(f"data:        {d.name}: {len(d)} examples, {d.n_features} features, {kind}")
+    else:
+        print("data:        none stored")
+    st = f.trainer_state
+    if st is not None:
+        print(f"state:       step {st['step']}, epoch {st['epoch']}")
+    else:
+        print("state:       not trained")
+    if f.history is not None and f.history.steps.size:
+        losses = f.history.steps.column("loss")
+        print(f"history:     {f.history.steps.size} steps, last minibatch loss {losses[-1]:.4g}")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from nnviz.core.losses import make_loss
+    from nnviz.core.network import Network
+    from nnviz.io import load_features_csv, load_file, write_predictions_csv
+
+    f = load_file(args.file)
+    net = Network(f.spec, f.params)
+    pipe = f.pipeline
+    raw_dim = 2 if pipe.features else (pipe.mean.shape[0] if pipe.mean is not None else f.spec.input_dim)
+    X, labels, names = load_features_csv(args.data, raw_dim, label=args.label)
+    scores = net.scores(pipe.transform(X).astype(net.dtype))
+    loss = make_loss(f.spec.loss)
+    pred = loss.predict(scores)
+    probs = loss.probabilities(scores) if loss.is_classification else None
+    class_names = f.data.class_names if f.data is not None else ()
+    out = args.out or sys.stdout
+    write_predictions_csv(out, X, pred, probs, feature_names=names, class_names=class_names)
+    if labels is not None and loss.is_classification:
+        truth = _labels_to_indices(labels, class_names)
+        if truth is not None:
+            print(f"accuracy {np.mean(pred == truth):.2%} on {len(truth)} examples", file=sys.stderr)
+    elif labels is not None:
+        y = np.asarray(labels, dtype=np.float64).reshape(len(labels), -1)
+        mse = float(np.mean((scores - y) ** 2))
+        print(f"mean squared error {mse:.4g} on {len(y)} examples", file=sys.stderr)
+    return 0
+
+
+def _labels_to_indices(labels, class_names) -> np.ndarray | None:
+    """Labels read from a CSV as class indices: by name where the network knows names."""
+    names = list(class_names)
+    out = []
+    for v in labels:
+        s = str(v).strip()
+        if s in names:
+            out.append(names.index(s))
+        else:
+            try:
+                out.append(int(float(s)))
+            except ValueError:
+                return None
+    return np.asarray(out)
+
+
+def cmd_export(args) -> int:
+    from nnviz.io import load_file
+    from nnviz.io.onnx_export import export_onnx
+
+    f = load_file(args.file)
+    export_onnx(f.spec, f.params, f.pipeline, args.out)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def cmd_import(args) -> int:
+    from nnviz.io import save_network
+    from nnviz.io.onnx_import import import_onnx
+
+    spec, params, pipeline = import_onnx(args.model)
+    save_network(spec, params, pipeline, args.out)
+    print(f"wrote {args.out}: {spec.describe()}, {spec.parameter_count():,} parameters")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    if args.gui:
+        from nnviz.gui.bench import run_gui_bench
+
+        return run_gui_bench(args.json, seconds=5.0 if args.quick else 15.0)
+    from nnviz.benchmark import main as bench_main
+
+    return bench_main(as_json=args.json, quick=args.quick)
+
+
+COMMANDS = {
+    "train": cmd_train,
+    "info": cmd_info,
+    "predict": cmd_predict,
+    "export": cmd_export,
+    "import": cmd_import,
+    "bench": cmd_bench,
+}
+
+
+def _known_errors() -> tuple[type[BaseException], ...]:
+    from nnviz.core.data import DataError
+    from nnviz.core.spec import SpecError
+
+    errors: list[type[BaseException]] = [CliError, DataError, SpecError, ValueError, OSError]
+    try:
+        from nnviz.io.onnx_export import OnnxUnavailableError
+
+        errors.append(OnnxUnavailableError)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help", "--version")):
+        from nnviz.gui.app import main as gui_main
+
+        return gui_main(argv)
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except SystemExit as e:  # --help / --version
+        return int(e.code or 0)
+    except KeyboardInterrupt:
+        print("nnviz: interrupted", file=sys.stderr)
+        return 130
+    except _known_errors() as e:
+        msg = str(e) or type(e).__name__
+        if isinstance(e, OSError) and e.filename and e.strerror:
+            msg = f"{e.filename}: {e.strerror}"
+        print(f"nnviz: {msg}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
