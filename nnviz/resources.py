@@ -1,0 +1,24 @@
+"""Where the shipped resources (icon, examples) are: beside the package in a checkout,
+inside the bundle when frozen by PyInstaller."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def resource_dir() -> Path:
+    frozen = getattr(sys, "_MEIPASS", None)
+    if frozen:
+        return Path(frozen) / "resources"
+    return Path(__file__).resolve().parent.parent / "resources"
+
+
+def icon_path(size: int | None = None) -> Path:
+    """The application icon: the SVG, or the PNG of ``size`` pixels."""
+    icons = resource_dir() / "icons"
+    return icons / ("nnviz.svg" if size is None else f"nnviz-{size}.png")
+
+
+def examples_dir() -> Path:
+    return resource_dir() / "examples"
