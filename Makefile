@@ -35,11 +35,11 @@ run: $(VENV)/.installed-app qt-libs
 	$(VENV)/bin/nnviz
 
 test: $(VENV)/.installed-test
-	$(PY) -m ruff check nnviz tests benchmarks
+	$(PY) -m ruff check .
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider
 
 lint: $(VENV)/.installed-test
-	$(PY) -m ruff check nnviz tests benchmarks
+	$(PY) -m ruff check .
 
 bench: $(VENV)/.installed-app
 	$(VENV)/bin/nnviz bench
