@@ -426,46 +426,48 @@ def cmd_info(args) -> int:
 
 def cmd_predict(args) -> int:
     from nnviz.core.losses import make_loss
-    from nnviz.core.network import Network
     from nnviz.io import load_features_csv, load_file, write_predictions_csv
 
     f = load_file(args.file)
-    net = Network(f.spec, f.params)
+    net = f.network()
     pipe = f.pipeline
     raw_dim = 2 if pipe.features else (pipe.mean.shape[0] if pipe.mean is not None else f.spec.input_dim)
-    X, labels, names = load_features_csv(args.data, raw_dim, label=args.label)
-    scores = net.scores(pipe.transform(X).astype(net.dtype))
     loss = make_loss(f.spec.loss)
+    classes = f.class_names if loss.is_classification else None
+    if loss.is_classification and not classes:
+        classes = tuple(str(c) for c in range(max(f.spec.output_dim, 2)))
+    table = load_features_csv(args.data, raw_dim, label=args.label, class_names=classes)
+    scores = net.scores(pipe.transform(table.X).astype(net.dtype))
     pred = loss.predict(scores)
     probs = loss.probabilities(scores) if loss.is_classification else None
-    class_names = f.data.class_names if f.data is not None else ()
-    out = args.out or sys.stdout
-    write_predictions_csv(out, X, pred, probs, feature_names=names, class_names=class_names)
-    if labels is not None and loss.is_classification:
-        truth = _labels_to_indices(labels, class_names)
-        if truth is not None:
-            print(f"accuracy {np.mean(pred == truth):.2%} on {len(truth)} examples", file=sys.stderr)
-    elif labels is not None:
-        y = np.asarray(labels, dtype=np.float64).reshape(len(labels), -1)
-        mse = float(np.mean((scores - y) ** 2))
-        print(f"mean squared error {mse:.4g} on {len(y)} examples", file=sys.stderr)
+    if args.out:
+        write_predictions_csv(args.out, table.X, pred, probs, feature_names=table.feature_names)
+        print(f"wrote {len(pred)} predictions to {args.out}", file=sys.stderr)
+    else:
+        _print_predictions(table, pred, probs)
+    if table.y is not None:
+        if loss.is_classification:
+            print(f"accuracy {np.mean(pred == table.y):.2%} on {len(pred)} examples", file=sys.stderr)
+        else:
+            mse = float(np.mean((scores - table.y.reshape(scores.shape)) ** 2))
+            print(f"mean squared error {mse:.4g} on {len(pred)} examples", file=sys.stderr)
     return 0
 
 
-def _labels_to_indices(labels, class_names) -> np.ndarray | None:
-    """Labels read from a CSV as class indices: by name where the network knows names."""
-    names = list(class_names)
-    out = []
-    for v in labels:
-        s = str(v).strip()
-        if s in names:
-            out.append(names.index(s))
-        else:
-            try:
-                out.append(int(float(s)))
-            except ValueError:
-                return None
-    return np.asarray(out)
+def _print_predictions(table, pred: np.ndarray, probs: np.ndarray | None) -> None:
+    """The same columns as the --out file, on standard output."""
+    w = csv.writer(sys.stdout)
+    pred = pred.reshape(len(pred), -1)
+    head = [*table.feature_names]
+    head += ["prediction"] if pred.shape[1] == 1 else [f"prediction{i + 1}" for i in range(pred.shape[1])]
+    if probs is not None:
+        head += [f"p{i}" for i in range(probs.shape[1])]
+    w.writerow(head)
+    for i in range(len(pred)):
+        row = [*table.X[i].tolist(), *pred[i].tolist()]
+        if probs is not None:
+            row += probs[i].tolist()
+        w.writerow([repr(v) if isinstance(v, float) else v for v in row])
 
 
 def cmd_export(args) -> int:
@@ -536,6 +538,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("nnviz: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `nnviz predict ... | head`: the reader had enough
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except _known_errors() as e:
         msg = str(e) or type(e).__name__
         if isinstance(e, OSError) and e.filename and e.strerror:
