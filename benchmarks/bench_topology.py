@@ -1,0 +1,77 @@
+"""Frame time of the topology view: show_snapshot plus a forced repaint, offscreen.
+
+Run: ``.venv/bin/python benchmarks/bench_topology.py`` (prints median and p95 per frame).
+The goal is <= 50 ms a frame for a 784-256-128-10 network.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+import PySide6  # noqa: F401  (before pyqtgraph)
+from PySide6.QtWidgets import QApplication
+
+from nnviz.core.data import digits_like, generate
+from nnviz.core.optim import OptimizerConfig, Schedule
+from nnviz.core.session import DataConfig, Session, build_spec
+from nnviz.core.trainer import TrainConfig
+from nnviz.gui.runinfo import RunInfo
+from nnviz.gui.views.topology import TopologyView
+
+
+def make_session(kind: str) -> Session:
+    if kind == "784-256-128-10":
+        data = digits_like(n=600, n_features=784, n_classes=10, seed=0)
+        layers: tuple[int, ...] = (256, 128)
+    else:
+        data = generate("spiral", n=400, noise=0.1, seed=1, arms=2)
+        layers = (8, 8)
+    cfg = DataConfig(test_fraction=0.2)
+    spec = build_spec(data, cfg, layers=layers, activation="relu")
+    train = TrainConfig(optimizer=OptimizerConfig("adam", {"lr": 0.003}), schedule=Schedule(),
+                        batch_size=32, seed=0)
+    return Session(data, cfg, spec, train)
+
+
+def bench(app: QApplication, kind: str, frames: int = 40) -> tuple[float, float]:
+    session = make_session(kind)
+    snaps = []
+    for _ in range(8):  # a few different snapshots, so every frame has new numbers
+        for _ in range(5):
+            session.trainer.step()
+        session.trainer.step(snapshot=True)
+        snaps.append(session.trainer.last_snapshot)
+    view = TopologyView()
+    view.resize(1400, 900)
+    view.show()
+    view.set_run(RunInfo.from_session(session, kind))
+    app.processEvents()
+    for s in snaps[:3]:  # warm-up
+        view.show_snapshot(s)
+        view.grab()
+    times = []
+    for k in range(frames):
+        t0 = time.perf_counter()
+        view.show_snapshot(snaps[k % len(snaps)])
+        view.grab()  # forces a full paint of the widget
+        times.append(time.perf_counter() - t0)
+    view.close()
+    ms = np.array(times) * 1000
+    return float(np.median(ms)), float(np.percentile(ms, 95))
+
+
+def main() -> int:
+    app = QApplication.instance() or QApplication(sys.argv)
+    for kind in ("2-8-8-2", "784-256-128-10"):
+        med, p95 = bench(app, kind)
+        print(f"{kind:>16}: median {med:6.1f} ms/frame, p95 {p95:6.1f} ms/frame")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

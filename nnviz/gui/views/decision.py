@@ -1,0 +1,447 @@
+"""What the network decides: its output over the input plane for 2-D data, with the data
+on top, or a confusion matrix when there are more inputs than a plane can show.
+
+Clicking the plane adds a training point of the chosen class (``pointAdded``);
+Ctrl+click removes the nearest one (``pointRemoved``). The window applies the edit to the
+session and calls :meth:`DecisionView.set_run` with the new data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import PySide6  # noqa: F401  (before pyqtgraph, so it binds to PySide6)
+
+# isort: split
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nnviz.core.trainer import Snapshot
+from nnviz.gui.runinfo import RunInfo
+from nnviz.gui.views import palette
+
+#: confusion matrices up to this many classes print their counts in the cells
+MAX_COUNT_LABELS = 20
+_BOUNDED = {"sigmoid": (0.5, 0.5), "tanh": (0.0, 1.0)}
+PLANE, CONFUSION, MESSAGE = 0, 1, 2
+
+
+def _max_abs(a: np.ndarray) -> float:
+    m = float(np.max(np.abs(a))) if a.size else 1.0
+    return m if np.isfinite(m) and m > 0 else 1.0
+
+
+class DecisionView(QWidget):
+    """The decision plane (2-D inputs) or the confusion matrix (wider inputs)."""
+
+    pointAdded = Signal(float, float, int)
+    pointRemoved = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("decisionView")
+        self.frame_count = 0
+        self._theme = palette.theme(False)
+        self._info: RunInfo | None = None
+        self._snap: Snapshot | None = None
+        self._neuron: tuple[int, int] | None = None
+        self._count_labels: list[pg.TextItem] = []
+        self._legend_items: list[pg.ScatterPlotItem] = []
+        self._y_scale = 1.0
+        self._build_ui()
+        self._apply_theme()
+
+    # --- construction --------------------------------------------------------------
+    def _build_ui(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(6, 2, 6, 0)
+        self.discretize_check = QCheckBox("discretize")
+        self.discretize_check.setObjectName("decisionDiscretize")
+        self.discretize_check.setToolTip("Hard class colours instead of colour strength = confidence")
+        self.discretize_check.toggled.connect(self._redraw)
+        bar.addWidget(self.discretize_check)
+        self.test_check = QCheckBox("show test data")
+        self.test_check.setObjectName("decisionShowTest")
+        self.test_check.setChecked(True)
+        self.test_check.toggled.connect(self._update_test_visibility)
+        bar.addWidget(self.test_check)
+        self._class_label = QLabel("add class")
+        bar.addWidget(self._class_label)
+        self.class_combo = QComboBox()
+        self.class_combo.setObjectName("decisionClass")
+        self.class_combo.setToolTip("Click the plane to add a training point of this class; "
+                                    "Ctrl+click removes the nearest training point")
+        bar.addWidget(self.class_combo)
+        self.output_button = QPushButton("show network output")
+        self.output_button.setObjectName("decisionShowOutput")
+        self.output_button.setVisible(False)
+        self.output_button.clicked.connect(self.show_output)
+        bar.addWidget(self.output_button)
+        bar.addStretch(1)
+        self._hint = QLabel("click: add point · Ctrl+click: remove nearest")
+        bar.addWidget(self._hint)
+        layout.addLayout(bar)
+
+        self.stack = QStackedWidget()
+        layout.addWidget(self.stack, 1)
+        # page 0: the plane
+        self.plane = pg.PlotWidget()
+        self._pp: pg.PlotItem = self.plane.getPlotItem()
+        self._pp.setLabel("bottom", "x1")
+        self._pp.setLabel("left", "x2")
+        self._pp.setMenuEnabled(False)
+        self._map = pg.ImageItem(axisOrder="row-major")
+        self._map.setZValue(0)
+        self._pp.addItem(self._map)
+        self._train_scatter = pg.ScatterPlotItem(size=7, pxMode=True)
+        self._test_scatter = pg.ScatterPlotItem(size=7, pxMode=True, brush=pg.mkBrush(None))
+        self._train_scatter.setZValue(10)
+        self._test_scatter.setZValue(11)
+        self._pp.addItem(self._train_scatter)
+        self._pp.addItem(self._test_scatter)
+        self._legend = self._pp.addLegend(offset=(-8, 8), labelTextSize="8pt")
+        self.plane.scene().sigMouseClicked.connect(self._on_click)
+        self.stack.addWidget(self.plane)
+        # page 1: the confusion matrix
+        self.confusion = pg.PlotWidget()
+        self._cp: pg.PlotItem = self.confusion.getPlotItem()
+        self._cp.setLabel("bottom", "predicted class")
+        self._cp.setLabel("left", "true class")
+        self._cp.invertY(True)
+        self._cp.setMouseEnabled(x=False, y=False)
+        self._cp.setMenuEnabled(False)
+        self._cp.hideButtons()
+        self._conf_image = pg.ImageItem(axisOrder="row-major")
+        self._cp.addItem(self._conf_image)
+        self.stack.addWidget(self.confusion)
+        # page 2: nothing to draw, and why
+        self.message = QLabel()
+        self.message.setObjectName("decisionMessage")
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setWordWrap(True)
+        self.stack.addWidget(self.message)
+
+    # --- public API ----------------------------------------------------------------
+    def set_run(self, info: RunInfo) -> None:
+        """Show a run's data; the map or matrix follows with the first snapshot."""
+        self._info = info
+        self._snap = None
+        self._neuron = None
+        self.output_button.setVisible(False)
+        classification = info.task == "classification"
+        n_classes = max(len(info.class_names), 2) if classification else 0
+        self._colours = palette.class_colors(n_classes) if classification else np.zeros((0, 3), np.uint8)
+        if not classification and info.train_y is not None and len(info.train_y):
+            self._y_scale = _max_abs(np.asarray(info.train_y, np.float64))
+        keep = self.class_combo.currentIndex()
+        self.class_combo.clear()
+        for k in range(n_classes):
+            pix = QPixmap(12, 12)
+            pix.fill(QColor(*(int(v) for v in self._colours[k])))
+            self.class_combo.addItem(QIcon(pix), self._class_name(k))
+        if n_classes:
+            self.class_combo.setCurrentIndex(keep if 0 <= keep < n_classes else 0)
+        plane = info.extent is not None
+        for w in (self.discretize_check, self._class_label, self.class_combo, self._hint):
+            w.setVisible(plane and classification)
+        self.test_check.setVisible(plane)
+        if plane:
+            self.stack.setCurrentIndex(PLANE)
+            self._set_points()
+            x0, x1, y0, y1 = info.extent
+            self._pp.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+            names = info.input_names if len(info.input_names) == 2 else ("x1", "x2")
+            self._pp.setLabel("bottom", names[0], color=self._theme.css("foreground"))
+            self._pp.setLabel("left", names[1], color=self._theme.css("foreground"))
+            self._map.clear()
+            self._title("Network output over the input plane")
+        elif classification:
+            self.stack.setCurrentIndex(CONFUSION)
+            self._setup_confusion(n_classes)
+        else:
+            self.stack.setCurrentIndex(MESSAGE)
+            self.message.setText(
+                f"Regression on {info.spec.input_dim} inputs: there is no input plane or class to "
+                "draw here. The loss plot shows how well the network fits."
+            )
+
+    def show_snapshot(self, snap: Snapshot) -> None:
+        """Draw the output map (2-D) or the confusion matrix from ``snap``."""
+        if self._info is None:
+            return
+        self._snap = snap
+        self._redraw()
+
+    def show_neuron(self, layer: int, unit: int) -> None:
+        """Show one neuron's output over the plane (layer -1 = an output unit)."""
+        info = self._info
+        if info is None or info.extent is None:
+            return  # only 2-D inputs have neuron maps
+        n_hidden = len(info.spec.hidden)
+        if layer == -1:
+            units = info.spec.output_dim
+        elif 0 <= layer < n_hidden:
+            units = info.spec.hidden[layer].units
+        else:
+            raise ValueError(f"there is no layer {layer} (hidden layers 0..{n_hidden - 1}, output -1)")
+        if not 0 <= unit < units:
+            raise ValueError(f"layer {layer} has no unit {unit}")
+        self._neuron = (layer, unit)
+        self.output_button.setVisible(True)
+        self._redraw()
+
+    def show_output(self) -> None:
+        """Back to the network's decision over the plane."""
+        self._neuron = None
+        self.output_button.setVisible(False)
+        self._redraw()
+
+    @property
+    def selected_class(self) -> int:
+        return max(self.class_combo.currentIndex(), 0)
+
+    def set_theme(self, dark: bool) -> None:
+        self._theme = palette.theme(dark)
+        self._apply_theme()
+        if self._info is not None:
+            if self._info.extent is not None:
+                self._set_points()
+            else:
+                self._style_confusion_axes()
+        self._redraw()
+
+    def export_image(self, path: str) -> None:
+        """PNG (as shown) or SVG (the plane or matrix) by the file name's extension."""
+        page = self.stack.currentWidget()
+        target = page.scene() if isinstance(page, pg.PlotWidget) else None
+        if target is None and path.lower().endswith(".svg"):
+            raise ValueError("there is no plot to export as SVG here; use a .png file name")
+        palette.export_view(self, target, path)
+
+    def click_at(self, x: float, y: float, remove: bool = False) -> None:
+        """What a click on the plane at (x, y) does; Ctrl+click is ``remove=True``."""
+        info = self._info
+        if info is None or info.extent is None or info.task != "classification":
+            return
+        if remove:
+            idx = self.nearest_training_point(x, y)
+            if idx is not None:
+                self.pointRemoved.emit(idx)
+        else:
+            self.pointAdded.emit(float(x), float(y), self.selected_class)
+
+    def nearest_training_point(self, x: float, y: float) -> int | None:
+        """Index of the training point nearest (x, y), distances scaled to the plane."""
+        info = self._info
+        X = info.train_X if info is not None else None
+        if X is None or len(X) == 0:
+            return None
+        x0, x1, y0, y1 = info.extent
+        sx, sy = max(x1 - x0, 1e-12), max(y1 - y0, 1e-12)
+        d = ((X[:, 0] - x) / sx) ** 2 + ((X[:, 1] - y) / sy) ** 2
+        return int(np.argmin(d))
+
+    # --- drawing -------------------------------------------------------------------
+    def _class_name(self, k: int) -> str:
+        names = self._info.class_names if self._info is not None else ()
+        return names[k] if k < len(names) else str(k)
+
+    def _title(self, text: str) -> None:
+        self._pp.setTitle(text, color=self._theme.css("foreground"), size="9pt")
+
+    def _redraw(self, *_args) -> None:
+        info, snap = self._info, self._snap
+        if info is None or snap is None:
+            return
+        if info.extent is not None:
+            if snap.grid is None:
+                return
+            self._draw_plane(snap)
+        elif info.task == "classification" and snap.confusion is not None:
+            self._draw_confusion(snap.confusion)
+        else:
+            return
+        self.frame_count += 1
+
+    def _draw_plane(self, snap: Snapshot) -> None:
+        grid, info = snap.grid, self._info
+        if self._neuron is None:
+            rgb = self._output_colours(grid.output)
+            what = ("class probabilities (stronger colour = more confident)"
+                    if info.task == "classification" else "predicted value (orange < 0 < blue)")
+            self._title(f"Network output: {what}")
+        else:
+            layer, unit = self._neuron
+            rgb, title = self._neuron_colours(grid, layer, unit)
+            self._title(title)
+        self._map.setImage(rgb, autoLevels=False)
+        xs, ys = grid.xs, grid.ys
+        dx = (xs[-1] - xs[0]) / max(len(xs) - 1, 1)
+        dy = (ys[-1] - ys[0]) / max(len(ys) - 1, 1)
+        self._map.setRect(QRectF(xs[0] - dx / 2, ys[0] - dy / 2, dx * len(xs), dy * len(ys)))
+
+    def _output_colours(self, out: np.ndarray) -> np.ndarray:
+        th = self._theme
+        if self._info.task != "classification":
+            return palette.map_diverging(out[:, :, 0], self._div_lut, 0.0, self._y_scale)
+        C = out.shape[2]
+        cols = self._colours[:C].astype(np.float32)
+        neutral = np.array(th.neutral, np.float32)
+        if self.discretize_check.isChecked():
+            rgb = neutral + (cols[out.argmax(axis=2)] - neutral) * 0.45
+        else:
+            mixed = out.astype(np.float32) @ cols
+            conf = out.max(axis=2).astype(np.float32)
+            a = np.clip((conf - 1.0 / C) / (1.0 - 1.0 / C), 0, 1)[:, :, None] * 0.6
+            rgb = neutral * (1 - a) + mixed * a
+        rgba = np.empty((*out.shape[:2], 4), np.uint8)
+        rgba[:, :, :3] = np.clip(rgb, 0, 255)
+        rgba[:, :, 3] = 255
+        return rgba
+
+    def _neuron_colours(self, grid, layer: int, unit: int) -> tuple[np.ndarray, str]:
+        info = self._info
+        if layer == -1:
+            out = grid.output
+            if info.task != "classification":
+                vals = out[:, :, unit]
+                return (palette.map_diverging(vals, self._div_lut, 0.0, _max_abs(vals)),
+                        f"Output {unit}: predicted value over the plane")
+            if info.spec.loss == "logistic":
+                return (palette.map_diverging(out[:, :, 1], self._div_lut, 0.5, 0.5),
+                        f"Output: probability of class {self._class_name(1)}")
+            lut = palette.intensity_lut(self._theme, tuple(int(v) for v in self._colours[unit]))
+            return (palette.map_sequential(out[:, :, unit], lut, 0.0, 1.0),
+                    f"Output {unit}: probability of class {self._class_name(unit)}")
+        vals = grid.neurons[layer][:, :, unit]
+        act = info.spec.hidden[layer].activation
+        residual = info.spec.residual_layers()[layer]
+        centre, scale = _BOUNDED[act] if act in _BOUNDED and not residual else (0.0, _max_abs(vals))
+        title = f"Hidden {layer + 1} · unit {unit} ({act}): its output (blue > {centre:g} > orange)"
+        return palette.map_diverging(vals, self._div_lut, centre, scale), title
+
+    def _set_points(self) -> None:
+        info, th = self._info, self._theme
+        outline = pg.mkPen(th.q("point_outline"), width=1)
+        if info.train_X is not None and len(info.train_X):
+            self._train_scatter.setData(pos=np.asarray(info.train_X[:, :2], np.float64),
+                                        brush=self._point_brushes(info.train_y), pen=outline)
+        else:
+            self._train_scatter.clear()
+        if info.test_X is not None and len(info.test_X):
+            pens = [pg.mkPen(b.color(), width=2) for b in self._point_brushes(info.test_y)]
+            self._test_scatter.setData(pos=np.asarray(info.test_X[:, :2], np.float64), pen=pens,
+                                       brush=pg.mkBrush(None))
+        else:
+            self._test_scatter.clear()
+        self._update_test_visibility()
+        self._legend.clear()
+        self._legend_items = []
+        if info.task == "classification":
+            for k in range(len(self._colours)):
+                item = pg.ScatterPlotItem(symbol="o", size=9, pen=pg.mkPen(th.q("foreground", 90)),
+                                          brush=pg.mkBrush(*(int(v) for v in self._colours[k])))
+                self._legend.addItem(item, f"class {self._class_name(k)}")
+                self._legend_items.append(item)
+        if info.test_X is not None and len(info.test_X):
+            item = pg.ScatterPlotItem(symbol="o", size=9, pen=pg.mkPen(th.q("foreground"), width=2),
+                                      brush=pg.mkBrush(None))
+            self._legend.addItem(item, "test (hollow)")
+            self._legend_items.append(item)
+
+    def _point_brushes(self, y: np.ndarray | None) -> list:
+        if y is None:
+            return []
+        if self._info.task == "classification":
+            table = [pg.mkBrush(*(int(v) for v in c)) for c in self._colours]
+            idx = np.clip(np.asarray(y, np.int64).ravel(), 0, len(table) - 1)
+            return [table[i] for i in idx]
+        vals = np.asarray(y, np.float64).reshape(len(y), -1)[:, 0]
+        rgba = palette.map_diverging(vals, self._div_lut, 0.0, self._y_scale)
+        table: dict[tuple, object] = {}
+        out = []
+        for c in map(tuple, rgba):
+            if c not in table:
+                table[c] = pg.mkBrush(*c)
+            out.append(table[c])
+        return out
+
+    def _update_test_visibility(self, *_args) -> None:
+        self._test_scatter.setVisible(self.test_check.isChecked())
+
+    def _setup_confusion(self, n: int) -> None:
+        for t in self._count_labels:
+            self._cp.removeItem(t)
+        self._count_labels = []
+        if n <= MAX_COUNT_LABELS:
+            for _ in range(n * n):
+                t = pg.TextItem(anchor=(0.5, 0.5))
+                self._cp.addItem(t)
+                self._count_labels.append(t)
+        self._conf_image.clear()
+        self._style_confusion_axes()
+        self._cp.setRange(xRange=(0, n), yRange=(0, n), padding=0.02)
+        split = "test" if self._info.test_X is not None and len(self._info.test_X) else "training"
+        self._cp.setTitle(f"Confusion matrix ({split} split)", color=self._theme.css("foreground"),
+                          size="9pt")
+
+    def _style_confusion_axes(self) -> None:
+        n = len(self._colours)
+        step = max(1, n // 20)
+        ticks = [(k + 0.5, self._class_name(k)) for k in range(0, n, step)]
+        for name in ("bottom", "left"):
+            self._cp.getAxis(name).setTicks([ticks, []])
+
+    def _draw_confusion(self, m: np.ndarray) -> None:
+        th = self._theme
+        n = m.shape[0]
+        rows = m.sum(axis=1, keepdims=True).astype(np.float64)
+        share = np.divide(m, rows, out=np.zeros(m.shape), where=rows > 0)
+        lut = palette.intensity_lut(th, th.train)
+        self._conf_image.setImage(palette.map_sequential(share, lut, 0.0, 1.0), autoLevels=False)
+        self._conf_image.setRect(QRectF(0, 0, n, n))
+        if len(self._count_labels) == n * n:
+            light, dark = th.q("foreground"), QColor(255, 255, 255)
+            for k, t in enumerate(self._count_labels):
+                i, j = divmod(k, n)
+                t.setText(str(int(m[i, j])), color=dark if share[i, j] > 0.55 else light)
+                t.setPos(j + 0.5, i + 0.5)
+        total = int(m.sum())
+        correct = int(np.trace(m))
+        split = "test" if self._info.test_X is not None and len(self._info.test_X) else "training"
+        acc = f": {100 * correct / total:.1f}% correct of {total:,}" if total else ""
+        self._cp.setTitle(f"Confusion matrix ({split} split){acc} · rows: true, columns: predicted",
+                          color=th.css("foreground"), size="9pt")
+
+    def _apply_theme(self) -> None:
+        th = self._theme
+        self._div_lut = palette.diverging_lut(th)
+        for w in (self.plane, self.confusion):
+            w.setBackground(th.q("background"))
+        for p in (self._pp, self._cp):
+            palette.style_plot(p, th)
+        palette.style_legend(self._legend, th)
+
+    # --- mouse ---------------------------------------------------------------------
+    def _on_click(self, ev) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton or ev.double():
+            return
+        vb = self._pp.vb
+        if not vb.sceneBoundingRect().contains(ev.scenePos()):
+            return
+        p = vb.mapSceneToView(ev.scenePos())
+        ctrl = bool(ev.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        self.click_at(p.x(), p.y(), remove=ctrl)

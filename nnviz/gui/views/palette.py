@@ -1,0 +1,243 @@
+"""Colours shared by the views: one light and one dark theme, class colours, colormaps.
+
+Colour mapping (values -> RGBA bytes) lives here because it is display, not maths: the
+views hand it numbers the core computed and get pixels back.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import PySide6  # noqa: F401  (PySide6 must be imported before pyqtgraph picks a binding)
+
+# isort: split
+import pyqtgraph as pg
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QWidget
+
+#: TensorFlow Playground's pair for the two classes / signs: orange negative, blue positive
+ORANGE = (245, 147, 34)
+BLUE = (8, 119, 189)
+NEGATIVE = ORANGE
+POSITIVE = BLUE
+_QUALITATIVE = [
+    ORANGE, BLUE, (44, 160, 44), (214, 39, 40), (148, 103, 189),
+    (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
+]
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Everything a view needs to look right on a light or a dark background."""
+
+    dark: bool
+    background: tuple[int, int, int]
+    foreground: tuple[int, int, int]  # text, axes
+    muted: tuple[int, int, int]  # secondary text, faded curves
+    neutral: tuple[int, int, int]  # the middle of diverging maps, "no signal"
+    dead: tuple[int, int, int]  # dead units: marks
+    dead_fill: tuple[int, int, int]  # dead units: the greyed cell
+    saturated: tuple[int, int, int]  # saturated units: rings
+    selection: tuple[int, int, int]
+    train: tuple[int, int, int]  # loss plot: training curves
+    test: tuple[int, int, int]  # loss plot: test curves
+    point_outline: tuple[int, int, int]
+
+    def q(self, name: str, alpha: int = 255) -> QColor:
+        """A theme colour as a QColor."""
+        r, g, b = getattr(self, name)
+        return QColor(r, g, b, alpha)
+
+    def css(self, name: str) -> str:
+        """A theme colour as a CSS/HTML hex string."""
+        r, g, b = getattr(self, name)
+        return f"#{r:02x}{g:02x}{b:02x}"
+
+
+LIGHT = Theme(
+    dark=False,
+    background=(255, 255, 255),
+    foreground=(40, 40, 40),
+    muted=(150, 150, 150),
+    neutral=(246, 246, 246),
+    dead=(214, 39, 40),
+    dead_fill=(190, 190, 190),
+    saturated=(230, 180, 0),
+    selection=(20, 20, 20),
+    train=(31, 119, 180),
+    test=(214, 39, 40),
+    point_outline=(255, 255, 255),
+)
+DARK = Theme(
+    dark=True,
+    background=(30, 31, 34),
+    foreground=(220, 220, 220),
+    muted=(120, 120, 125),
+    neutral=(52, 54, 58),
+    dead=(255, 85, 85),
+    dead_fill=(85, 85, 88),
+    saturated=(255, 210, 60),
+    selection=(250, 250, 250),
+    train=(90, 170, 240),
+    test=(255, 110, 100),
+    point_outline=(20, 20, 20),
+)
+
+
+def theme(dark: bool) -> Theme:
+    return DARK if dark else LIGHT
+
+
+def class_colors(n: int) -> np.ndarray:
+    """(n, 3) uint8 colours, one per class; orange and blue first, like the Playground."""
+    n = max(int(n), 1)
+    out = np.array([_QUALITATIVE[i % len(_QUALITATIVE)] for i in range(n)], dtype=np.uint8)
+    if n > len(_QUALITATIVE):  # past ten, evenly spaced hues so no two classes share one
+        for i in range(len(_QUALITATIVE), n):
+            c = QColor.fromHsvF((i * 0.618034) % 1.0, 0.75, 0.85)
+            out[i] = (c.red(), c.green(), c.blue())
+    return out
+
+
+def _ramp(stops: list[tuple[int, int, int]], n: int = 256) -> np.ndarray:
+    """A (n, 4) uint8 lookup table interpolating evenly spaced colour stops."""
+    stops_a = np.asarray(stops, dtype=np.float64)
+    pos = np.linspace(0.0, 1.0, len(stops_a))
+    t = np.linspace(0.0, 1.0, n)
+    lut = np.empty((n, 4), dtype=np.uint8)
+    for c in range(3):
+        lut[:, c] = np.round(np.interp(t, pos, stops_a[:, c]))
+    lut[:, 3] = 255
+    return lut
+
+
+def diverging_lut(th: Theme) -> np.ndarray:
+    """Orange (negative) through the neutral colour to blue (positive)."""
+    return _ramp([NEGATIVE, th.neutral, POSITIVE])
+
+
+def sequential_lut(th: Theme) -> np.ndarray:
+    """Low to high density (histogram evolution): viridis reads well on both themes."""
+    cmap = pg.colormap.get("viridis")
+    lut = cmap.getLookupTable(0.0, 1.0, 256, alpha=True)
+    return np.ascontiguousarray(lut, dtype=np.uint8)
+
+
+def intensity_lut(th: Theme, color: tuple[int, int, int]) -> np.ndarray:
+    """The neutral colour to ``color``: counts in a confusion matrix."""
+    return _ramp([th.neutral, color])
+
+
+def map_diverging(values: np.ndarray, lut: np.ndarray, center: float, scale: float) -> np.ndarray:
+    """RGBA bytes for ``values``: ``center`` maps to the middle, ``center +- scale`` to the ends."""
+    scale = float(scale) if np.isfinite(scale) and scale > 0 else 1.0
+    t = (np.asarray(values, dtype=np.float32) - np.float32(center)) * np.float32(127.5 / scale)
+    idx = np.clip(t + np.float32(127.5), 0, 255)
+    idx = np.nan_to_num(idx, nan=127.5).astype(np.uint8)
+    return lut[idx]
+
+
+def map_sequential(values: np.ndarray, lut: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """RGBA bytes for ``values`` between ``lo`` and ``hi``."""
+    span = hi - lo if hi > lo else 1.0
+    t = (np.asarray(values, dtype=np.float32) - np.float32(lo)) * np.float32(255.0 / span)
+    idx = np.nan_to_num(np.clip(t, 0, 255), nan=0.0).astype(np.uint8)
+    return lut[idx]
+
+
+def mix(a: tuple[int, int, int], b: tuple[int, int, int], t: float) -> tuple[int, int, int]:
+    """``a`` moved a fraction ``t`` of the way to ``b``."""
+    return tuple(round(x + (y - x) * t) for x, y in zip(a, b, strict=True))  # type: ignore[return-value]
+
+
+def style_plot(plot: pg.PlotItem, th: Theme) -> None:
+    """Axis, label and title colours of one plot for the theme."""
+    fg = th.q("foreground")
+    for name in ("left", "bottom", "right", "top"):
+        axis = plot.getAxis(name)
+        axis.enableAutoSIPrefix(False)  # "loss (x0.001)" confuses more than it helps
+        axis.setPen(pg.mkPen(th.q("muted")))
+        axis.setTextPen(pg.mkPen(fg))
+        label_text = axis.labelText
+        if label_text:
+            axis.setLabel(label_text, units=axis.labelUnits, color=th.css("foreground"))
+    title = plot.titleLabel
+    if title.text:
+        title.setText(title.text, color=th.css("foreground"))
+
+
+def _close_explicitly(d: str) -> str:
+    """SVG path data with each ``Z`` replaced by a line back to its subpath's start."""
+    out: list[str] = []
+    start: str | None = None
+    for tok in d.split():
+        closes = tok[-1] in "Zz"
+        tok = tok[:-1] if closes else tok
+        if tok:
+            if tok[0] in "Mm":
+                start = tok[1:]
+            out.append(tok)
+        if closes and start is not None:
+            out.append("L" + start)
+    return " ".join(out)
+
+
+@contextmanager
+def _closed_paths_tolerated() -> Iterator[None]:
+    """pyqtgraph 0.14's SVG exporter fails on the closed paths ("... Z") that recent Qt
+    writes (pyqtgraph issues 3485 and 3495, fix pending in PR 3458). While exporting,
+    rewrite each ``Z`` as an explicit line so its coordinate pass can parse every path."""
+    module = importlib.import_module("pyqtgraph.exporters.SVGExporter")
+    original = module.correctCoordinates
+
+    def correct(node, defs, item, options):
+        for path in node.getElementsByTagName("path"):
+            d = path.getAttribute("d")
+            if "Z" in d or "z" in d:
+                path.setAttribute("d", _close_explicitly(d))
+        return original(node, defs, item, options)
+
+    module.correctCoordinates = correct
+    try:
+        yield
+    finally:
+        module.correctCoordinates = original
+
+
+def style_legend(legend: pg.LegendItem, th: Theme) -> None:
+    """Legend frame and text colours; existing labels are re-rendered in the new colour."""
+    legend.setLabelTextColor(th.q("foreground"))
+    legend.setBrush(pg.mkBrush((*th.background, 210)))
+    legend.setPen(pg.mkPen(th.q("muted", 120)))
+    for _sample, label in legend.items:
+        label.setText(label.text, color=th.css("foreground"))
+
+
+def export_view(widget: QWidget, scene_or_item, path: str) -> None:
+    """Write a view to ``path``: PNG (the widget as shown) or SVG (its plots, as vectors).
+
+    Raises ValueError for an unknown extension and OSError when the file cannot be
+    written, both with a message fit for a dialog.
+    """
+    p = Path(path)
+    ext = p.suffix.lower()
+    if ext not in (".png", ".svg"):
+        raise ValueError(f"cannot export {p.name!r}: use a .png or .svg file name")
+    if not p.parent.is_dir():
+        raise OSError(f"cannot export to {path}: the folder does not exist")
+    if ext == ".png":
+        if not widget.grab().save(str(p), "PNG"):
+            raise OSError(f"could not write the image {path}")
+        return
+    from pyqtgraph.exporters import SVGExporter
+
+    try:
+        with _closed_paths_tolerated():
+            SVGExporter(scene_or_item).export(str(p))
+    except OSError as e:
+        raise OSError(f"could not write the drawing {path}: {e.strerror or e}") from e

@@ -1,0 +1,130 @@
+"""The decision view: the output plane with data, click-to-edit, neuron maps, and the
+confusion matrix or a message when the inputs are not a plane."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import logistic_run, regression_run, wide_regression_run
+from PySide6.QtCore import Qt
+
+from nnviz.gui.views.decision import CONFUSION, MESSAGE, PLANE, DecisionView
+
+pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
+
+
+def make(qtbot, run) -> DecisionView:
+    v = DecisionView()
+    qtbot.addWidget(v)
+    v.resize(700, 600)
+    v.show()
+    qtbot.waitExposed(v)
+    v.set_run(run.info)
+    return v
+
+
+def test_plane_shows_output_map_and_points(qtbot, spiral):
+    v = make(qtbot, spiral)
+    assert v.stack.currentIndex() == PLANE
+    for k, s in enumerate(spiral.snapshots, start=1):
+        v.show_snapshot(s)
+        assert v.frame_count == k
+    g = spiral.snapshots[-1].grid
+    img = v._map.image
+    assert img.shape == (len(g.ys), len(g.xs), 4)
+    assert len(v._train_scatter.data) == len(spiral.info.train_X)
+    assert len(v._test_scatter.data) == len(spiral.info.test_X)
+    v.test_check.setChecked(False)
+    assert not v._test_scatter.isVisible()
+    before = img.copy()
+    v.discretize_check.setChecked(True)
+    hard = v._map.image
+    assert not np.array_equal(before, hard)
+    assert len(np.unique(hard.reshape(-1, 4), axis=0)) <= 2  # two classes, two colours
+
+
+def test_click_adds_a_point_of_the_chosen_class(qtbot, spiral, click):
+    v = make(qtbot, spiral)
+    v.show_snapshot(spiral.snapshots[-1])
+    v.class_combo.setCurrentIndex(1)
+    with qtbot.waitSignal(v.pointAdded, timeout=2000) as sig:
+        click(v.plane, v._pp.vb, 0.25, -0.5)
+    x, y, cls = sig.args
+    assert cls == 1
+    assert abs(x - 0.25) < 0.03 and abs(y + 0.5) < 0.03
+
+
+def test_ctrl_click_removes_the_nearest_training_point(qtbot, spiral, click):
+    v = make(qtbot, spiral)
+    X = spiral.info.train_X
+    target = 17
+    px, py = X[target] + 0.004
+    with qtbot.waitSignal(v.pointRemoved, timeout=2000) as sig:
+        click(v.plane, v._pp.vb, px, py, Qt.KeyboardModifier.ControlModifier)
+    x0, x1, y0, y1 = spiral.info.extent
+    d = ((X[:, 0] - px) / (x1 - x0)) ** 2 + ((X[:, 1] - py) / (y1 - y0)) ** 2
+    assert sig.args == [int(np.argmin(d))] == [target]
+
+
+def test_show_neuron_and_back(qtbot, spiral):
+    v = make(qtbot, spiral)
+    v.show_snapshot(spiral.snapshots[-1])
+    v.show_neuron(1, 4)
+    assert v.output_button.isVisibleTo(v)
+    assert "Hidden 2" in v._pp.titleLabel.text
+    assert v.frame_count == 2
+    v.show_neuron(-1, 1)
+    assert "probability of class 1" in v._pp.titleLabel.text
+    v.output_button.click()
+    assert "Network output" in v._pp.titleLabel.text
+    assert not v.output_button.isVisibleTo(v)
+    with pytest.raises(ValueError):
+        v.show_neuron(7, 0)
+    with pytest.raises(ValueError):
+        v.show_neuron(0, 99)
+
+
+def test_wide_inputs_show_a_confusion_matrix(qtbot, wide):
+    v = make(qtbot, wide)
+    assert v.stack.currentIndex() == CONFUSION
+    snap = wide.snapshots[-1]
+    v.show_snapshot(snap)
+    m = snap.confusion
+    assert v._conf_image.image.shape[:2] == m.shape
+    texts = [t.textItem.toPlainText() for t in v._count_labels]
+    assert texts == [str(int(c)) for c in m.ravel()]
+    assert "% correct" in v._cp.titleLabel.text
+    ticks = v._cp.getAxis("bottom")._tickLevels[0]
+    assert [t[1] for t in ticks] == list(wide.info.class_names)
+    v.show_neuron(0, 0)  # no plane: nothing to show, nothing breaks
+    assert v.frame_count == 1
+
+
+def test_regression_plane_and_wide_regression_message(qtbot):
+    run = regression_run()
+    v = make(qtbot, run)
+    v.show_snapshot(run.snapshots[-1])
+    assert v.stack.currentIndex() == PLANE and not v.class_combo.isVisibleTo(v)
+    v.click_at(0.0, 0.0)  # no classes to add: ignored
+    run = wide_regression_run()
+    v = make(qtbot, run)
+    v.show_snapshot(run.snapshots[-1])
+    assert v.stack.currentIndex() == MESSAGE and "Regression on 5 inputs" in v.message.text()
+
+
+def test_logistic_output_unit(qtbot):
+    run = logistic_run()
+    v = make(qtbot, run)
+    v.show_snapshot(run.snapshots[-1])
+    v.show_neuron(-1, 0)
+    assert "probability of class" in v._pp.titleLabel.text
+
+
+def test_theme_and_export(qtbot, spiral, wide, tmp_path):
+    for run in (spiral, wide):
+        v = make(qtbot, run)
+        v.show_snapshot(run.snapshots[-1])
+        v.set_theme(True)
+        for name in ("d.png", "d.svg"):
+            v.export_image(str(tmp_path / name))
+            assert (tmp_path / name).stat().st_size > 1000

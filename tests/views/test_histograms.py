@@ -1,0 +1,93 @@
+"""The histogram panel: per-layer histograms now and over time, gradient norms, stats."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import deep_sigmoid_run
+
+from nnviz.gui.views.histograms import HISTORY_COLUMNS, HistogramPanel, _Ring
+
+pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
+
+
+def make(qtbot, run) -> HistogramPanel:
+    v = HistogramPanel()
+    qtbot.addWidget(v)
+    v.resize(800, 600)
+    v.show()
+    qtbot.waitExposed(v)
+    v.set_run(run.info)
+    return v
+
+
+def test_snapshots_build_history_for_every_layer(qtbot, spiral):
+    v = make(qtbot, spiral)
+    assert v.layer_combo.count() == len(spiral.info.spec.hidden) + 1
+    for k, snap in enumerate(spiral.snapshots, start=1):
+        v.show_snapshot(snap)
+        assert v.frame_count == k
+    n = len(spiral.snapshots)
+    for layer in range(3):
+        for q in ("act", "pre", "grad", "weight"):
+            assert v.history_length(layer, q) == n
+    snap = spiral.snapshots[-1]
+    h = snap.layers[0].histograms["act"]
+    x, y = v._hist_curve.getData()
+    assert np.array_equal(y, h.counts) and np.array_equal(x, h.edges)
+    img = v._evo_image.image
+    assert img.shape[:2] == (h.counts.size, n)  # bins x snapshots
+    # one gradient-norm curve per layer, one point per snapshot
+    assert len(v._norm_curves) == 3
+    assert all(len(c.getData()[0]) == n for c in v._norm_curves)
+    text = v.stats_label.text()
+    assert "hidden 1" in text and "dead" in text and "%" in text
+
+
+def test_selection_switches_layer_and_quantity(qtbot, spiral):
+    v = make(qtbot, spiral)
+    v.show_snapshot(spiral.snapshots[-1])
+    v.set_selection(-1, "weight")
+    assert v.layer == 2 and v.quantity == "weight"
+    h = spiral.snapshots[-1].layers[2].histograms["weight"]
+    assert np.array_equal(v._hist_curve.getData()[1], h.counts)
+    assert "output" in v._hist_plot.titleLabel.text
+    with pytest.raises(ValueError):
+        v.set_selection(0, "bias")
+
+
+def test_ring_buffer_keeps_the_newest_columns_in_order():
+    edges = np.linspace(-1, 1, 5)
+    ring = _Ring(4)
+    for s in range(HISTORY_COLUMNS + 37):
+        ring.push(s, edges, np.array([s, 1, 1, 1]))
+    cols, steps = ring.ordered()
+    assert len(cols) == HISTORY_COLUMNS
+    assert np.array_equal(steps, np.arange(37, HISTORY_COLUMNS + 37))
+    ring.push(999, np.linspace(-2, 2, 5), np.ones(4))  # new bins: history restarts
+    assert len(ring.ordered()[0]) == 1
+
+
+def test_vanishing_gradients_are_called_out(qtbot):
+    run = deep_sigmoid_run()
+    v = make(qtbot, run)
+    for s in run.snapshots:
+        v.show_snapshot(s)
+    first, last = run.snapshots[-1].layers[0].grad_norm, run.snapshots[-1].layers[-1].grad_norm
+    assert first < 1e-2 * last
+    assert "Vanishing gradients" in v.stats_label.text()
+
+
+def test_new_run_resets_and_theme_and_export(qtbot, spiral, wide, tmp_path):
+    v = make(qtbot, spiral)
+    v.show_snapshot(spiral.snapshots[0])
+    v.set_run(wide.info)
+    assert v.history_length(0, "act") == 0
+    for s in wide.snapshots:
+        v.show_snapshot(s)
+    assert len(v._norm_curves) == len(wide.info.spec.hidden) + 1
+    v.set_theme(True)
+    assert v.frame_count == 1 + len(wide.snapshots) + 1
+    for name in ("h.png", "h.svg"):
+        v.export_image(str(tmp_path / name))
+        assert (tmp_path / name).stat().st_size > 1000
