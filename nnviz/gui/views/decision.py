@@ -36,11 +36,6 @@ _BOUNDED = {"sigmoid": (0.5, 0.5), "tanh": (0.0, 1.0)}
 PLANE, CONFUSION, MESSAGE = 0, 1, 2
 
 
-def _max_abs(a: np.ndarray) -> float:
-    m = float(np.max(np.abs(a))) if a.size else 1.0
-    return m if np.isfinite(m) and m > 0 else 1.0
-
-
 class DecisionView(QWidget):
     """The decision plane (2-D inputs) or the confusion matrix (wider inputs)."""
 
@@ -145,7 +140,7 @@ class DecisionView(QWidget):
         n_classes = max(len(info.class_names), 2) if classification else 0
         self._colours = palette.class_colors(n_classes) if classification else np.zeros((0, 3), np.uint8)
         if not classification and info.train_y is not None and len(info.train_y):
-            self._y_scale = _max_abs(np.asarray(info.train_y, np.float64))
+            self._y_scale = palette.max_abs(np.asarray(info.train_y, np.float64))
         keep = self.class_combo.currentIndex()
         self.class_combo.clear()
         for k in range(n_classes):
@@ -297,6 +292,7 @@ class DecisionView(QWidget):
         th = self._theme
         if self._info.task != "classification":
             return palette.map_diverging(out[:, :, 0], self._div_lut, 0.0, self._y_scale)
+        out = np.clip(np.nan_to_num(out, nan=0.0), 0.0, 1.0)  # a diverged network: no colour, no garbage
         C = out.shape[2]
         cols = self._colours[:C].astype(np.float32)
         neutral = np.array(th.neutral, np.float32)
@@ -318,7 +314,7 @@ class DecisionView(QWidget):
             out = grid.output
             if info.task != "classification":
                 vals = out[:, :, unit]
-                return (palette.map_diverging(vals, self._div_lut, 0.0, _max_abs(vals)),
+                return (palette.map_diverging(vals, self._div_lut, 0.0, palette.max_abs(vals)),
                         f"Output {unit}: predicted value over the plane")
             if info.spec.loss == "logistic":
                 return (palette.map_diverging(out[:, :, 1], self._div_lut, 0.5, 0.5),
@@ -329,7 +325,7 @@ class DecisionView(QWidget):
         vals = grid.neurons[layer][:, :, unit]
         act = info.spec.hidden[layer].activation
         residual = info.spec.residual_layers()[layer]
-        centre, scale = _BOUNDED[act] if act in _BOUNDED and not residual else (0.0, _max_abs(vals))
+        centre, scale = _BOUNDED[act] if act in _BOUNDED and not residual else (0.0, palette.max_abs(vals))
         title = f"Hidden {layer + 1} · unit {unit} ({act}): its output (blue > {centre:g} > orange)"
         return palette.map_diverging(vals, self._div_lut, centre, scale), title
 

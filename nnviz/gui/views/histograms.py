@@ -78,6 +78,7 @@ class HistogramPanel(QWidget):
         self._norm_steps = GrowingBuffer(256)
         self._norms: list[GrowingBuffer] = []
         self._norm_curves: list[pg.PlotDataItem] = []
+        self._texts: dict[tuple[int, str], str] = {}
         self._build_ui()
         self._apply_theme()
 
@@ -225,12 +226,10 @@ class HistogramPanel(QWidget):
         key = self.quantity
         _, label, xtitle = next(q for q in QUANTITIES if q[0] == key)
         h = lay.histograms[key]
-        th = self._theme
         self._hist_curve.setData(h.edges, h.counts)
         clipped = f", {100 * h.clipped:.1f}% outside the bins" if h.clipped > 0 else ""
-        self._hist_plot.setTitle(f"{lay.name}: {label} now (step {snap.step}){clipped}",
-                                 color=th.css("foreground"), size="9pt")
-        self._hist_plot.setLabel("bottom", xtitle, color=th.css("foreground"))
+        self._text(self._hist_plot, "title", f"{lay.name}: {label} now (step {snap.step}){clipped}")
+        self._text(self._hist_plot, "bottom", xtitle)
         ring = self._rings[(lay.index, key)]
         cols, steps = ring.ordered()
         if len(cols):
@@ -244,14 +243,25 @@ class HistogramPanel(QWidget):
             self._evo_plot.setYRange(e0, e1, padding=0)
             ticks = np.unique(np.linspace(0, len(cols) - 1, min(len(cols), 5)).astype(int))
             self._evo_plot.getAxis("bottom").setTicks([[(i + 0.5, str(int(steps[i]))) for i in ticks]])
-        self._evo_plot.setTitle(f"{label} over training (brighter = more values)",
-                                color=th.css("foreground"), size="9pt")
-        self._evo_plot.setLabel("left", xtitle, color=th.css("foreground"))
+        self._text(self._evo_plot, "title", f"{label} over training (brighter = more values)")
+        self._text(self._evo_plot, "left", xtitle)
         x = self._norm_steps.view
         for c, buf in zip(self._norm_curves, self._norms, strict=True):
             c.setData(x, buf.view, connect="finite")
         self.stats_label.setText(self._stats_html(snap))
         self.frame_count += 1
+
+    def _text(self, plot: pg.PlotItem, where: str, text: str) -> None:
+        """Set a title or axis label only when it changed: each set re-lays out the plot."""
+        key = (id(plot), where)
+        if self._texts.get(key) == text:
+            return
+        self._texts[key] = text
+        colour = self._theme.css("foreground")
+        if where == "title":
+            plot.setTitle(text, color=colour, size="9pt")
+        else:
+            plot.setLabel(where, text, color=colour)
 
     def _stats_html(self, snap: Snapshot) -> str:
         th = self._theme
@@ -291,6 +301,7 @@ class HistogramPanel(QWidget):
 
     def _apply_theme(self) -> None:
         th = self._theme
+        self._texts = {}  # titles and labels are re-set in the theme's colour
         self._seq_lut = palette.sequential_lut(th)
         self.graphics.setBackground(th.q("background"))
         for p in (self._hist_plot, self._evo_plot, self._norm_plot):

@@ -133,20 +133,36 @@ def intensity_lut(th: Theme, color: tuple[int, int, int]) -> np.ndarray:
     return _ramp([th.neutral, color])
 
 
+def max_abs(a: np.ndarray) -> float:
+    """The largest finite |value| (1.0 when there is none): a colour scale that a stray
+    inf or NaN from a diverging run cannot wreck."""
+    a = np.asarray(a)
+    if a.size == 0:
+        return 1.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        m = np.abs(a[np.isfinite(a)]).max(initial=0.0)
+    return float(m) if np.isfinite(m) and m > 0 else 1.0
+
+
 def map_diverging(values: np.ndarray, lut: np.ndarray, center: float, scale: float) -> np.ndarray:
-    """RGBA bytes for ``values``: ``center`` maps to the middle, ``center +- scale`` to the ends."""
+    """RGBA bytes for ``values``: ``center`` maps to the middle, ``center +- scale`` to the ends.
+
+    Overflowing values (a diverging run) land on the ends and NaN on the middle, quietly.
+    """
     scale = float(scale) if np.isfinite(scale) and scale > 0 else 1.0
-    t = (np.asarray(values, dtype=np.float32) - np.float32(center)) * np.float32(127.5 / scale)
-    idx = np.clip(t + np.float32(127.5), 0, 255)
-    idx = np.nan_to_num(idx, nan=127.5).astype(np.uint8)
+    with np.errstate(over="ignore", invalid="ignore"):
+        t = (np.asarray(values, dtype=np.float64) - center) * (127.5 / scale) + 127.5
+        idx = np.nan_to_num(np.clip(t, 0, 255), nan=127.5).astype(np.uint8)
     return lut[idx]
 
 
 def map_sequential(values: np.ndarray, lut: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """RGBA bytes for ``values`` between ``lo`` and ``hi``."""
-    span = hi - lo if hi > lo else 1.0
-    t = (np.asarray(values, dtype=np.float32) - np.float32(lo)) * np.float32(255.0 / span)
-    idx = np.nan_to_num(np.clip(t, 0, 255), nan=0.0).astype(np.uint8)
+    """RGBA bytes for ``values`` between ``lo`` and ``hi`` (NaN maps to ``lo``)."""
+    span = hi - lo if np.isfinite(hi - lo) and hi > lo else 1.0
+    lo = lo if np.isfinite(lo) else 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        t = (np.asarray(values, dtype=np.float64) - lo) * (255.0 / span)
+        idx = np.nan_to_num(np.clip(t, 0, 255), nan=0.0).astype(np.uint8)
     return lut[idx]
 
 

@@ -131,13 +131,6 @@ def _css(rgb: tuple[int, int, int]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*rgb)
 
 
-def _max_abs(a: np.ndarray) -> float:
-    if a.size == 0:
-        return 1.0
-    m = float(np.max(np.abs(a)))
-    return m if np.isfinite(m) and m > 0 else 1.0
-
-
 class TopologyView(QWidget):
     """Inputs, hidden layers and outputs as columns; click a neuron to select it."""
 
@@ -491,8 +484,8 @@ class TopologyView(QWidget):
             self._sat_marks.clear()
 
     def _bias_brushes(self, b: np.ndarray) -> list[QBrush]:
-        scale = _max_abs(b)
-        level = np.minimum((np.abs(b) / scale * LINK_BUCKETS).astype(int), LINK_BUCKETS - 1)
+        mag = np.nan_to_num(np.abs(b) / palette.max_abs(b), nan=0.0, posinf=1.0)
+        level = np.minimum((mag * LINK_BUCKETS).astype(int), LINK_BUCKETS - 1)
         return [self._bias_brush_table[int(s)][int(v)] for s, v in zip(b > 0, level, strict=True)]
 
     def _plain_colours(self, col: _Column, values: np.ndarray) -> np.ndarray:
@@ -503,7 +496,7 @@ class TopologyView(QWidget):
         residual = col.kind == "hidden" and self._info.spec.residual_layers()[col.index - 1]
         if col.activation in _BOUNDED and not residual:
             return _BOUNDED[col.activation]
-        return 0.0, _max_abs(values)
+        return 0.0, palette.max_abs(values)
 
     def _map_colours(self, col: _Column, grid, snap: Snapshot) -> np.ndarray:
         """(units, H, W, 4) bytes: each neuron's output over the input plane."""
@@ -515,7 +508,7 @@ class TopologyView(QWidget):
         info = self._info
         if info.task != "classification":
             vals = np.moveaxis(out, 2, 0)
-            return palette.map_diverging(vals, self._div_lut, 0.0, _max_abs(vals))
+            return palette.map_diverging(vals, self._div_lut, 0.0, palette.max_abs(vals))
         if info.spec.loss == "logistic":
             return palette.map_diverging(out[None, :, :, 1], self._div_lut, 0.5, 0.5)
         rgba = np.empty((col.units, *out.shape[:2], 4), np.uint8)
@@ -539,7 +532,7 @@ class TopologyView(QWidget):
             gx, gy = np.meshgrid(grid.xs, grid.ys)
             feats = expand_features(np.column_stack([gx.ravel(), gy.ravel()]), tuple(names))
             vals = np.moveaxis(feats.reshape(len(grid.ys), len(grid.xs), -1), 2, 0)
-            scales = np.array([_max_abs(v) for v in vals], np.float32)[:, None, None]
+            scales = np.array([palette.max_abs(v) for v in vals], np.float32)[:, None, None]
             rgba = palette.map_diverging(vals / scales, self._div_lut, 0.0, 1.0)
         self._set_cells(col, rgba)
         self._input_maps_key = key
@@ -565,7 +558,7 @@ class TopologyView(QWidget):
     def _draw_block(self, col: _Column, W: np.ndarray, means: np.ndarray, dead: np.ndarray,
                     sat: np.ndarray) -> None:
         th = self._theme
-        img = palette.map_diverging(W.T[::-1], self._div_lut, 0.0, _max_abs(W))
+        img = palette.map_diverging(W.T[::-1], self._div_lut, 0.0, palette.max_abs(W))
         col.block.setImage(img, autoLevels=False)
         col.block.setRect(QRectF(col.x0, col.bottom, BLOCK_W, col.top - col.bottom))
         rgba = self._plain_colours(col, means)
@@ -588,7 +581,7 @@ class TopologyView(QWidget):
                 sel = np.arange(flat.size)
             w = flat[sel]
             i, j = np.divmod(sel, dst.units)
-            mag = np.abs(w) / _max_abs(w)
+            mag = np.nan_to_num(np.abs(w) / palette.max_abs(w), nan=0.0, posinf=1.0)
             bucket = np.minimum((mag * LINK_BUCKETS).astype(np.int64), LINK_BUCKETS - 1)
             parts["key"].append((w > 0) * LINK_BUCKETS + bucket)
             parts["x0"].append(np.full(sel.size, src.x1))
