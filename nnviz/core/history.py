@@ -90,6 +90,15 @@ class EmaSmoother:
         self._last = 0.0
         self._n = 0
 
+    @classmethod
+    def resume(cls, weight: float, last_smoothed: float, count: int) -> EmaSmoother:
+        """Continue a series already smoothed up to ``count`` points whose last smoothed
+        (debiased) value was ``last_smoothed``."""
+        s = cls(weight)
+        s._n = int(count)
+        s._last = float(last_smoothed) * (1 - s.weight**s._n) if s._n else 0.0
+        return s
+
     def extend(self, values: np.ndarray) -> np.ndarray:
         w = self.weight
         out = np.empty(len(values))

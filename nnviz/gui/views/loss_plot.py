@@ -126,17 +126,9 @@ class EpochAxis:
 
 
 def _resumed(weight: float, smoothed: np.ndarray) -> EmaSmoother:
-    """An EmaSmoother that continues ``smoothed`` (the debiased EMA of n values so far).
-
-    The core smoother has no public way to start mid-series; its state is the biased
-    running average and the count, both recoverable from the last smoothed value.
-    """
-    sm = EmaSmoother(weight)
+    """An EmaSmoother that continues ``smoothed`` (the debiased EMA of the values so far)."""
     n = int(smoothed.size)
-    if n and sm.weight > 0 and hasattr(sm, "_last") and hasattr(sm, "_n"):
-        sm._last = float(smoothed[-1]) * (1.0 - sm.weight**n)
-        sm._n = n
-    return sm
+    return EmaSmoother.resume(weight, float(smoothed[-1]) if n else 0.0, n)
 
 
 @dataclass
