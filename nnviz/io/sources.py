@@ -1,0 +1,117 @@
+"""Data sets a file can name instead of storing: the built-in generators, and whether a
+data set fits a network.
+
+A generated data set is saved as its recipe (``Dataset.source``), so a file stays small
+and the data comes back bit for bit: the generators are seeded and deterministic.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nnviz.core.data import (
+    BUILTIN_SETS,
+    MAX_EXAMPLES,
+    REGRESSION_SETS,
+    DataError,
+    Dataset,
+    digits_like,
+    generate,
+)
+from nnviz.core.spec import MAX_UNITS, NetworkSpec
+from nnviz.io.schema import SchemaError, check, int_range, only_keys
+
+#: a regenerated data set may hold at most this many numbers (X and y together)
+MAX_GENERATED_VALUES = 50_000_000
+_EXTRA_FIELDS = {"spiral": {"arms"}, "checkerboard": {"cells"}}
+DIGITS = "digits_like"
+GENERATORS = (*BUILTIN_SETS, DIGITS)
+
+
+def check_source(source: dict[str, Any], where: str) -> dict[str, Any]:
+    """The generator settings in ``source``, checked (types, ranges, size); SchemaError
+    if they cannot make a data set."""
+    gen = check(source.get("generator"), "str", f"{where}.generator")
+    if gen not in GENERATORS:
+        raise SchemaError(f"{where}.generator {gen!r} is not a built-in data set ({', '.join(GENERATORS)})")
+    if gen == DIGITS:
+        only_keys(source, {"generator", "n", "n_features", "n_classes", "seed"}, where)
+        n = int_range(source.get("n", 2000), 4, MAX_EXAMPLES, f"{where}.n")
+        d = int_range(source.get("n_features", 64), 1, MAX_UNITS, f"{where}.n_features")
+        int_range(source.get("n_classes", 10), 2, MAX_UNITS, f"{where}.n_classes")
+        int_range(source.get("seed", 0), 0, 2**63 - 1, f"{where}.seed")
+        if n * (d + 1) > MAX_GENERATED_VALUES:
+            raise SchemaError(f"{where}: {n:,} examples of {d:,} features is too large to generate")
+        return dict(source)
+    only_keys(source, {"generator", "n", "noise", "seed"} | _EXTRA_FIELDS.get(gen, set()), where)
+    int_range(source.get("n", 500), 4, MAX_EXAMPLES, f"{where}.n")
+    noise = check(source.get("noise", 0.1), "number", f"{where}.noise")
+    if not 0 <= noise <= 10:
+        raise SchemaError(f"{where}.noise must be in 0..10, not {noise}")
+    int_range(source.get("seed", 0), 0, 2**63 - 1, f"{where}.seed")
+    if "arms" in source:
+        int_range(source["arms"], 2, 12, f"{where}.arms")
+    if "cells" in source:
+        int_range(source["cells"], 2, 16, f"{where}.cells")
+    return dict(source)
+
+
+def generator_task(source: dict[str, Any]) -> str:
+    return "regression" if source["generator"] in REGRESSION_SETS else "classification"
+
+
+def source_size(source: dict[str, Any]) -> tuple[int, int]:
+    """(examples, features) the checked ``source`` will generate."""
+    if source["generator"] == DIGITS:
+        return source.get("n", 2000), source.get("n_features", 64)
+    return source.get("n", 500), 2
+
+
+def regenerate(source: dict[str, Any]) -> Dataset:
+    """The data set a checked ``source`` describes (raises DataError if the core refuses)."""
+    kw = {k: v for k, v in source.items() if k != "generator"}
+    if source["generator"] == DIGITS:
+        return digits_like(**kw)
+    return generate(source["generator"], **kw)
+
+
+def is_generated(source: Any) -> bool:
+    return isinstance(source, dict) and "generator" in source
+
+
+def compatibility_problem(spec: NetworkSpec, features: tuple[str, ...], data: Dataset) -> str | None:
+    """Why ``data`` cannot train or feed a network of ``spec`` with input ``features``
+    (None when it fits). Phrased for a user who picked the wrong file."""
+    if features:
+        if data.n_features != 2:
+            names = ", ".join(features)
+            return f"the input features ({names}) need 2-D data; the data has {data.n_features} columns"
+    elif data.n_features != spec.input_dim:
+        return f"the network has {spec.input_dim} inputs; the data has {data.n_features} feature columns"
+    if data.task == "regression":
+        if spec.loss != "mse":
+            return f"the {spec.loss} loss is for classification; the data is a regression set"
+        if data.target_dim != spec.output_dim:
+            return f"the network has {spec.output_dim} outputs; the data has {data.target_dim} target columns"
+        return None
+    if spec.loss == "mse":
+        return "the mse loss is for regression; the data is a classification set"
+    classes = int(data.y.max()) + 1
+    if spec.loss == "logistic":
+        if classes > 2:
+            return f"the logistic loss is for two classes; the data has {classes}"
+    elif classes > spec.output_dim:
+        return f"the data has {classes} classes; the network has {spec.output_dim} outputs"
+    return None
+
+
+__all__ = [
+    "GENERATORS",
+    "DataError",
+    "check_source",
+    "compatibility_problem",
+    "generator_task",
+    "is_generated",
+    "regenerate",
+    "source_size",
+]
