@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_io_support import assert_same_state, make_session, table_data, train
 
-from nnviz.core.data import generate
+from nnviz.core.data import Dataset, generate
 from nnviz.core.optim import OPTIMIZER_NAMES, Schedule
 from nnviz.core.preprocess import InputPipeline
 from nnviz.core.spec import LayerSpec, NetworkSpec
@@ -237,3 +237,17 @@ def test_any_session_round_trips(tmp_path, cfg):
     # the next steps agree bit for bit
     expected = train(s, 5)
     assert train(resumed, 5) == expected
+
+
+def test_incompressible_arrays_are_stored_compressible_ones_deflated(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100_000, 3))
+    data = Dataset(X, (X[:, 0] > 0).astype(int), "classification", "noise")
+    s = make_session(data=data, layers=(4,), batch_size=500)
+    train(s, 3)
+    save_session(s, tmp_path / "big.nnviz")
+    infos = {i.filename: i for i in zipfile.ZipFile(tmp_path / "big.nnviz").infolist()}
+    assert infos["data.npz"].compress_type == zipfile.ZIP_STORED  # random floats: not worth deflating
+    assert infos["network.json"].compress_type == zipfile.ZIP_DEFLATED
+    loaded = load_file(tmp_path / "big.nnviz")
+    assert loaded.data.X.tobytes() == X.tobytes()

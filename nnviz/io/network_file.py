@@ -51,6 +51,7 @@ _WRAPPED = (
     RuntimeError, NotImplementedError, struct.error, zlib.error, zipfile.BadZipFile, zipfile.LargeZipFile,
 )
 _SQUARED_STATES = ("square_avg", "exp_avg_sq")  # optimiser states that must be >= 0
+_SAMPLE_BYTES = 1 << 20
 
 
 # --- saving ----------------------------------------------------------------------------
@@ -175,6 +176,15 @@ def _check_savable(path: str | os.PathLike, network: dict[str, Any], arrays: Arr
     return body
 
 
+def _compressible(data: bytes) -> bool:
+    """Whether deflating is worth its time: random-looking floats shrink by a few percent
+    at 30-50 MB/s, so large members that barely compress are stored as they are."""
+    if len(data) < _SAMPLE_BYTES:
+        return True
+    sample = data[:_SAMPLE_BYTES]
+    return len(zlib.compress(sample, 1)) < 0.85 * len(sample)
+
+
 def _write(path: str | os.PathLike, network: dict[str, Any], arrays: Arrays) -> None:
     body = _check_savable(path, network, arrays)
     created = lay.utc_now()
@@ -184,9 +194,9 @@ def _write(path: str | os.PathLike, network: dict[str, Any], arrays: Arrays) -> 
 
     def put(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
         info = zipfile.ZipInfo(name, date_time=stamp)
-        info.compress_type = zipfile.ZIP_DEFLATED
+        info.compress_type = zipfile.ZIP_DEFLATED if _compressible(data) else zipfile.ZIP_STORED
         info.external_attr = 0o644 << 16
-        zf.writestr(info, data, compresslevel=6)
+        zf.writestr(info, data, compresslevel=1)
 
     with atomic_write(path) as f, zipfile.ZipFile(f, "w") as zf:
         put(zf, lay.MANIFEST, to_json_bytes(lay.manifest_dict(members, created)))
