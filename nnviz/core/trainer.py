@@ -405,11 +405,13 @@ class Trainer:
         perm = state["perm"]
         if perm is not None:
             perm = np.asarray(perm, dtype=np.int64)
-            if sorted(perm.tolist()) != list(range(len(self.X))):
+            if perm.shape != (len(self.X),) or not np.array_equal(np.sort(perm), np.arange(len(self.X))):
                 raise ValueError("the saved shuffle order does not match the training set")
         self._perm = perm
         self._pos = int(state["pos"])
         self.diverged_at = None
+        self._pending = None
+        self._checkpoint = self.get_state()  # a divergence now rolls back to this state
 
     # --- snapshots -------------------------------------------------------------------
     def _edges_for(self, layer: int, kind: str, values: np.ndarray, bounds=None) -> np.ndarray:
