@@ -1,0 +1,584 @@
+"""The control panel: every setting the core offers, grouped Data / Network / Training.
+
+The panel edits a :class:`~nnviz.gui.run_settings.RunSettings` and emits it on every
+change; it never trains anything itself. The window decides what applies at once
+(learning rate, schedule, batch size, L1/L2, dropout) and what waits for Reset.
+Architecture edits go through the undo stack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QUndoStack, QValidator
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nnviz.core.activations import ACTIVATION_NAMES
+from nnviz.core.data import BUILTIN_SETS, REGRESSION_SETS
+from nnviz.core.init import INIT_NAMES
+from nnviz.core.losses import LOSS_NAMES
+from nnviz.core.optim import OPTIMIZER_NAMES, SCHEDULE_NAMES, Schedule
+from nnviz.core.preprocess import FEATURES_2D, PREPROCESS_NAMES
+from nnviz.core.spec import DTYPES
+from nnviz.gui.commands import NetworkEdit
+from nnviz.gui.run_settings import CUSTOM, DIGITS, NetworkSettings, RunSettings
+from nnviz.gui.theme import hint_color
+
+MAX_GUI_UNITS = 4096
+MAX_GUI_LAYERS = 16
+MAX_GUI_EXAMPLES = 1_000_000
+
+DATA_LABELS = {
+    "circle": "Circle",
+    "xor": "XOR (exclusive or)",
+    "gauss": "Two Gaussians",
+    "spiral": "Spiral",
+    "moons": "Two moons",
+    "checkerboard": "Checkerboard",
+    "plane": "Plane (regression)",
+    "multigauss": "Gaussian bumps (regression)",
+    DIGITS: "Digits-like (64 inputs, 10 classes)",
+}
+LOSS_LABELS = {
+    "softmax": "Softmax cross-entropy",
+    "svm": "Multiclass SVM (hinge)",
+    "logistic": "Logistic (two classes)",
+    "mse": "Mean squared error",
+}
+LIVE_NOTE = "Learning rate, schedule, batch size, L1/L2 and dropout apply at once."
+RESET_NOTE = "Data and network changes apply when you press Reset (Ctrl+R)."
+
+
+class LogSpinBox(QDoubleSpinBox):
+    """A number spin box that steps 1, 3, 10, 30... (learning rates, penalties)."""
+
+    LADDER = tuple(round(m * 10.0**e, 12) for e in range(-6, 2) for m in (1.0, 3.0))
+
+    def __init__(self, minimum: float, maximum: float, allow_zero: bool = False):
+        super().__init__()
+        self._allow_zero = allow_zero
+        self.setDecimals(8)
+        self.setRange(0.0 if allow_zero else minimum, maximum)
+        self._min = minimum
+        self.setKeyboardTracking(False)
+
+    def textFromValue(self, value: float) -> str:
+        return f"{value:g}"
+
+    def valueFromText(self, text: str) -> float:
+        try:
+            return float(text)
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int):
+        t = text.strip()
+        if t in ("", ".", "-", "e", "1e", "1e-"):
+            return QValidator.State.Intermediate, text, pos
+        try:
+            v = float(t)
+        except ValueError:
+            stripped = t.rstrip("eE-+")
+            try:
+                float(stripped)
+                return QValidator.State.Intermediate, text, pos
+            except ValueError:
+                return QValidator.State.Invalid, text, pos
+        ok = self.minimum() <= v <= self.maximum()
+        return (QValidator.State.Acceptable if ok else QValidator.State.Intermediate), text, pos
+
+    def stepBy(self, steps: int) -> None:
+        ladder = [v for v in self.LADDER if self._min <= v <= self.maximum()]
+        if self._allow_zero:
+            ladder = [0.0, *ladder]
+        v = self.value()
+        if steps > 0:
+            above = [x for x in ladder if x > v * (1 + 1e-9)]
+            target = above[min(steps, len(above)) - 1] if above else v
+        else:
+            below = [x for x in ladder if x < v * (1 - 1e-9)]
+            target = below[-min(-steps, len(below))] if below else v
+        self.setValue(target)
+
+
+def _combo(items: list[tuple[str, str]]) -> QComboBox:
+    box = QComboBox()
+    for data, label in items:
+        box.addItem(label, data)
+    return box
+
+
+def _select(box: QComboBox, data: object) -> None:
+    i = box.findData(data)
+    if i >= 0:
+        box.setCurrentIndex(i)
+
+
+class LayerRow(QWidget):
+    """One hidden layer: units, activation, remove."""
+
+    def __init__(self, index: int):
+        super().__init__()
+        self.index = index
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.label = QLabel(f"Layer {index + 1}")
+        self.label.setMinimumWidth(52)
+        self.units = QSpinBox()
+        self.units.setRange(1, MAX_GUI_UNITS)
+        self.units.setSuffix(" units")
+        self.units.setKeyboardTracking(False)
+        self.units.setToolTip("Number of neurons in this hidden layer")
+        self.activation = _combo([(a, a) for a in ACTIVATION_NAMES])
+        self.activation.setToolTip("Activation function of this layer")
+        self.remove = QToolButton()
+        self.remove.setText("−")
+        self.remove.setToolTip(f"Remove hidden layer {index + 1}")
+        lay.addWidget(self.label)
+        lay.addWidget(self.units, 1)
+        lay.addWidget(self.activation, 1)
+        lay.addWidget(self.remove)
+
+
+class ControlPanel(QScrollArea):
+    """Data / Network / Training settings; emits :attr:`settingsEdited` on every edit."""
+
+    settingsEdited = Signal(object)
+    resetRequested = Signal()
+    importRequested = Signal()
+
+    def __init__(self, undo_stack: QUndoStack, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.undo_stack = undo_stack
+        self._settings = RunSettings()
+        self._custom_name = ""
+        self._custom_2d = True
+        self._updating = False
+        self._dark = False
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        body = QWidget()
+        self._layout = QVBoxLayout(body)
+        self._layout.setContentsMargins(6, 6, 6, 6)
+        self._build_hint()
+        self._build_data()
+        self._build_network()
+        self._build_training()
+        self._layout.addStretch(1)
+        self.setWidget(body)
+        # wide enough for every row: the panel scrolls vertically, never sideways
+        self.setMinimumWidth(body.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width() + 6)
+        self._show(self._settings)
+
+    # --- building -----------------------------------------------------------------------
+    def _build_hint(self) -> None:
+        box = QWidget()
+        lay = QHBoxLayout(box)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.hint = QLabel("Changes are waiting: press <b>Reset</b> (Ctrl+R) to apply them.")
+        self.hint.setWordWrap(True)
+        self.apply_button = QPushButton("Reset && apply")
+        self.apply_button.setToolTip("Start a new run with the settings shown (Ctrl+R)")
+        self.apply_button.clicked.connect(self.resetRequested)
+        lay.addWidget(self.hint, 1)
+        lay.addWidget(self.apply_button)
+        self.hint_box = box
+        box.setVisible(False)
+        self._layout.addWidget(box)
+
+    def _build_data(self) -> None:
+        group = QGroupBox("Data")
+        form = QFormLayout(group)
+        self.dataset = _combo([(n, DATA_LABELS.get(n, n)) for n in (*BUILTIN_SETS, DIGITS)])
+        self.dataset.setToolTip("The problem to learn; (regression) sets predict a number")
+        self.dataset.currentIndexChanged.connect(self._on_data_edit)
+        form.addRow("Data set", self.dataset)
+        self.n_examples = QSpinBox()
+        self.n_examples.setRange(4, MAX_GUI_EXAMPLES)
+        self.n_examples.setSingleStep(100)
+        self.n_examples.setKeyboardTracking(False)
+        self.n_examples.setGroupSeparatorShown(True)
+        self.n_examples.valueChanged.connect(self._on_data_edit)
+        form.addRow("Examples", self.n_examples)
+        self.noise = QDoubleSpinBox()
+        self.noise.setRange(0.0, 10.0)
+        self.noise.setSingleStep(0.05)
+        self.noise.setDecimals(2)
+        self.noise.setKeyboardTracking(False)
+        self.noise.setToolTip("How much the points scatter around the clean pattern")
+        self.noise.valueChanged.connect(self._on_data_edit)
+        form.addRow("Noise", self.noise)
+        self.arms = QSpinBox()
+        self.arms.setRange(2, 12)
+        self.arms.setKeyboardTracking(False)
+        self.arms.setToolTip("Number of spiral arms, one class each")
+        self.arms.valueChanged.connect(self._on_data_edit)
+        form.addRow("Spiral arms", self.arms)
+        self.test_split = QSpinBox()
+        self.test_split.setRange(0, 90)
+        self.test_split.setSuffix(" % test")
+        self.test_split.setKeyboardTracking(False)
+        self.test_split.setToolTip("Share of the examples held out to measure generalisation")
+        self.test_split.valueChanged.connect(self._on_data_edit)
+        form.addRow("Split", self.test_split)
+        buttons = QHBoxLayout()
+        self.regenerate = QPushButton("Regenerate")
+        self.regenerate.setToolTip("Draw a new sample of the same data set")
+        self.regenerate.clicked.connect(self._on_regenerate)
+        self.import_button = QPushButton("Import CSV…")
+        self.import_button.clicked.connect(self.importRequested)
+        buttons.addWidget(self.regenerate)
+        buttons.addWidget(self.import_button)
+        form.addRow(buttons)
+        feats = QWidget()
+        grid = QGridLayout(feats)
+        grid.setContentsMargins(0, 0, 0, 0)
+        self.features: dict[str, QCheckBox] = {}
+        for i, name in enumerate(FEATURES_2D):
+            cb = QCheckBox(name)
+            cb.toggled.connect(self._on_data_edit)
+            self.features[name] = cb
+            grid.addWidget(cb, i // 4, i % 4)
+        feats.setToolTip("Inputs computed from the two coordinates (none ticked: x1 and x2)")
+        self.features_label = QLabel("Input features")
+        form.addRow(self.features_label, feats)
+        self.features_box = feats
+        self.preprocess = _combo([(p, p) for p in PREPROCESS_NAMES])
+        self.preprocess.setToolTip("Fitted on the training split and saved with the network")
+        self.preprocess.currentIndexChanged.connect(self._on_data_edit)
+        form.addRow("Preprocessing", self.preprocess)
+        self._layout.addWidget(group)
+        self.data_group = group
+
+    def _build_network(self) -> None:
+        group = QGroupBox("Network")
+        v = QVBoxLayout(group)
+        self.layers_box = QVBoxLayout()
+        self.layers_box.setSpacing(2)
+        v.addLayout(self.layers_box)
+        self.layer_rows: list[LayerRow] = []
+        row = QHBoxLayout()
+        self.add_layer = QPushButton("+ Add layer")
+        self.add_layer.setToolTip("Add a hidden layer before the output")
+        self.add_layer.clicked.connect(self._on_add_layer)
+        self.all_activations = _combo([("", "Set all activations…")] + [(a, a) for a in ACTIVATION_NAMES])
+        self.all_activations.activated.connect(self._on_all_activations)
+        row.addWidget(self.add_layer)
+        row.addWidget(self.all_activations, 1)
+        v.addLayout(row)
+        form = QFormLayout()
+        self.loss = _combo([(n, LOSS_LABELS[n]) for n in LOSS_NAMES])
+        self.loss.currentIndexChanged.connect(lambda: self._net_edit("loss", self.loss.currentData()))
+        form.addRow("Loss", self.loss)
+        self.init = _combo([(n, n) for n in INIT_NAMES])
+        self.init.setToolTip("How the first weights are drawn")
+        self.init.currentIndexChanged.connect(lambda: self._net_edit("init", self.init.currentData()))
+        form.addRow("Initialiser", self.init)
+        self.residual = QCheckBox("Residual links (between equal-width layers)")
+        self.residual.toggled.connect(lambda b: self._net_edit("residual", bool(b)))
+        form.addRow(self.residual)
+        self.dtype = _combo([(d, d) for d in DTYPES])
+        self.dtype.currentIndexChanged.connect(lambda: self._net_edit("dtype", self.dtype.currentData()))
+        form.addRow("Precision", self.dtype)
+        v.addLayout(form)
+        self._layout.addWidget(group)
+
+    def _build_training(self) -> None:
+        group = QGroupBox("Training")
+        form = QFormLayout(group)
+        self.optimizer = _combo([(n, n) for n in OPTIMIZER_NAMES])
+        self.optimizer.currentIndexChanged.connect(self._on_train_edit)
+        form.addRow("Optimiser", self.optimizer)
+        self.lr = LogSpinBox(1e-6, 10.0)
+        self.lr.setToolTip("Step size of the optimiser; applies at once")
+        self.lr.valueChanged.connect(self._on_train_edit)
+        form.addRow("Learning rate", self.lr)
+        self.schedule = _combo([(n, n) for n in SCHEDULE_NAMES])
+        self.schedule.setToolTip("How the learning rate changes with the step count")
+        self.schedule.currentIndexChanged.connect(self._on_train_edit)
+        form.addRow("Schedule", self.schedule)
+        sched = QHBoxLayout()
+        self.sched_steps = QSpinBox()
+        self.sched_steps.setRange(1, 10_000_000)
+        self.sched_steps.setKeyboardTracking(False)
+        self.sched_steps.setToolTip("step: steps between decays; cosine: steps to the minimum")
+        self.sched_steps.valueChanged.connect(self._on_train_edit)
+        self.sched_gamma = QDoubleSpinBox()
+        self.sched_gamma.setRange(0.0001, 1.0)
+        self.sched_gamma.setDecimals(4)
+        self.sched_gamma.setSingleStep(0.05)
+        self.sched_gamma.setPrefix("× ")
+        self.sched_gamma.setKeyboardTracking(False)
+        self.sched_gamma.setToolTip("Factor per decay (step) or per step (exponential)")
+        self.sched_gamma.valueChanged.connect(self._on_train_edit)
+        sched.addWidget(self.sched_steps)
+        sched.addWidget(self.sched_gamma)
+        self.sched_label = QLabel("Decay")
+        form.addRow(self.sched_label, sched)
+        self.batch = QSpinBox()
+        self.batch.setRange(1, 100_000)
+        self.batch.setKeyboardTracking(False)
+        self.batch.setToolTip("Examples per minibatch; applies at once")
+        self.batch.valueChanged.connect(self._on_train_edit)
+        form.addRow("Batch size", self.batch)
+        self.l2 = LogSpinBox(1e-6, 10.0, allow_zero=True)
+        self.l2.setToolTip("L2 penalty (weight decay) on the weights; applies at once")
+        self.l2.valueChanged.connect(self._on_train_edit)
+        form.addRow("L2", self.l2)
+        self.l1 = LogSpinBox(1e-6, 10.0, allow_zero=True)
+        self.l1.setToolTip("L1 penalty on the weights (pushes them to zero); applies at once")
+        self.l1.valueChanged.connect(self._on_train_edit)
+        form.addRow("L1", self.l1)
+        self.dropout = QDoubleSpinBox()
+        self.dropout.setRange(0.0, 0.95)
+        self.dropout.setSingleStep(0.05)
+        self.dropout.setKeyboardTracking(False)
+        self.dropout.setToolTip("Share of hidden units dropped per minibatch; applies at once")
+        self.dropout.valueChanged.connect(self._on_train_edit)
+        form.addRow("Dropout", self.dropout)
+        seed_row = QHBoxLayout()
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2_000_000_000)
+        self.seed.setKeyboardTracking(False)
+        self.seed.setToolTip("Seeds the first weights, the shuffling and the split")
+        self.seed.valueChanged.connect(self._on_train_edit)
+        self.new_seed = QPushButton("New")
+        self.new_seed.setToolTip("Another seed: other first weights")
+        self.new_seed.clicked.connect(lambda: self.seed.setValue((self.seed.value() + 1) % 2_000_000_000))
+        seed_row.addWidget(self.seed, 1)
+        seed_row.addWidget(self.new_seed)
+        form.addRow("Seed", seed_row)
+        note = QLabel(f"{LIVE_NOTE} {RESET_NOTE}")
+        note.setWordWrap(True)
+        note.setEnabled(False)
+        form.addRow(note)
+        self._layout.addWidget(group)
+
+    # --- public -------------------------------------------------------------------------
+    def settings(self) -> RunSettings:
+        return self._settings
+
+    def set_settings(
+        self, settings: RunSettings, custom_name: str | None = None, custom_2d: bool = True
+    ) -> None:
+        """Show ``settings`` without emitting anything (after open, reset, undo);
+        ``custom_name`` names imported data, offered as a data set from then on."""
+        if custom_name is not None:
+            self._custom_name = custom_name
+            self._custom_2d = custom_2d
+        self._settings = settings
+        self._show(settings)
+
+    def set_pending(self, pending: bool) -> None:
+        """Show or hide the "press Reset to apply" hint."""
+        self.hint.setStyleSheet(f"color: {hint_color(self._dark)};")
+        self.hint_box.setVisible(pending)
+
+    def set_theme(self, dark: bool) -> None:
+        self._dark = dark
+        self.hint.setStyleSheet(f"color: {hint_color(dark)};")
+
+    def apply_network(self, network: NetworkSettings) -> None:
+        """Called by undo commands: show ``network`` and report the edit."""
+        self._settings = replace(self._settings, network=network)
+        self._show(self._settings)
+        self.settingsEdited.emit(self._settings)
+
+    # --- showing ------------------------------------------------------------------------
+    def _show(self, s: RunSettings) -> None:
+        self._updating = True
+        try:
+            self._show_data(s)
+            self._show_network(s.network)
+            self._show_training(s)
+        finally:
+            self._updating = False
+
+    def _show_data(self, s: RunSettings) -> None:
+        d = s.data
+        custom_i = self.dataset.findData(CUSTOM)
+        if d.source == CUSTOM or self._custom_name:
+            label = f"Imported: {self._custom_name or d.custom_name or 'data'}"
+            if custom_i < 0:
+                self.dataset.addItem(label, CUSTOM)
+            else:
+                self.dataset.setItemText(custom_i, label)
+        _select(self.dataset, d.source)
+        generated = d.source != CUSTOM
+        self.n_examples.setValue(min(d.n, MAX_GUI_EXAMPLES))
+        self.n_examples.setEnabled(generated)
+        self.noise.setValue(d.noise)
+        self.noise.setEnabled(generated and d.source != DIGITS)
+        self.arms.setValue(d.arms)
+        self.arms.setEnabled(d.source == "spiral")
+        self.regenerate.setEnabled(generated)
+        self.test_split.setValue(round(d.test_fraction * 100))
+        two_d = d.is_2d if d.is_2d is not None else self._custom_2d
+        for name, cb in self.features.items():
+            cb.setChecked(name in d.features)
+            cb.setEnabled(two_d)
+        self.features_label.setEnabled(two_d)
+        _select(self.preprocess, d.preprocess)
+
+    def _show_network(self, n: NetworkSettings) -> None:
+        while len(self.layer_rows) > len(n.layers):
+            row = self.layer_rows.pop()
+            self.layers_box.removeWidget(row)
+            row.deleteLater()
+        while len(self.layer_rows) < len(n.layers):
+            row = LayerRow(len(self.layer_rows))
+            i = row.index
+            row.units.valueChanged.connect(lambda v, i=i: self._on_units(i, v))
+            row.activation.currentIndexChanged.connect(lambda _=0, i=i: self._on_activation(i))
+            row.remove.clicked.connect(lambda _=False, i=i: self._on_remove_layer(i))
+            self.layers_box.addWidget(row)
+            self.layer_rows.append(row)
+        for row, units, act in zip(self.layer_rows, n.layers, n.activations, strict=True):
+            row.units.setValue(units)
+            _select(row.activation, act)
+        self.add_layer.setEnabled(len(n.layers) < MAX_GUI_LAYERS)
+        _select(self.loss, n.loss)
+        _select(self.init, n.init)
+        self.residual.setChecked(n.residual)
+        _select(self.dtype, n.dtype)
+        self.all_activations.setCurrentIndex(0)
+
+    def _show_training(self, s: RunSettings) -> None:
+        t = s.train
+        _select(self.optimizer, t.optimizer)
+        self.lr.setValue(t.lr)
+        _select(self.schedule, t.schedule.name)
+        name = t.schedule.name
+        self.sched_steps.setValue(t.schedule.t_max if name == "cosine" else t.schedule.step_size)
+        self.sched_gamma.setValue(t.schedule.gamma)
+        self.sched_steps.setEnabled(name in ("step", "cosine"))
+        self.sched_gamma.setEnabled(name in ("step", "exponential"))
+        self.sched_label.setEnabled(name != "constant")
+        self.batch.setValue(t.batch_size)
+        self.l2.setValue(t.l2)
+        self.l1.setValue(t.l1)
+        self.dropout.setValue(t.dropout)
+        self.seed.setValue(min(t.seed, self.seed.maximum()))
+
+    # --- edits --------------------------------------------------------------------------
+    def _emit(self, settings: RunSettings) -> None:
+        self._settings = settings
+        self._show(settings)
+        self.settingsEdited.emit(settings)
+
+    def _on_data_edit(self, *_args) -> None:
+        if self._updating:
+            return
+        s = self._settings
+        source = self.dataset.currentData()
+        d = replace(
+            s.data,
+            source=source,
+            n=self.n_examples.value(),
+            noise=self.noise.value(),
+            arms=self.arms.value(),
+            test_fraction=self.test_split.value() / 100.0,
+            preprocess=self.preprocess.currentData(),
+            features=tuple(n for n, cb in self.features.items() if cb.isChecked()),
+        )
+        if source == DIGITS and s.data.source != DIGITS:
+            d = replace(d, n=max(d.n, 2000))
+        network = s.network
+        task = "regression" if source in REGRESSION_SETS else "classification"
+        if source != CUSTOM and (network.loss == "mse") != (task == "regression"):
+            network = replace(network, loss="mse" if task == "regression" else "softmax")
+        self._emit(replace(s, data=d, network=network))
+
+    def _on_regenerate(self) -> None:
+        s = self._settings
+        self._emit(replace(s, data=replace(s.data, seed=s.data.seed + 1)))
+        self.resetRequested.emit()
+
+    def _on_train_edit(self, *_args) -> None:
+        if self._updating:
+            return
+        s = self._settings
+        t = s.train
+        name = self.schedule.currentData()
+        steps = self.sched_steps.value()
+        old = t.schedule
+        schedule = Schedule(
+            name=name,
+            step_size=steps if name == "step" else old.step_size,
+            gamma=self.sched_gamma.value(),
+            t_max=steps if name == "cosine" else old.t_max,
+            eta_min=old.eta_min,
+        )
+        optimizer = self.optimizer.currentData()
+        t = replace(
+            t,
+            optimizer=optimizer,
+            hyper=t.hyper if optimizer == t.optimizer else (),
+            lr=self.lr.value(),
+            schedule=schedule,
+            batch_size=self.batch.value(),
+            l2=self.l2.value(),
+            l1=self.l1.value(),
+            dropout=self.dropout.value(),
+            seed=self.seed.value(),
+        )
+        self._emit(replace(s, train=t))
+
+    def _push(self, after: NetworkSettings, text: str, key: str | None = None) -> None:
+        before = self._settings.network
+        if after == before:
+            return
+        self.undo_stack.push(NetworkEdit(self, before, after, text, key))
+
+    def _net_edit(self, field: str, value: object) -> None:
+        if self._updating:
+            return
+        labels = {"loss": "loss", "init": "initialiser", "residual": "residual links", "dtype": "precision"}
+        self._push(replace(self._settings.network, **{field: value}), f"Change {labels[field]}")
+
+    def _on_units(self, index: int, units: int) -> None:
+        if self._updating:
+            return
+        after = self._settings.network.with_layer(index, units=units)
+        self._push(after, f"Set layer {index + 1} to {units} units", key=f"units{index}")
+
+    def _on_activation(self, index: int) -> None:
+        if self._updating:
+            return
+        act = self.layer_rows[index].activation.currentData()
+        self._push(self._settings.network.with_layer(index, activation=act),
+                   f"Layer {index + 1} activation {act}")
+
+    def _on_all_activations(self, _index: int) -> None:
+        act = self.all_activations.currentData()
+        self.all_activations.setCurrentIndex(0)
+        if not act:
+            return
+        n = self._settings.network
+        self._push(replace(n, activations=(act,) * len(n.layers)), f"All activations {act}")
+
+    def _on_add_layer(self) -> None:
+        n = self._settings.network
+        units = n.layers[-1] if n.layers else 4
+        self._push(n.added_layer(units), f"Add layer {len(n.layers) + 1}")
+
+    def _on_remove_layer(self, index: int) -> None:
+        n = self._settings.network
+        if index < len(n.layers):
+            self._push(n.removed_layer(index), f"Remove layer {index + 1}")

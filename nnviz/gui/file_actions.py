@@ -1,0 +1,284 @@
+"""The File menu: open, save, recent files, CSV import and every export.
+
+A mixin of the main window. Files are written on the GUI thread from a copy of the
+session that the worker makes between two minibatches; the worker's session is never
+touched from here. Every failure becomes a message and leaves the current state as it was.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtGui import QAction
+
+from nnviz.core.session import Session, demo_session
+from nnviz.gui import dialogs
+from nnviz.gui.run_settings import (
+    CUSTOM,
+    DataSettings,
+    SettingsError,
+    build_session,
+    default_loss,
+    loss_fits,
+    make_dataset,
+)
+
+COPY_TIMEOUT_S = 20.0
+CSV_SUFFIXES = (".csv", ".txt", ".tsv")
+
+
+def _with_suffix(path: str, suffix: str, allowed: tuple[str, ...] | None = None) -> str:
+    p = Path(path)
+    if p.suffix.lower() in (allowed or (suffix,)):
+        return path
+    return str(p.with_name(p.name + suffix))
+
+
+class FileActions:
+    """File operations of :class:`~nnviz.gui.main_window.MainWindow` (a mixin)."""
+
+    # --- helpers --------------------------------------------------------------------------
+    def session_copy(self, timeout: float = COPY_TIMEOUT_S) -> Session:
+        """A deep copy of the session being trained, made by the worker between steps."""
+        future = self.worker.copy_session()
+        try:
+            return future.result(timeout=timeout)
+        except FutureTimeout as exc:
+            raise RuntimeError("the training thread did not answer in time; try again") from exc
+
+    def _start_dir(self) -> str:
+        if self.path is not None:
+            return str(self.path.parent)
+        return self.prefs.last_dir()
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self.doc_name}[*] — nnviz")
+
+    def _maybe_save(self) -> bool:
+        """Before replacing the run: True when it is fine to go on."""
+        if not self.isWindowModified():
+            return True
+        answer = dialogs.ask_unsaved(self, self.doc_name)
+        if answer is dialogs.Unsaved.CANCEL:
+            return False
+        if answer is dialogs.Unsaved.SAVE:
+            return self.save()
+        return True
+
+    def _set_document(self, path: Path | None, name: str | None = None) -> None:
+        self.path = path
+        self.doc_name = path.name if path is not None else (name or "Untitled")
+        self._update_title()
+        self.setWindowModified(False)
+        if path is not None:
+            self.prefs.add_recent(path)
+            self.prefs.set_last_dir(path)
+
+    # --- new / open -----------------------------------------------------------------------
+    def new_file(self) -> None:
+        """A fresh run on the spiral demo, untitled."""
+        if not self._maybe_save():
+            return
+        self.undo_stack.clear()
+        self.start_session(demo_session())
+        self._set_document(None, "Spiral demo")
+
+    def open_dialog(self) -> bool:
+        if not self._maybe_save():
+            return False
+        path = dialogs.ask_open_path(self, "Open", dialogs.OPENABLE_FILTER, self._start_dir())
+        if not path:
+            return False
+        return self.open_any(path, ask=False)
+
+    def open_any(self, path: str | Path, ask: bool = True) -> bool:
+        """A network file, a JSON spec or (by its suffix) a CSV data set."""
+        if ask and not self._maybe_save():
+            return False
+        if Path(path).suffix.lower() in CSV_SUFFIXES:
+            return self.import_csv(str(path))
+        return self.open_path(path)
+
+    def open_path(self, path: str | Path) -> bool:
+        """Open a ``.nnviz`` file or a JSON spec; on failure say why and keep the current run."""
+        from nnviz.io import FileFormatError, load_file
+
+        path = Path(path)
+        try:
+            loaded = load_file(path)
+            data = None
+            if loaded.data is None:  # a spec without data trains on the data shown now
+                data = make_dataset(self.running.data, self.custom_data)
+            session = loaded.to_session(data)
+        except (FileFormatError, SettingsError, OSError, ValueError) as exc:
+            text = str(exc) if path.name in str(exc) else f"{path.name}: {exc}"
+            dialogs.show_error(self, "Cannot open the file", text)
+            if isinstance(exc, OSError):
+                self.prefs.remove_recent(str(path.resolve()))
+            return False
+        self.undo_stack.clear()
+        self.start_session(session)
+        self._set_document(path)
+        self.status.message(f"Opened {path.name}: step {session.trainer.step_count:,}.", 5000)
+        return True
+
+    def _fill_recent_menu(self) -> None:
+        menu = self.recent_menu
+        menu.clear()
+        files = self.prefs.recent_files()
+        if not files:
+            act = menu.addAction("(no recent files)")
+            act.setEnabled(False)
+            return
+        for i, f in enumerate(files):
+            act = QAction(f"&{i + 1} {Path(f).name}", menu)
+            act.setToolTip(f)
+            act.setStatusTip(f)
+            act.triggered.connect(lambda _=False, f=f: self.open_any(f))
+            menu.addAction(act)
+        menu.addSeparator()
+        clear = menu.addAction("Clear list")
+        clear.triggered.connect(self.prefs.clear_recent)
+
+    # --- save -----------------------------------------------------------------------------
+    def save(self) -> bool:
+        if self.path is None:
+            return self.save_as()
+        return self._save_to(self.path)
+
+    def save_as(self, path: str | None = None) -> bool:
+        if path is None:
+            stem = Path(self.doc_name).stem.replace(" ", "_")
+            suggested = str(Path(self._start_dir()) / (stem + ".nnviz"))
+            path = dialogs.ask_save_path(self, "Save network", dialogs.NETWORK_FILTER, suggested)
+            if not path:
+                return False
+            path = _with_suffix(path, ".nnviz", (".nnviz", ".json"))
+        return self._save_to(Path(path))
+
+    def _save_to(self, path: Path) -> bool:
+        from nnviz.io import SaveError, save_session
+
+        try:
+            session = self.session_copy()
+            save_session(session, path)
+        except (SaveError, OSError, RuntimeError, ValueError) as exc:
+            dialogs.show_error(self, "Cannot save", str(exc))
+            return False
+        self._set_document(path)
+        self.status.message(f"Saved {path.name} (step {session.trainer.step_count:,}).", 5000)
+        return True
+
+    # --- import ---------------------------------------------------------------------------
+    def import_csv(self, path: str | None = None) -> bool:
+        """Train on a CSV table: a new run with the network settings shown, widths fitted."""
+        from nnviz.io import FileFormatError, load_csv
+
+        if path is None:
+            path = dialogs.ask_open_path(self, "Import CSV data", dialogs.CSV_FILTER, self._start_dir())
+            if not path:
+                return False
+        try:
+            data = load_csv(path)
+        except (FileFormatError, OSError, ValueError) as exc:
+            dialogs.show_error(self, "Cannot import the CSV file", str(exc))
+            return False
+        shown = self.controls.settings()
+        d = shown.data
+        ds = DataSettings(
+            source=CUSTOM, n=len(data), test_fraction=d.test_fraction, preprocess=d.preprocess,
+            features=d.features if data.n_features == 2 else (), custom_name=data.name,
+        )
+        network = shown.network
+        if not loss_fits(network.loss, data.task, data.n_classes):
+            network = replace(network, loss=default_loss(data.task))
+        settings = replace(shown, data=ds, network=network)
+        try:
+            session = build_session(settings, data)
+        except SettingsError as exc:
+            dialogs.show_error(self, "Cannot train on this data", str(exc))
+            return False
+        self.start_session(session, settings, data)
+        self.prefs.set_last_dir(path)
+        self.setWindowModified(True)
+        self.status.message(
+            f"Imported {Path(path).name}: {len(data):,} rows, {data.n_features} inputs, {data.task}.", 6000
+        )
+        return True
+
+    # --- export ---------------------------------------------------------------------------
+    def _ask_export(self, title: str, filters: str, suffix: str, default_name: str) -> str | None:
+        suggested = str(Path(self._start_dir()) / default_name)
+        path = dialogs.ask_save_path(self, title, filters, suggested)
+        return _with_suffix(path, suffix) if path else None
+
+    def export_onnx(self, path: str | None = None) -> bool:
+        from nnviz.io.onnx_common import OnnxUnavailableError
+        from nnviz.io.onnx_export import export_onnx
+
+        if path is None:
+            path = self._ask_export("Export ONNX model", dialogs.ONNX_FILTER, ".onnx",
+                                    Path(self.doc_name).stem.replace(" ", "_") + ".onnx")
+            if not path:
+                return False
+        try:
+            s = self.session_copy()
+            export_onnx(s.spec, s.network.params, s.pipeline, path)
+        except OnnxUnavailableError as exc:
+            dialogs.show_error(self, "ONNX export needs the onnx package",
+                               f"{exc}\n\nInstall it with:  pip install 'nnviz[onnx]'")
+            return False
+        except (OSError, RuntimeError, ValueError) as exc:
+            dialogs.show_error(self, "Cannot export the model", str(exc))
+            return False
+        self.status.message(f"Exported the model to {Path(path).name}.", 5000)
+        return True
+
+    def export_history_csv(self, path: str | None = None) -> bool:
+        from nnviz.io import write_history_csv
+
+        if path is None:
+            path = self._ask_export("Export loss history", dialogs.CSV_FILTER, ".csv", "history.csv")
+            if not path:
+                return False
+        try:
+            write_history_csv(self.session_copy().history, path)
+        except (OSError, RuntimeError, ValueError) as exc:
+            dialogs.show_error(self, "Cannot export the history", str(exc))
+            return False
+        self.status.message(f"Wrote the loss history to {Path(path).name}.", 5000)
+        return True
+
+    def export_data_csv(self, path: str | None = None) -> bool:
+        from nnviz.io import write_dataset_csv
+
+        if path is None:
+            path = self._ask_export("Export data", dialogs.CSV_FILTER, ".csv", "data.csv")
+            if not path:
+                return False
+        try:
+            write_dataset_csv(self.session_copy().data, path)
+        except (OSError, RuntimeError, ValueError) as exc:
+            dialogs.show_error(self, "Cannot export the data", str(exc))
+            return False
+        self.status.message(f"Wrote the data to {Path(path).name}.", 5000)
+        return True
+
+    def export_image(self, key: str, path: str | None = None) -> bool:
+        """One view as PNG (as shown) or SVG, chosen by the file name."""
+        view = self.views[key]
+        if path is None:
+            path = dialogs.ask_save_path(self, "Export image", dialogs.IMAGE_FILTER,
+                                         str(Path(self._start_dir()) / f"{key}.png"))
+            if not path:
+                return False
+            path = _with_suffix(path, ".png", (".png", ".svg"))
+        try:
+            view.export_image(path)
+        except (OSError, RuntimeError, ValueError) as exc:
+            dialogs.show_error(self, "Cannot export the image", str(exc))
+            return False
+        self.status.message(f"Saved {Path(path).name}.", 5000)
+        return True

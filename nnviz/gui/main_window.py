@@ -1,0 +1,765 @@
+"""The main window: the four views in docks, the controls, menus, toolbar and status bar,
+fed by the training worker.
+
+The window never trains and never waits on the worker. Worker emissions are only
+stored when they arrive; a GUI-side timer (:data:`FRAME_MS`) draws from the latest data,
+so at most one redraw per tick happens however fast the worker runs.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QUndoStack
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QSlider,
+    QToolBar,
+    QWidget,
+)
+
+from nnviz.core.data import Dataset
+from nnviz.core.session import Session, demo_session
+from nnviz.core.trainer import Snapshot
+from nnviz.gui import dialogs
+from nnviz.gui.blas import limit_blas_threads
+from nnviz.gui.controls import ControlPanel
+from nnviz.gui.file_actions import FileActions
+from nnviz.gui.frames import LOSS, FramePlanner
+from nnviz.gui.run_settings import (
+    CUSTOM,
+    RunSettings,
+    SettingsError,
+    build_session,
+    run_label,
+    settings_from_session,
+)
+from nnviz.gui.runinfo import RunInfo
+from nnviz.gui.settings import Preferences
+from nnviz.gui.status import RateMeter, StatusPanel
+from nnviz.gui.theme import apply_theme
+from nnviz.gui.worker import STEP_COLUMNS, WorkerHandle
+
+#: the redraw timer's period: at most this often the views are redrawn
+FRAME_MS = 10
+#: a part whose paint never came is given up after this long (seconds)
+HOLD_TIMEOUT = 0.05
+#: the status bar's numbers change at most this often (reading them needs a moment)
+STATUS_MS = 150
+#: speed settings: steps per second, 0 = as fast as the machine goes
+SPEEDS = (1, 3, 10, 30, 100, 300, 1000, 3000, 10000, 0)
+DEFAULT_SPEED_INDEX = SPEEDS.index(1000)
+DIVERGED_TEXT = (
+    "Training diverged at step {step:,}: the loss became infinite. "
+    "Lower the learning rate and press Reset."
+)
+_COL = {name: i for i, name in enumerate(STEP_COLUMNS)}
+
+
+def speed_text(speed: int) -> str:
+    if speed == 0:
+        return "Full speed"
+    return f"{speed:,} step/s" if speed == 1 else f"{speed:,} steps/s"
+
+
+class MainWindow(FileActions, QMainWindow):
+    """nnviz's window. ``session`` defaults to the spiral demo."""
+
+    _holding = False  # a frame is being drawn while the worker stands aside
+    runStarted = Signal(int)
+    frameDrawn = Signal()
+
+    def __init__(self, session: Session | None = None, prefs: Preferences | None = None,
+                 restore_layout: bool = True):
+        super().__init__()
+        limit_blas_threads(1)  # small matrices, two busy threads: see nnviz.gui.blas
+        self.setObjectName("nnvizMainWindow")
+        self.prefs = prefs if prefs is not None else Preferences()
+        self.undo_stack = QUndoStack(self)
+        self.path: Path | None = None
+        self.doc_name = "Spiral demo"
+        self.custom_data: Dataset | None = None
+        self.running = RunSettings()
+        self.generation = 0
+        self.run_number = 0
+        self.info: RunInfo | None = None
+        self.playing = False
+        self.diverged_at: int | None = None
+        self.frame_count = 0
+        self.last_step = 0
+        self.last_epoch = 0
+        self.steps_received = 0  # every minibatch the window was told about, this run
+        self._pending_rows: list[np.ndarray] = []
+        self._snap: Snapshot | None = None
+        self._snap_new = False
+        self._drawing: Snapshot | None = None
+        self.planner = FramePlanner()
+        self.snapshots_drawn = 0  # snapshots every visible view has drawn
+        self._part = LOSS
+        self._part_t0 = 0.0
+        self._last_eval: tuple | None = None
+        self._last_batch: tuple[float, float | None] = (math.nan, None)
+        self._rate = RateMeter()
+        self._last_status = 0.0
+        self._notice = None
+        self._closing_ok = False
+        self._dark = self.prefs.dark_theme()
+
+        self._make_views()
+        self._make_docks()
+        self._make_actions()
+        self._make_menus()
+        self._make_toolbar()
+        self.status = StatusPanel(self.statusBar())
+        self.setAcceptDrops(True)
+        self._fit_to_screen()
+        self._default_state = self.saveState()
+        if restore_layout:
+            self._restore_layout()
+
+        session = session if session is not None else demo_session()
+        rs, custom = settings_from_session(session)
+        self.custom_data = custom
+        self.running = rs
+        self.controls.set_settings(rs, custom.name if custom is not None else None,
+                                   custom.n_features == 2 if custom is not None else True)
+        self.run_number = 1
+        label = run_label(self.run_number, session)
+        self.generation = 1
+        self._show_run(session, label)
+        self.handle = WorkerHandle(session, self.generation, label)
+        self._connect_worker()
+        self.handle.start()
+        self.set_speed_index(self.prefs.speed_index(DEFAULT_SPEED_INDEX))
+        self.set_dark_theme(self._dark)
+        self._update_title()
+        self._timer = QTimer(self)
+        self._timer.setInterval(FRAME_MS)
+        self._timer.timeout.connect(self._on_frame)
+        self._timer.start()
+
+    # --- construction -------------------------------------------------------------------
+    def _make_views(self) -> None:
+        from nnviz.gui.views.decision import DecisionView
+        from nnviz.gui.views.histograms import HistogramPanel
+        from nnviz.gui.views.loss_plot import LossPlot
+        from nnviz.gui.views.topology import TopologyView
+
+        self.topology = TopologyView(self)
+        self.decision = DecisionView(self)
+        self.loss_plot = LossPlot(self)
+        self.histograms = HistogramPanel(self)
+        self.views = {
+            "topology": self.topology, "decision": self.decision,
+            "loss": self.loss_plot, "histograms": self.histograms,
+        }
+        self.topology.neuronSelected.connect(self._on_neuron_selected)
+        self.decision.pointAdded.connect(self._on_point_added)
+        self.decision.pointRemoved.connect(self._on_point_removed)
+        self.controls = ControlPanel(self.undo_stack, self)
+        self.controls.settingsEdited.connect(self._on_settings_edited)
+        self.controls.resetRequested.connect(self.reset)
+        self.controls.importRequested.connect(self.import_csv)
+
+    def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _make_docks(self) -> None:
+        self.setDockNestingEnabled(True)
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.setCentralWidget(self.topology)
+        area = Qt.DockWidgetArea
+        self.controls_dock = self._dock("controlsDock", "Controls", self.controls, area.LeftDockWidgetArea)
+        self.decision_dock = self._dock("decisionDock", "Output", self.decision, area.RightDockWidgetArea)
+        self.histograms_dock = self._dock("histogramsDock", "Histograms", self.histograms,
+                                          area.RightDockWidgetArea)
+        self.loss_dock = self._dock("lossDock", "Loss", self.loss_plot, area.BottomDockWidgetArea)
+        self.resizeDocks([self.controls_dock], [330], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.decision_dock], [440], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.decision_dock, self.histograms_dock], [430, 430], Qt.Orientation.Vertical)
+        self.resizeDocks([self.loss_dock], [260], Qt.Orientation.Vertical)
+        for dock in (self.decision_dock, self.histograms_dock, self.loss_dock):
+            dock.visibilityChanged.connect(self._on_dock_visibility)
+
+    def _action(self, text: str, slot, shortcut=None, tip: str = "", checkable: bool = False) -> QAction:
+        act = QAction(text, self)
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        if tip:
+            act.setStatusTip(tip)
+            act.setToolTip(f"{tip} ({act.shortcut().toString()})" if shortcut is not None else tip)
+        act.setCheckable(checkable)
+        act.triggered.connect(slot)
+        self.addAction(act)
+        return act
+
+    def _make_actions(self) -> None:
+        a = self._action
+        K = QKeySequence.StandardKey
+        self.act_new = a("&New", self.new_file, K.New, "A new run on the spiral demo")
+        self.act_open = a("&Open…", lambda: self.open_dialog(), K.Open,
+                          "Open a network file or a CSV data set")
+        self.act_save = a("&Save", lambda: self.save(), K.Save, "Save the network, its data and history")
+        self.act_save_as = a("Save &As…", lambda: self.save_as(), "Ctrl+Shift+S", "Save under a new name")
+        self.act_import = a("&Import CSV…", lambda: self.import_csv(), None, "Train on a CSV table")
+        self.act_onnx = a("Export &ONNX model…", lambda: self.export_onnx(), None,
+                          "The trained model for onnxruntime, Netron and others")
+        self.act_hist_csv = a("Export loss &history (CSV)…", lambda: self.export_history_csv())
+        self.act_data_csv = a("Export &data (CSV)…", lambda: self.export_data_csv())
+        self.act_quit = a("&Quit", self.close, K.Quit)
+        self.act_undo = self.undo_stack.createUndoAction(self, "&Undo")
+        self.act_undo.setShortcut(QKeySequence("Ctrl+Z"))
+        self.act_redo = self.undo_stack.createRedoAction(self, "&Redo")
+        self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.addAction(self.act_undo)
+        self.addAction(self.act_redo)
+        self.act_play = a("&Play", self.toggle_play, "Space", "Start or pause training")
+        self.act_step = a("&Step", self.step_once, "Ctrl+Right", "Train one minibatch")
+        self.act_reset = a("&Reset", self.reset, "Ctrl+R",
+                           "New network with the settings shown (fresh weights)")
+        self.act_gradcheck = a("&Gradient check…", self.gradient_check, None,
+                               "Compare backprop gradients with numerical ones")
+        self.act_dark = a("&Dark theme", self.set_dark_theme, None, "Switch light / dark",
+                          checkable=True)
+        self.act_reset_layout = a("Reset &layout", self.reset_layout)
+        self.act_clear_runs = a("Clear earlier runs from the loss plot",
+                                lambda: self.loss_plot.clear_history())
+        self.act_guide = a("Quick &guide", self.show_guide, "F1")
+        self.act_about = a("&About nnviz", self.show_about)
+
+    def _make_menus(self) -> None:
+        mb = self.menuBar()
+        m = mb.addMenu("&File")
+        for act in (self.act_new, self.act_open):
+            m.addAction(act)
+        self.recent_menu = m.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        m.addSeparator()
+        m.addAction(self.act_save)
+        m.addAction(self.act_save_as)
+        m.addSeparator()
+        m.addAction(self.act_import)
+        export = m.addMenu("&Export")
+        export.addAction(self.act_onnx)
+        export.addAction(self.act_hist_csv)
+        export.addAction(self.act_data_csv)
+        export.addSeparator()
+        self.image_actions = {}
+        for key, title in (("topology", "Network"), ("decision", "Output"), ("loss", "Loss plot"),
+                           ("histograms", "Histograms")):
+            act = QAction(f"{title} image (PNG/SVG)…", self)
+            act.triggered.connect(lambda _=False, k=key: self.export_image(k))
+            export.addAction(act)
+            self.image_actions[key] = act
+        m.addSeparator()
+        m.addAction(self.act_quit)
+        e = mb.addMenu("&Edit")
+        e.addAction(self.act_undo)
+        e.addAction(self.act_redo)
+        e.addSeparator()
+        e.addAction(self.act_clear_runs)
+        v = mb.addMenu("&View")
+        for dock in (self.controls_dock, self.decision_dock, self.loss_dock, self.histograms_dock):
+            v.addAction(dock.toggleViewAction())
+        v.addSeparator()
+        v.addAction(self.act_dark)
+        v.addAction(self.act_reset_layout)
+        t = mb.addMenu("&Train")
+        for act in (self.act_play, self.act_step, self.act_reset):
+            t.addAction(act)
+        self.speed_menu = t.addMenu("Sp&eed")
+        self.speed_actions = []
+        for i, s in enumerate(SPEEDS):
+            act = QAction(speed_text(s), self)
+            act.setCheckable(True)
+            act.triggered.connect(lambda _=False, i=i: self.set_speed_index(i))
+            self.speed_menu.addAction(act)
+            self.speed_actions.append(act)
+        t.addSeparator()
+        t.addAction(self.act_gradcheck)
+        h = mb.addMenu("&Help")
+        h.addAction(self.act_guide)
+        h.addAction(self.act_about)
+
+    def _make_toolbar(self) -> None:
+        tb = QToolBar("Training", self)
+        tb.setObjectName("trainingToolbar")
+        tb.setMovable(False)
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        tb.setIconSize(QSize(16, 16))
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
+        tb.addAction(self.act_reset)
+        tb.addAction(self.act_play)
+        tb.addAction(self.act_step)
+        tb.addSeparator()
+        tb.addWidget(QLabel(" Speed "))
+        self.speed_slider = QSlider(Qt.Orientation.Horizontal)
+        self.speed_slider.setRange(0, len(SPEEDS) - 1)
+        self.speed_slider.setFixedWidth(160)
+        self.speed_slider.setToolTip("Steps per second; the right end trains as fast as the machine can")
+        self.speed_slider.valueChanged.connect(self.set_speed_index)
+        tb.addWidget(self.speed_slider)
+        self.speed_label = QLabel()
+        self.speed_label.setMinimumWidth(100)
+        tb.addWidget(self.speed_label)
+        self.toolbar = tb
+        for act in (self.act_play, self.act_reset, self.act_step):
+            w = tb.widgetForAction(act)
+            if w is not None:
+                w.setMinimumWidth(64)
+
+    def _connect_worker(self) -> None:
+        w = self.handle.worker
+        w.stepsReady.connect(self._on_steps)
+        w.snapshotReady.connect(self._on_snapshot)
+        w.playingChanged.connect(self._on_playing_changed)
+        w.diverged.connect(self._on_diverged)
+        w.runChanged.connect(self._on_run_changed)
+        w.failed.connect(self._on_worker_failed)
+
+    @property
+    def worker(self):
+        return self.handle.worker
+
+    # --- runs ---------------------------------------------------------------------------
+    def _show_run(self, session: Session, label: str) -> None:
+        """Point every view at a new run (before its session goes to the worker)."""
+        info = RunInfo.from_session(session, label)
+        self.info = info
+        self._pending_rows.clear()
+        self._snap = None
+        self._snap_new = False
+        self._drawing = None
+        self.planner.reset()
+        self._last_eval = None
+        self._last_batch = (math.nan, None)
+        self.diverged_at = None
+        self.steps_received = 0
+        self._rate.clear()
+        self.topology.set_run(info)
+        self.decision.set_run(info)
+        self.histograms.set_run(info)
+        self.loss_plot.new_run(label)
+        self._replay_history(session)
+        self.last_step = session.trainer.step_count
+        self.last_epoch = session.trainer.epoch
+        self.act_step.setEnabled(True)
+        self.controls.set_pending(False)
+        self._refresh_status(force=True)
+
+    def _replay_history(self, session: Session) -> None:
+        """A session opened from a file brings its loss curves along."""
+        steps = session.history.steps
+        if steps.size:
+            acc = steps.column("accuracy")
+            self.loss_plot.add_steps(
+                steps.column("step").copy(), steps.column("loss").copy(),
+                None if np.all(np.isnan(acc)) else acc.copy(), steps.column("epoch").copy(),
+            )
+        evals = session.history.evals
+        epochs = steps.column("epoch") if steps.size else None
+        step_col = steps.column("step") if steps.size else None
+        for row in evals.array():
+            step, tr_loss, tr_acc, te_loss, te_acc = (None if math.isnan(v) else float(v) for v in row)
+            epoch = 0
+            if step_col is not None and step is not None:
+                i = int(np.searchsorted(step_col, step, side="right")) - 1
+                epoch = int(epochs[i]) if i >= 0 else 0
+            self.loss_plot.add_eval(int(step or 0), epoch, tr_loss, te_loss, te_acc, tr_acc)
+        self.loss_plot.redraw()
+
+    def start_session(self, session: Session, settings: RunSettings | None = None,
+                      custom: Dataset | None = None, keep_playing: bool = False) -> None:
+        """Make ``session`` the run being trained (the worker takes it over)."""
+        if settings is None:
+            settings, custom = settings_from_session(session)
+        self.custom_data = custom
+        self.running = settings
+        self.controls.set_settings(
+            settings, custom.name if custom is not None else None,
+            custom.n_features == 2 if custom is not None else True,
+        )
+        self.run_number += 1
+        self.generation += 1
+        label = run_label(self.run_number, session)
+        was_playing = self.playing
+        self._set_playing(False)
+        self.worker.pause()
+        self._show_run(session, label)
+        self.worker.replace_session(session, self.generation, label)
+        self.runStarted.emit(self.generation)
+        if keep_playing and was_playing:
+            self.play()
+
+    def reset(self) -> None:
+        """A new network with the settings the controls show (Reset, Ctrl+R)."""
+        settings = self.controls.settings()
+        try:
+            session = build_session(settings, self.custom_data)
+        except SettingsError as exc:
+            dialogs.show_error(self, "Cannot start this run", str(exc))
+            return
+        self.start_session(session, settings, self.custom_data, keep_playing=True)
+        self.setWindowModified(True)
+        self.status.message("Reset: a new network with fresh weights.", 4000)
+
+    def _on_settings_edited(self, settings: RunSettings) -> None:
+        live = settings.live_changes(self.running)
+        if live:
+            try:
+                self._apply_live(live)
+            except ValueError as exc:
+                dialogs.show_error(self, "Cannot use this setting", str(exc))
+                self.controls.set_settings(replace(settings, train=self.running.train))
+                return
+        pending = settings.needs_reset(self.running)
+        if pending and self.last_step == 0 and not self.playing:
+            self.reset()  # nothing trained yet: nothing to lose by applying at once
+            return
+        self.controls.set_pending(pending)
+
+    def _apply_live(self, live: dict) -> None:
+        train = replace(self.running.train, **live)
+        if "lr" in live:
+            self.worker.set_learning_rate(float(live.pop("lr")))
+        if live:
+            self.worker.update_config(**live)
+        self.running = replace(self.running, train=train)
+        self.setWindowModified(True)
+        if self.diverged_at is not None:
+            self.status.set_state("Paused")
+            self.diverged_at = None
+
+    # --- training commands ----------------------------------------------------------------
+    def _set_playing(self, playing: bool) -> None:
+        self.playing = playing
+        self.act_play.setText("&Pause" if playing else "&Play")
+        self.act_play.setToolTip(("Pause training" if playing else "Start training") + " (Space)")
+        if self.diverged_at is None:
+            self.status.set_state("Training" if playing else "Paused")
+
+    def play(self) -> None:
+        self.diverged_at = None
+        self._set_playing(True)
+        self.worker.play()
+        self.setWindowModified(True)
+
+    def pause(self) -> None:
+        self._set_playing(False)
+        self.worker.pause()
+
+    def toggle_play(self) -> None:
+        if self.playing:
+            self.pause()
+        else:
+            self.play()
+
+    def step_once(self) -> None:
+        if self.playing:
+            self.pause()
+        self.worker.step_once(1)
+        self.setWindowModified(True)
+
+    def set_speed_index(self, index: int) -> None:
+        index = min(max(int(index), 0), len(SPEEDS) - 1)
+        speed = SPEEDS[index]
+        self.worker.set_speed(speed)
+        if self.speed_slider.value() != index:
+            self.speed_slider.blockSignals(True)
+            self.speed_slider.setValue(index)
+            self.speed_slider.blockSignals(False)
+        self.speed_label.setText(speed_text(speed))
+        for i, act in enumerate(self.speed_actions):
+            act.setChecked(i == index)
+        self.prefs.set_speed_index(index)
+
+    @property
+    def speed_index(self) -> int:
+        return self.speed_slider.value()
+
+    # --- worker emissions (stored now, drawn on the next frame) -------------------------
+    def _on_steps(self, generation: int, rows: np.ndarray) -> None:
+        if generation != self.generation:
+            return
+        self._pending_rows.append(rows)
+        self.steps_received += len(rows)
+
+    def _on_snapshot(self, generation: int, snap: Snapshot) -> None:
+        if generation != self.generation:
+            self.worker.ack_snapshot()
+            return
+        self._snap = snap
+        self._snap_new = True
+
+    def _on_playing_changed(self, playing: bool) -> None:
+        if playing != self.playing:
+            self._set_playing(playing)
+
+    def _on_diverged(self, generation: int, step: int) -> None:
+        if generation != self.generation:
+            return
+        self._set_playing(False)
+        self.diverged_at = step
+        text = DIVERGED_TEXT.format(step=step)
+        self.status.set_state(f"Diverged at step {step:,}")
+        self.status.message(text)
+        self._notice = dialogs.notify(self, "Training diverged", text, self._notice)
+
+    def _on_worker_failed(self, message: str) -> None:
+        self.status.message(message, 10000)
+        dialogs.show_error(self, "Training", message)
+
+    def _on_run_changed(self, generation: int, info: RunInfo) -> None:
+        """The data was edited by clicks: keep it as the run's (custom) data."""
+        if generation != self.generation:
+            return
+        self.info = info
+        self.decision.set_run(info)
+        X = info.train_X if info.test_X is None else np.vstack([info.train_X, info.test_X])
+        y = info.train_y if info.test_y is None else np.concatenate([info.train_y, info.test_y])
+        base = self.custom_data.name if self.custom_data is not None else self.running.data.source
+        name = base if base.endswith("(edited)") else f"{base} (edited)"
+        self.custom_data = Dataset(X, y, info.task, name, class_names=info.class_names)
+        data = replace(self.running.data, source=CUSTOM, n=len(X), custom_name=name)
+        self.running = replace(self.running, data=data)
+        shown = replace(self.controls.settings(), data=data)
+        self.controls.set_settings(shown, name, X.shape[1] == 2)
+        self.setWindowModified(True)
+
+    def _on_point_added(self, x: float, y: float, cls: int) -> None:
+        self.worker.add_point(x, y, cls)
+
+    def _on_point_removed(self, index: int) -> None:
+        self.worker.remove_point(index)
+
+    def _on_neuron_selected(self, layer: int, unit: int) -> None:
+        self.decision.show_neuron(layer, unit)
+        if not self.decision_dock.isVisible():
+            self.decision_dock.show()
+        self.decision_dock.raise_()
+
+    def _on_dock_visibility(self, visible: bool) -> None:
+        if visible and self._snap is not None:
+            self._snap_new = True  # a view that was hidden shows the latest state
+
+    # --- drawing ------------------------------------------------------------------------
+    def _on_frame(self) -> None:
+        """The redraw timer: take what arrived, then draw at most one part (see frames.py)."""
+        now = time.perf_counter()
+        if self._holding and now - self._part_t0 > HOLD_TIMEOUT:
+            self._part_finished(now)  # the part changed nothing on screen
+        self._take_rows()
+        self._take_snapshot()
+        if not self._holding:
+            part = self.planner.next_part(now)
+            if part is not None:
+                self._draw_part(part, now)
+        self._refresh_status(force=not self.playing)
+
+    def _take_rows(self) -> None:
+        if not self._pending_rows:
+            return
+        pending = self._pending_rows
+        rows = pending[0] if len(pending) == 1 else np.concatenate(pending)
+        pending.clear()
+        acc = rows[:, _COL["accuracy"]]
+        self.loss_plot.add_steps(
+            rows[:, _COL["step"]], rows[:, _COL["loss"]],
+            None if np.isnan(acc[-1]) else acc, rows[:, _COL["epoch"]],
+        )
+        last = rows[-1]
+        self.last_step = int(last[_COL["step"]])
+        self.last_epoch = int(last[_COL["epoch"]])
+        last_acc = float(last[_COL["accuracy"]])
+        self._last_batch = (float(last[_COL["loss"]]), None if math.isnan(last_acc) else last_acc)
+        self._rate.add(self.last_step)
+        self.planner.steps_arrived()
+
+    def _take_snapshot(self) -> None:
+        if not self._snap_new or self._snap is None:
+            return
+        self._snap_new = False
+        snap = self._snap
+        self._drawing = snap
+        ev = (snap.step, snap.epoch, snap.train_loss, snap.test_loss, snap.test_accuracy,
+              snap.train_accuracy)
+        if ev != self._last_eval:
+            self.loss_plot.add_eval(*ev)
+            self._last_eval = ev
+            self.planner.steps_arrived()
+        if snap.step > self.last_step:
+            self.last_step, self.last_epoch = snap.step, snap.epoch
+        docks = {"topology": None, "decision": self.decision_dock, "histograms": self.histograms_dock}
+        views = [k for k, dock in docks.items() if dock is None or dock.isVisible()]
+        self.planner.snapshot_arrived(views)
+
+    def _draw_part(self, part: str, now: float) -> None:
+        view = self.views[part]
+        before = view.frame_count
+        docks = {LOSS: self.loss_dock, "decision": self.decision_dock, "histograms": self.histograms_dock}
+        visible = part not in docks or docks[part].isVisible()
+        if part == LOSS:
+            if visible:
+                view.redraw()
+        else:
+            if visible:
+                view.show_snapshot(self._drawing)
+            if not self.planner.snapshot_pending:
+                self.snapshots_drawn += 1
+                self.worker.ack_snapshot()  # every view shows it: the next one may come
+        if view.frame_count == before:  # nothing to paint
+            self.planner.part_done(part, now, now)
+            return
+        self.frame_count += 1
+        self.frameDrawn.emit()
+        self.worker.hold()  # released once the part is painted (see event())
+        self._holding = True
+        self._part = part
+        self._part_t0 = now
+
+    def _part_finished(self, now: float) -> None:
+        self._holding = False
+        self.worker.release()
+        self.planner.part_done(self._part, self._part_t0, now)
+
+    def _refresh_status(self, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not force and now - self._last_status < STATUS_MS / 1000:
+            return
+        self._last_status = now
+        if self._last_eval is not None:
+            _, _, tr_loss, te_loss, te_acc, tr_acc = self._last_eval
+        else:
+            tr_loss, tr_acc = self._last_batch
+            te_loss = te_acc = None
+        self.status.show(self.last_epoch, self.last_step, tr_loss, te_loss, tr_acc, te_acc,
+                         self._rate.rate(now) if self.playing else 0.0)
+
+    # --- view, theme, help --------------------------------------------------------------
+    def set_dark_theme(self, dark: bool) -> None:
+        dark = bool(dark)
+        self._dark = dark
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, dark)
+        for view in self.views.values():
+            view.set_theme(dark)
+        self.controls.set_theme(dark)
+        self.act_dark.setChecked(dark)
+        self.prefs.set_dark_theme(dark)
+
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_state)
+        for dock in (self.controls_dock, self.decision_dock, self.loss_dock, self.histograms_dock):
+            dock.show()
+
+    def _fit_to_screen(self) -> None:
+        """A first start fills most of the screen (the views need room)."""
+        screen = QApplication.primaryScreen()
+        if screen is None:
+            self.resize(1500, 950)
+            return
+        avail = screen.availableGeometry()
+        self.resize(max(int(avail.width() * 0.96), 1000), max(int(avail.height() * 0.94), 700))
+
+    def _restore_layout(self) -> None:
+        geometry, state = self.prefs.window_state()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+
+    def show_guide(self) -> None:
+        from nnviz.gui.help import show_guide
+
+        show_guide(self)
+
+    def show_about(self) -> None:
+        from nnviz.gui.help import show_about
+
+        show_about(self)
+
+    def gradient_check(self) -> None:
+        from nnviz.gui.gradcheck_dialog import GradCheckDialog
+
+        try:
+            session = self.session_copy()
+        except RuntimeError as exc:
+            dialogs.show_error(self, "Gradient check", str(exc))
+            return
+        dlg = GradCheckDialog(session, self)
+        dlg.show()
+        dlg.start()
+        self.gradcheck_dialog = dlg
+
+    def event(self, event: QEvent) -> bool:
+        if self._holding and event.type() == QEvent.Type.UpdateRequest:
+            result = super().event(event)  # paints every dirty widget of the window
+            self._part_finished(time.perf_counter())
+            return result
+        return super().event(event)
+
+    # --- drag and drop --------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+        if urls and urls[0].isLocalFile():
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        urls = event.mimeData().urls()
+        if urls and urls[0].isLocalFile():
+            event.acceptProposedAction()
+            path = urls[0].toLocalFile()
+            QTimer.singleShot(0, lambda: self.open_any(path))
+
+    # --- closing --------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._closing_ok and self.isWindowModified():
+            answer = dialogs.ask_unsaved(self, self.doc_name)
+            if answer is dialogs.Unsaved.CANCEL or (answer is dialogs.Unsaved.SAVE and not self.save()):
+                event.ignore()
+                return
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Stop the timer and the worker thread (idempotent); keeps the layout."""
+        if getattr(self, "_shut", False):
+            return
+        self._shut = True
+        self._timer.stop()
+        if self._notice is not None:
+            self._notice.close()
+        dlg = getattr(self, "gradcheck_dialog", None)
+        if dlg is not None:
+            dlg.stop()
+        self.prefs.set_window_state(self.saveGeometry(), self.saveState())
+        self.prefs.sync()
+        self.handle.shutdown()
+
+    def discard_changes(self) -> None:
+        """Close without asking (the self-test, the bench)."""
+        self._closing_ok = True

@@ -1,0 +1,241 @@
+"""What the controls edit: a plain, immutable description of a run, and how to turn it
+into a :class:`~nnviz.core.session.Session` (and back, for files that were opened).
+
+The window keeps two of these: the settings of the run being trained, and the settings
+the controls show. They differ while an edit waits for Reset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from nnviz.core.data import BUILTIN_SETS, REGRESSION_SETS, DataError, Dataset, digits_like, generate
+from nnviz.core.optim import DEFAULTS, OptimizerConfig, Schedule
+from nnviz.core.session import DataConfig, Session, build_spec
+from nnviz.core.spec import NetworkSpec, SpecError
+from nnviz.core.trainer import TrainConfig
+
+#: data sources besides the built-in generators
+DIGITS = "digits"
+CUSTOM = "custom"  # imported CSV, data from an opened file, or data edited by clicks
+DATA_SOURCES = (*BUILTIN_SETS, DIGITS)
+
+
+class SettingsError(ValueError):
+    """Settings that do not make a run; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class DataSettings:
+    source: str = "spiral"
+    n: int = 500
+    noise: float = 0.1
+    arms: int = 2
+    seed: int = 1
+    test_fraction: float = 0.2
+    preprocess: str = "none"
+    features: tuple[str, ...] = ()
+    custom_name: str = ""  # shown for CUSTOM data
+
+    @property
+    def task(self) -> str | None:
+        """The task the source produces (None for custom data: it depends on the file)."""
+        if self.source == CUSTOM:
+            return None
+        return "regression" if self.source in REGRESSION_SETS else "classification"
+
+    @property
+    def is_2d(self) -> bool | None:
+        if self.source == CUSTOM:
+            return None
+        return self.source != DIGITS
+
+
+@dataclass(frozen=True)
+class NetworkSettings:
+    layers: tuple[int, ...] = (8, 8)
+    activations: tuple[str, ...] = ("relu", "relu")
+    loss: str = "softmax"
+    init: str = "torch"
+    residual: bool = False
+    dtype: str = "float64"
+
+    def __post_init__(self) -> None:
+        if len(self.layers) != len(self.activations):
+            raise SettingsError("one activation per hidden layer")
+
+    def with_layer(self, index: int, units: int | None = None, activation: str | None = None):
+        layers, acts = list(self.layers), list(self.activations)
+        if units is not None:
+            layers[index] = units
+        if activation is not None:
+            acts[index] = activation
+        return replace(self, layers=tuple(layers), activations=tuple(acts))
+
+    def added_layer(self, units: int = 4, activation: str | None = None) -> NetworkSettings:
+        act = activation or (self.activations[-1] if self.activations else "relu")
+        return replace(self, layers=(*self.layers, units), activations=(*self.activations, act))
+
+    def removed_layer(self, index: int = -1) -> NetworkSettings:
+        layers, acts = list(self.layers), list(self.activations)
+        del layers[index], acts[index]
+        return replace(self, layers=tuple(layers), activations=tuple(acts))
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    optimizer: str = "adam"
+    lr: float = 0.01
+    schedule: Schedule = field(default_factory=Schedule)
+    batch_size: int = 10
+    l1: float = 0.0
+    l2: float = 0.0
+    dropout: float = 0.0
+    seed: int = 0
+    hyper: tuple[tuple[str, float], ...] = ()  # other optimiser settings (from opened files)
+
+    def optimizer_config(self) -> OptimizerConfig:
+        return OptimizerConfig(self.optimizer, {**dict(self.hyper), "lr": self.lr})
+
+
+#: the settings of the run that can change while training, without a reset
+LIVE_FIELDS = ("lr", "schedule", "batch_size", "l1", "l2", "dropout")
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    data: DataSettings = field(default_factory=DataSettings)
+    network: NetworkSettings = field(default_factory=NetworkSettings)
+    train: TrainSettings = field(default_factory=TrainSettings)
+
+    def needs_reset(self, other: RunSettings) -> bool:
+        """Whether going from ``other`` to these settings needs a new network."""
+        if self.data != other.data or self.network != other.network:
+            return True
+        mine = {k: v for k, v in vars(self.train).items() if k not in LIVE_FIELDS}
+        theirs = {k: v for k, v in vars(other.train).items() if k not in LIVE_FIELDS}
+        return mine != theirs
+
+    def live_changes(self, other: RunSettings) -> dict[str, object]:
+        """The live settings (learning rate, batch size...) that differ from ``other``."""
+        return {
+            k: getattr(self.train, k)
+            for k in LIVE_FIELDS
+            if getattr(self.train, k) != getattr(other.train, k)
+        }
+
+
+def default_loss(task: str, n_classes: int = 2) -> str:
+    return "mse" if task == "regression" else "softmax"
+
+
+def loss_fits(loss: str, task: str, n_classes: int) -> bool:
+    if task == "regression":
+        return loss == "mse"
+    return loss != "mse" and not (loss == "logistic" and n_classes > 2)
+
+
+def make_dataset(settings: DataSettings, custom: Dataset | None) -> Dataset:
+    """The raw data the settings describe (``custom`` for imported or edited data)."""
+    s = settings
+    if s.source == CUSTOM:
+        if custom is None:
+            raise SettingsError("no imported data: choose a built-in data set or import a CSV file")
+        return custom
+    if s.source == DIGITS:
+        return digits_like(n=s.n, seed=s.seed)
+    kw = {"arms": s.arms} if s.source == "spiral" else {}
+    return generate(s.source, n=s.n, noise=s.noise, seed=s.seed, **kw)
+
+
+def build_session(
+    settings: RunSettings, custom: Dataset | None = None, grid_size: int | None = None
+) -> Session:
+    """A fresh session from settings; :class:`SettingsError` says why one cannot be made."""
+    try:
+        data = make_dataset(settings.data, custom)
+        d = settings.data
+        features = d.features if data.n_features == 2 else ()
+        data_config = DataConfig(d.test_fraction, d.preprocess, features)
+        n = settings.network
+        spec = build_spec(
+            data, data_config, layers=n.layers, activation=list(n.activations), loss=n.loss,
+            init=n.init, residual=n.residual, dtype=n.dtype,
+        )
+        t = settings.train
+        config = TrainConfig(
+            optimizer=t.optimizer_config(), schedule=t.schedule, batch_size=t.batch_size,
+            l2=t.l2, l1=t.l1, dropout=t.dropout, seed=t.seed,
+        )
+        kw = {} if grid_size is None else {"grid_size": grid_size}
+        return Session(data, data_config, spec, config, **kw)
+    except (DataError, SpecError, ValueError) as exc:
+        raise SettingsError(str(exc)) from exc
+
+
+def settings_from_session(session: Session) -> tuple[RunSettings, Dataset | None]:
+    """The settings that describe an existing session, and its data when no generator
+    can make it again (returned so the window can keep it as custom data)."""
+    src = dict(session.data.source or {})
+    gen = src.get("generator")
+    custom: Dataset | None = None
+    dc = session.data_config
+    if gen in BUILTIN_SETS or gen == "digits_like":
+        data = DataSettings(
+            source=DIGITS if gen == "digits_like" else gen,
+            n=int(src.get("n", len(session.data))),
+            noise=float(src.get("noise", 0.1)),
+            arms=int(src.get("arms", 3 if gen == "spiral" else 2)),
+            seed=int(src.get("seed", 0)),
+            test_fraction=dc.test_fraction,
+            preprocess=dc.preprocess,
+            features=dc.features,
+        )
+        if data.n != len(session.data):  # points were added or removed after generation
+            data = None
+    else:
+        data = None
+    if data is None:
+        custom = session.data
+        data = DataSettings(
+            source=CUSTOM, n=len(session.data), test_fraction=dc.test_fraction,
+            preprocess=dc.preprocess, features=dc.features, custom_name=session.data.name,
+        )
+    spec = session.spec
+    network = NetworkSettings(
+        layers=tuple(h.units for h in spec.hidden),
+        activations=tuple(h.activation for h in spec.hidden),
+        loss=spec.loss, init=spec.init, residual=spec.residual, dtype=spec.dtype,
+    )
+    cfg = session.trainer.config if getattr(session, "trainer", None) else session.train_config
+    defaults = DEFAULTS[cfg.optimizer.name]
+    hyper = tuple(sorted(
+        (k, v) for k, v in cfg.optimizer.hyper.items() if k != "lr" and v != defaults.get(k)
+    ))
+    train = TrainSettings(
+        optimizer=cfg.optimizer.name, lr=cfg.optimizer.lr, schedule=cfg.schedule,
+        batch_size=cfg.batch_size, l1=cfg.l1, l2=cfg.l2, dropout=cfg.dropout, seed=cfg.seed,
+        hyper=hyper,
+    )
+    return RunSettings(data, network, train), custom
+
+
+def spec_label(spec: NetworkSpec) -> str:
+    """Widths and activations, short: "2-8-8-2 relu"."""
+    widths = "-".join(str(w) for w in spec.widths)
+    acts = sorted({h.activation for h in spec.hidden}, key=[h.activation for h in spec.hidden].index)
+    return f"{widths} {'/'.join(acts)}" if acts else widths
+
+
+def run_label(number: int, session: Session) -> str:
+    """The legend entry of a run in the loss plot."""
+    cfg = session.trainer.config
+    parts = [f"run {number}: {spec_label(session.spec)}", f"{cfg.optimizer.name} lr={cfg.optimizer.lr:g}"]
+    if cfg.l2:
+        parts.append(f"L2={cfg.l2:g}")
+    if cfg.l1:
+        parts.append(f"L1={cfg.l1:g}")
+    if cfg.dropout:
+        parts.append(f"dropout={cfg.dropout:g}")
+    return ", ".join(parts)
+

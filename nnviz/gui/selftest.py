@@ -1,0 +1,192 @@
+"""``nnviz --self-test``: the real window, trained through the worker thread, saved and
+reopened; one summary line; exit status 0 when everything worked.
+
+It drives the window with a timer (never blocking the event loop), so it runs the same
+way offscreen and on a real display. A watchdog thread ends the process if anything
+hangs, so an installer's smoke test can never wait forever.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QGuiApplication
+
+MIN_STEPS = 200
+WATCHDOG_S = 60.0
+POLL_MS = 20
+EXIT_FAILED = 1
+EXIT_HUNG = 3
+
+
+def _watchdog(seconds: float, what: Callable[[], str]) -> threading.Timer:
+    def fire() -> None:
+        sys.stderr.write(f"nnviz self-test: FAILED: no result after {seconds:.0f} s, hung while {what()}\n")
+        sys.stderr.flush()
+        os._exit(EXIT_HUNG)
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+class SelfTest:
+    """A small state machine polled by a timer; each phase waits for the window."""
+
+    def __init__(self, window, folder: Path, app):
+        self.w = window
+        self.folder = folder
+        self.app = app
+        self.phase = "waiting for the first frame"
+        self.error: str | None = None
+        self.summary = ""
+        self.t0 = time.perf_counter()
+        self.frames0: dict[str, int] = {}
+        self.saved_step = 0
+        self.saved_path = folder / "self-test.nnviz"
+        self.deadline = 0.0
+        self._timer = QTimer()
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self._poll)
+
+    def start(self) -> None:
+        self._timer.start()
+
+    def fail(self, reason: str) -> None:
+        if self.error is None:
+            self.error = reason
+        self._finish()
+
+    def _finish(self) -> None:
+        self._timer.stop()
+        self.w.pause()
+        self.app.quit()
+
+    def _frames(self) -> dict[str, int]:
+        return {name: int(v.frame_count) for name, v in self.w.views.items()}
+
+    def _poll(self) -> None:
+        try:
+            getattr(self, "_phase_" + self.phase.split()[0])()
+        except Exception as exc:  # a bug found by the self-test is its result, not a crash
+            self.fail(f"{self.phase}: {type(exc).__name__}: {exc}")
+
+    def _phase_waiting(self) -> None:
+        if self.w.frame_count == 0 or self.w.info is None:
+            return
+        self.frames0 = self._frames()
+        self.w.set_speed_index(len(self.w_speeds()) - 1)  # full speed
+        self.w.play()
+        self.phase = "training through the worker thread"
+
+    def w_speeds(self) -> tuple:
+        from nnviz.gui.main_window import SPEEDS
+
+        return SPEEDS
+
+    def _phase_training(self) -> None:
+        frames = self._frames()
+        updated = all(frames[k] > self.frames0[k] for k in frames)
+        if self.w.diverged_at is not None:
+            self.fail(f"the demo diverged at step {self.w.diverged_at}")
+            return
+        if self.w.steps_received >= MIN_STEPS and self.w.last_step >= MIN_STEPS and updated:
+            self.w.pause()
+            self.phase = "pausing"
+            self.deadline = time.perf_counter() + 5
+
+    def _phase_pausing(self) -> None:
+        if self.w.playing and time.perf_counter() < self.deadline:
+            return
+        if not self.w.save_as(str(self.saved_path)):
+            self.fail("saving failed")
+            return
+        if not self.saved_path.is_file() or self.saved_path.stat().st_size == 0:
+            self.fail(f"{self.saved_path.name} was not written")
+            return
+        self.saved_step = self.w.session_copy().trainer.step_count
+        if not self.w.open_path(self.saved_path):
+            self.fail("reopening the saved file failed")
+            return
+        self.phase = "redrawing the reopened file"
+        self.frames0 = self._frames()
+        self.deadline = time.perf_counter() + 10
+
+    def _phase_redrawing(self) -> None:
+        frames = self._frames()
+        if frames["topology"] <= self.frames0["topology"]:
+            if time.perf_counter() > self.deadline:
+                self.fail("the reopened network was never drawn")
+            return
+        step = self.w.session_copy().trainer.step_count
+        if step != self.saved_step:
+            self.fail(f"saved at step {self.saved_step} but reopened at step {step}")
+            return
+        size = self.saved_path.stat().st_size
+        seconds = time.perf_counter() - self.t0
+        counts = ", ".join(f"{k} {v}" for k, v in frames.items())
+        platform = QGuiApplication.platformName()
+        self.summary = (
+            f"nnviz self-test: ok: trained {self.saved_step} minibatches through the worker thread, "
+            f"every view redrawn (frames: {counts}), saved and reopened a {size:,}-byte file at step "
+            f"{step}, {seconds:.1f} s on the {platform} platform"
+        )
+        self._finish()
+
+
+def run_self_test(watchdog_s: float = WATCHDOG_S) -> int:
+    """Run the self-test in this process; prints one line and returns the exit status."""
+    from nnviz.gui import dialogs
+    from nnviz.gui.settings import ENV_FILE
+
+    state = {"phase": "starting"}
+    guard = _watchdog(watchdog_s, lambda: state["phase"])
+    with tempfile.TemporaryDirectory(prefix="nnviz-self-test-") as tmp:
+        folder = Path(tmp)
+        os.environ[ENV_FILE] = str(folder / "settings.ini")  # never the user's settings
+        from nnviz.gui.app import install_message_filter, make_app
+        from nnviz.gui.main_window import MainWindow
+        from nnviz.gui.settings import Preferences
+
+        app = make_app()
+        install_message_filter()
+        messages: list[str] = []
+
+        def refuse_dialog(_parent, title: str, text: str = "", *_a) -> None:
+            messages.append(f"{title}: {text}")
+
+        dialogs.show_error = refuse_dialog  # a dialog would wait for a click that never comes
+        dialogs.notify = lambda parent, title, text, box=None: refuse_dialog(parent, title, text)  # type: ignore[assignment]
+        state["phase"] = "opening the window"
+        window = MainWindow(prefs=Preferences(), restore_layout=False)
+        window.show()
+        test = SelfTest(window, folder, app)
+
+        def track() -> None:
+            state["phase"] = test.phase
+
+        tracker = QTimer()
+        tracker.timeout.connect(track)
+        tracker.start(100)
+        test.start()
+        app.exec()
+        tracker.stop()
+        state["phase"] = "closing the window"
+        window.discard_changes()
+        window.close()
+        if messages and test.error is None:
+            test.error = "; ".join(messages)
+        guard.cancel()
+    if test.error is not None:
+        print(f"nnviz self-test: FAILED: {test.error}")
+        return EXIT_FAILED
+    print(test.summary)
+    return 0

@@ -1,0 +1,93 @@
+"""The status bar: run state, epoch, step, loss, accuracy and training speed."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+
+from PySide6.QtWidgets import QLabel, QStatusBar
+
+
+def _num(x: float | None, digits: int = 4) -> str:
+    if x is None or not math.isfinite(x):
+        return "–"
+    return f"{x:.{digits}g}"
+
+
+def _pct(x: float | None) -> str:
+    if x is None or not math.isfinite(x):
+        return "–"
+    return f"{100 * x:.1f}%"
+
+
+class RateMeter:
+    """Steps per second over the last ``window`` seconds of (time, step) samples."""
+
+    def __init__(self, window: float = 1.0):
+        self.window = window
+        self._samples: deque[tuple[float, float]] = deque()
+
+    def add(self, step: float, now: float | None = None) -> None:
+        now = time.perf_counter() if now is None else now
+        self._samples.append((now, step))
+        while len(self._samples) > 2 and now - self._samples[0][0] > self.window:
+            self._samples.popleft()
+
+    def rate(self, now: float | None = None) -> float:
+        now = time.perf_counter() if now is None else now
+        if len(self._samples) < 2 or now - self._samples[-1][0] > 0.5:
+            return 0.0
+        (t0, s0), (t1, s1) = self._samples[0], self._samples[-1]
+        return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
+
+    def clear(self) -> None:
+        self._samples.clear()
+
+
+class StatusPanel:
+    """Permanent labels in a status bar, updated from the window's latest numbers."""
+
+    def __init__(self, bar: QStatusBar):
+        self.bar = bar
+        self.state = QLabel("Paused")
+        self.epoch = QLabel()
+        self.step = QLabel()
+        self.loss = QLabel()
+        self.accuracy = QLabel()
+        self.speed = QLabel()
+        self.state.setToolTip("Space: play or pause; Ctrl+Right: one step; Ctrl+R: reset")
+        self.loss.setToolTip("Loss on the training set and on the held-out test set")
+        self.accuracy.setToolTip("Share of examples classified correctly, training / test")
+        self.speed.setToolTip("Minibatches (steps) trained per second")
+        for w in (self.state, self.epoch, self.step, self.loss, self.accuracy, self.speed):
+            w.setContentsMargins(6, 0, 6, 0)
+            bar.addPermanentWidget(w)
+        self.show(0, 0, None, None, None, None, 0.0)
+
+    def set_state(self, text: str) -> None:
+        self.state.setText(text)
+
+    def show(
+        self, epoch: int, step: int, train_loss: float | None, test_loss: float | None,
+        train_acc: float | None, test_acc: float | None, steps_per_s: float,
+    ) -> None:
+        self.epoch.setText(f"Epoch {epoch:,}")
+        self.step.setText(f"Step {step:,}")
+        loss = f"Loss {_num(train_loss)}"
+        if test_loss is not None:
+            loss += f" · test {_num(test_loss)}"
+        self.loss.setText(loss)
+        if train_acc is None and test_acc is None:
+            self.accuracy.setText("")
+            self.accuracy.setVisible(False)
+        else:
+            acc = f"Accuracy {_pct(train_acc)}"
+            if test_acc is not None:
+                acc += f" · test {_pct(test_acc)}"
+            self.accuracy.setText(acc)
+            self.accuracy.setVisible(True)
+        self.speed.setText(f"{steps_per_s:,.0f} steps/s")
+
+    def message(self, text: str, ms: int = 0) -> None:
+        self.bar.showMessage(text, ms)

@@ -1,0 +1,111 @@
+"""Fixtures for the window tests: isolated settings, no modal dialog, no thread left behind."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from nnviz.gui import dialogs
+from nnviz.gui.settings import ENV_FILE
+from nnviz.gui.worker import live_threads
+
+#: the offscreen platform cannot pass size hints to a window; Qt says so at every layout
+OFFSCREEN_NOTICE = "This plugin does not support propagateSizeHints"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "tests/gui/" in item.nodeid.replace("\\", "/"):
+            item.add_marker(pytest.mark.qt_log_ignore(OFFSCREEN_NOTICE))
+
+
+@pytest.fixture(autouse=True)
+def private_settings(tmp_path, monkeypatch):
+    """Every test gets its own settings file: the user's are never read or written."""
+    path = tmp_path / "settings.ini"
+    monkeypatch.setenv(ENV_FILE, str(path))
+    return path
+
+
+class DialogLog:
+    """What the window would have asked or shown; tests set the answers."""
+
+    def __init__(self):
+        self.errors: list[tuple[str, str]] = []
+        self.notices: list[tuple[str, str]] = []
+        self.unsaved_answer = dialogs.Unsaved.DISCARD
+        self.unsaved_asked = 0
+        self.open_path: str | None = None
+        self.save_path: str | None = None
+
+
+@pytest.fixture(autouse=True)
+def dialog_log(monkeypatch):
+    """No test ever blocks on a modal dialog: every question gets a scripted answer."""
+    log = DialogLog()
+
+    def show_error(_parent, title, text):
+        log.errors.append((title, text))
+
+    def notify(_parent, title, text, box=None):
+        log.notices.append((title, text))
+
+    def ask_unsaved(_parent, _name):
+        log.unsaved_asked += 1
+        return log.unsaved_answer
+
+    monkeypatch.setattr(dialogs, "show_error", show_error)
+    monkeypatch.setattr(dialogs, "notify", notify)
+    monkeypatch.setattr(dialogs, "ask_unsaved", ask_unsaved)
+    monkeypatch.setattr(dialogs, "ask_open_path", lambda *a, **k: log.open_path)
+    monkeypatch.setattr(dialogs, "ask_save_path", lambda *a, **k: log.save_path)
+    return log
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left():
+    """Fail any test that leaves a training/helper QThread or a Python thread running."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        extra = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+        if not live_threads() and not extra:
+            return
+        time.sleep(0.02)
+    names = [t.objectName() for t in live_threads()] + [t.name for t in extra]
+    pytest.fail(f"threads still running after the test: {names}")
+
+
+@pytest.fixture
+def make_window(qtbot):
+    """Build main windows (the demo unless a session is given); closed after the test."""
+    from nnviz.gui.main_window import MainWindow
+    from nnviz.gui.settings import Preferences
+
+    made = []
+
+    def make(session=None, restore_layout=False, show=True):
+        w = MainWindow(session, prefs=Preferences(), restore_layout=restore_layout)
+        qtbot.addWidget(w)
+        if show:
+            w.show()
+            qtbot.waitExposed(w)
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        w.discard_changes()
+        w.close()
+        w.shutdown()
+
+
+@pytest.fixture
+def window(make_window, qtbot):
+    """The demo window, shown, with its first snapshot drawn."""
+    w = make_window()
+    qtbot.waitUntil(lambda: w.snapshots_drawn > 0, timeout=5000)
+    return w

@@ -1,0 +1,269 @@
+"""The real main window driven like a user: keys, clicks, edits, undo, divergence, closing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QPalette
+from PySide6.QtWidgets import QApplication, QDockWidget
+
+from nnviz.gui import dialogs
+from nnviz.gui.main_window import DIVERGED_TEXT, SPEEDS
+from nnviz.gui.run_settings import (
+    DataSettings,
+    NetworkSettings,
+    RunSettings,
+    TrainSettings,
+    build_session,
+)
+from nnviz.gui.settings import Preferences
+
+DIVERGING = RunSettings(
+    data=DataSettings(source="plane"), network=NetworkSettings(loss="mse"),
+    train=TrainSettings(optimizer="sgd", lr=10.0),
+)
+
+
+def trained(window, qtbot, steps: int = 100) -> None:
+    """Train at full speed until at least ``steps`` minibatches arrived, then pause."""
+    window.set_speed_index(len(SPEEDS) - 1)
+    window.play()
+    qtbot.waitUntil(lambda: window.last_step >= steps, timeout=20000)
+    window.pause()
+    qtbot.waitUntil(lambda: not window.worker._playing, timeout=5000)
+
+
+def test_opens_on_the_demo_ready_to_train(window):
+    assert "Spiral demo" in window.windowTitle()
+    assert not window.isWindowModified()
+    assert window.info.spec.widths == [2, 8, 8, 2]
+    assert window.controls.dataset.currentData() == "spiral"
+    assert window.last_step == 0
+    for name in ("controlsDock", "decisionDock", "lossDock", "histogramsDock"):
+        dock = window.findChild(QDockWidget, name)
+        assert dock is not None and dock.isVisible()
+    assert window.centralWidget() is window.topology
+
+
+def test_space_plays_and_pauses(window, qtbot):
+    window.set_speed_index(len(SPEEDS) - 1)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert window.playing
+    qtbot.waitUntil(lambda: window.last_step >= 50, timeout=10000)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert not window.playing
+    qtbot.waitUntil(lambda: not window.worker._playing, timeout=5000)
+    assert window.isWindowModified()
+    assert "Paused" in window.status.state.text()
+
+
+def test_ctrl_right_steps_one_minibatch(window, qtbot):
+    qtbot.keyClick(window, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.last_step == 1, timeout=5000)
+    qtbot.keyClick(window, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.last_step == 2, timeout=5000)
+    qtbot.wait(100)
+    assert window.steps_received == 2
+    assert "Step 2" in window.status.step.text()
+
+
+def test_toolbar_buttons(window, qtbot):
+    play = window.toolbar.widgetForAction(window.act_play)
+    qtbot.mouseClick(play, Qt.MouseButton.LeftButton)
+    assert window.playing and window.act_play.text() == "&Pause"
+    qtbot.mouseClick(play, Qt.MouseButton.LeftButton)
+    assert not window.playing
+    step = window.toolbar.widgetForAction(window.act_step)
+    before = window.worker.copy_session().result(5).trainer.step_count
+    qtbot.mouseClick(step, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.last_step == before + 1, timeout=5000)
+    window.speed_slider.setValue(2)
+    assert window.speed_label.text() == "10 steps/s"
+    assert window.speed_actions[2].isChecked()
+
+
+def test_ctrl_r_starts_a_fresh_run(window, qtbot):
+    trained(window, qtbot, 50)
+    gen = window.generation
+    qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert window.generation == gen + 1
+    assert window.last_step == 0
+    qtbot.waitUntil(lambda: window.worker.copy_session().result(5).trainer.step_count == 0, timeout=5000)
+    assert len(window.loss_plot.old_run_labels) == 1
+
+
+def test_every_panel_updates_while_training(window, qtbot):
+    before = {k: v.frame_count for k, v in window.views.items()}
+    trained(window, qtbot, 200)
+    qtbot.waitUntil(
+        lambda: all(v.frame_count > before[k] for k, v in window.views.items()), timeout=10000
+    )
+    assert window.frame_count > 0
+    assert window.steps_received == window.last_step or window.steps_received >= 200
+
+
+def test_learning_rate_applies_live(window, qtbot):
+    trained(window, qtbot, 20)
+    window.controls.lr.setValue(0.003)
+    s = window.worker.copy_session().result(5)
+    assert s.trainer.config.optimizer.lr == pytest.approx(0.003)
+    assert s.trainer.step_count >= 20  # not reset
+    assert not window.controls.hint_box.isVisibleTo(window.controls)
+    window.controls.batch.setValue(32)
+    assert window.worker.copy_session().result(5).trainer.config.batch_size == 32
+
+
+def test_architecture_edit_waits_for_reset_and_undoes(window, qtbot):
+    trained(window, qtbot, 20)
+    controls = window.controls
+    qtbot.mouseClick(controls.add_layer, Qt.MouseButton.LeftButton)
+    assert controls.settings().network.layers == (8, 8, 8)
+    assert controls.hint_box.isVisibleTo(controls)  # trained already: waits for Reset
+    assert window.running.network.layers == (8, 8)
+    window.act_undo.trigger()
+    assert controls.settings().network.layers == (8, 8)
+    assert not controls.hint_box.isVisibleTo(controls)
+    window.act_redo.trigger()
+    assert controls.settings().network.layers == (8, 8, 8)
+    # spinning one layer's units is one undo step
+    for units in (9, 10, 11):
+        controls.layer_rows[0].units.setValue(units)
+    assert controls.settings().network.layers == (11, 8, 8)
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert controls.settings().network.layers == (8, 8, 8)
+    mods = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    qtbot.keyClick(window, Qt.Key.Key_Z, mods)
+    assert controls.settings().network.layers == (11, 8, 8)
+    window.reset()
+    assert window.info.spec.widths == [2, 11, 8, 8, 2]
+    assert not controls.hint_box.isVisibleTo(controls)
+
+
+def test_edits_apply_at_once_before_any_training(window, qtbot):
+    window.controls.all_activations.setCurrentIndex(window.controls.all_activations.findData("tanh"))
+    window.controls.all_activations.activated.emit(window.controls.all_activations.currentIndex())
+    assert [h.activation for h in window.info.spec.hidden] == ["tanh", "tanh"]
+    window.controls.dataset.setCurrentIndex(window.controls.dataset.findData("xor"))
+    assert window.running.data.source == "xor"
+    assert window.info.n_train == 400
+
+
+def test_regression_data_switches_the_loss(window):
+    window.controls.dataset.setCurrentIndex(window.controls.dataset.findData("plane"))
+    assert window.running.network.loss == "mse"
+    assert window.info.task == "regression"
+
+
+def test_divergence_pauses_says_so_and_keeps_finite_weights(make_window, qtbot, dialog_log):
+    w = make_window(build_session(DIVERGING))
+    w.set_speed_index(len(SPEEDS) - 1)
+    w.play()
+    qtbot.waitUntil(lambda: w.diverged_at is not None, timeout=15000)
+    assert not w.playing
+    assert dialog_log.notices and "diverged" in dialog_log.notices[0][1]
+    assert dialog_log.notices[0][1] == DIVERGED_TEXT.format(step=w.diverged_at)
+    assert "Diverged" in w.status.state.text()
+    assert "Lower the learning rate" in w.statusBar().currentMessage()
+    s = w.worker.copy_session().result(5)
+    assert all(np.isfinite(p).all() for p in s.network.params)
+    # Play again on a diverged run stops at once and says so again
+    w.play()
+    qtbot.waitUntil(lambda: len(dialog_log.notices) == 2, timeout=5000)
+
+
+def test_closing_while_training_stops_the_thread(make_window, qtbot):
+    w = make_window()
+    w.set_speed_index(len(SPEEDS) - 1)
+    w.play()
+    qtbot.waitUntil(lambda: w.last_step > 20, timeout=10000)
+    w.discard_changes()
+    assert w.close()
+    assert not w.handle.thread.isRunning()
+
+
+def test_closing_with_unsaved_changes_asks(make_window, qtbot, dialog_log):
+    w = make_window()
+    trained(w, qtbot, 10)
+    dialog_log.unsaved_answer = dialogs.Unsaved.CANCEL
+    assert not w.close()
+    assert w.isVisible() and w.handle.thread.isRunning()
+    dialog_log.unsaved_answer = dialogs.Unsaved.DISCARD
+    assert w.close()
+    assert dialog_log.unsaved_asked == 2
+    assert not w.handle.thread.isRunning()
+
+
+def test_clicking_a_neuron_shows_its_map(window, qtbot):
+    window.topology.select_neuron(0, 3)
+    assert window.decision._neuron == (0, 3)
+    assert window.decision_dock.isVisible()
+
+
+def test_clicks_on_the_plane_add_and_remove_points(window, qtbot):
+    n = window.info.n_train
+    window.decision.click_at(0.1, 0.2)
+    qtbot.waitUntil(lambda: window.info.n_train == n + 1, timeout=5000)
+    assert window.isWindowModified()
+    assert window.controls.dataset.currentData() == "custom"
+    window.decision.click_at(0.1, 0.2, remove=True)
+    qtbot.waitUntil(lambda: window.info.n_train == n, timeout=5000)
+    window.reset()  # the edited data survives a reset
+    assert window.info.n_train + (0 if window.info.test_y is None else len(window.info.test_y)) == 500
+
+
+def test_dark_theme_and_preferences_persist(make_window, qtbot, private_settings):
+    w = make_window()
+    w.act_dark.trigger()
+    assert QApplication.instance().palette().color(QPalette.ColorRole.Window).lightness() < 100
+    w.set_speed_index(3)
+    w.loss_dock.hide()
+    w.discard_changes()
+    w.close()
+    prefs = Preferences()
+    assert prefs.dark_theme() and prefs.speed_index(0) == 3
+    w2 = make_window(restore_layout=True)
+    assert w2.act_dark.isChecked()
+    assert w2.speed_index == 3
+    assert not w2.loss_dock.isVisible() and w2.decision_dock.isVisible()  # the dock layout
+    w2.reset_layout()
+    assert w2.loss_dock.isVisible()
+    w2.set_dark_theme(False)
+    assert QApplication.instance().palette().color(QPalette.ColorRole.Window).lightness() > 150
+
+
+def test_hidden_panels_are_not_drawn_but_catch_up(window, qtbot):
+    window.histograms_dock.hide()
+    frames = window.histograms.frame_count
+    trained(window, qtbot, 100)
+    qtbot.wait(100)
+    assert window.histograms.frame_count == frames
+    window.histograms_dock.show()
+    qtbot.waitUntil(lambda: window.histograms.frame_count > frames, timeout=5000)
+
+
+def test_dropping_a_file_opens_it(window, qtbot, tmp_path):
+    path = tmp_path / "points.csv"
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    y = (X[:, 0] > 0).astype(int)
+    path.write_text("x1,x2,label\n" + "\n".join(f"{a},{b},{c}" for (a, b), c in zip(X, y, strict=True)))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                       Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+    qtbot.waitUntil(lambda: window.running.data.source == "custom", timeout=5000)
+    assert window.info.n_train + len(window.info.test_y) == 60
+
+
+def test_gradient_check_dialog(window, qtbot):
+    trained(window, qtbot, 20)
+    window.gradient_check()
+    dlg = window.gradcheck_dialog
+    qtbot.waitUntil(lambda: dlg.rows is not None, timeout=30000)
+    assert len(dlg.rows) == 6
+    assert max(r.max_rel_error for r in dlg.rows) < 1e-3
+    assert dlg.table.rowCount() == 6 and "correct" in dlg.table.item(0, 4).text()
+    dlg.close()
+    assert not dlg.is_running()

@@ -1,0 +1,216 @@
+"""The training worker on its own thread: delivery, back-pressure, commands, shutdown."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QObject, Slot
+
+from nnviz.core.optim import OptimizerConfig
+from nnviz.core.session import demo_session
+from nnviz.gui.run_settings import DataSettings, NetworkSettings, RunSettings, TrainSettings, build_session
+from nnviz.gui.worker import STEP_COLUMNS, WorkerHandle, live_threads
+
+STEP = STEP_COLUMNS.index("step")
+#: regression with plain SGD and a far too large learning rate: the loss overflows in ~100 steps
+DIVERGING = RunSettings(
+    data=DataSettings(source="plane"), network=NetworkSettings(loss="mse"),
+    train=TrainSettings(optimizer="sgd", lr=10.0),
+)
+
+
+class Recorder(QObject):
+    """Collects the worker's emissions on the GUI thread (slots of a GUI-thread QObject,
+    so every emission arrives through the event loop, as in the window)."""
+
+    def __init__(self, handle: WorkerHandle, ack: bool = True):
+        super().__init__()
+        self.rows: list[np.ndarray] = []
+        self.snaps = []
+        self.diverged: list[int] = []
+        self.changed = []
+        self.failed: list[str] = []
+        self.gens: list[int] = []
+        self.ack = ack
+        w = handle.worker
+        self.worker = w
+        w.stepsReady.connect(self.on_steps)
+        w.snapshotReady.connect(self.on_snap)
+        w.diverged.connect(self.on_diverged)
+        w.runChanged.connect(self.on_changed)
+        w.failed.connect(self.on_failed)
+
+    @Slot(int, object)
+    def on_steps(self, gen, rows):
+        self.rows.append(rows)
+
+    @Slot(int, object)
+    def on_snap(self, gen, snap):
+        self.snaps.append(snap)
+        self.gens.append(gen)
+        if self.ack:
+            self.worker.ack_snapshot()
+
+    @Slot(int, int)
+    def on_diverged(self, gen, step):
+        self.diverged.append(step)
+
+    @Slot(int, object)
+    def on_changed(self, gen, info):
+        self.changed.append(info)
+
+    @Slot(str)
+    def on_failed(self, message):
+        self.failed.append(message)
+
+    @property
+    def steps(self) -> np.ndarray:
+        if not self.rows:
+            return np.zeros(0)
+        return np.concatenate([r[:, STEP] for r in self.rows])
+
+
+@pytest.fixture
+def handle(qapp):
+    h = WorkerHandle(demo_session())
+    h.start()
+    yield h
+    assert h.shutdown()
+
+
+def test_every_minibatch_is_delivered_once_in_order(handle, qtbot):
+    rec = Recorder(handle)
+    handle.worker.play()
+    qtbot.waitUntil(lambda: rec.steps.size >= 600, timeout=20000)
+    handle.worker.pause()
+    qtbot.wait(100)
+    steps = rec.steps
+    assert np.array_equal(steps, np.arange(1, steps.size + 1))
+    assert all(not r.flags.writeable for r in rec.rows)
+    # batched: far fewer emissions than minibatches
+    assert len(rec.rows) < steps.size / 3
+    copy = handle.worker.copy_session().result(timeout=5)
+    assert copy.trainer.step_count == steps.size
+    assert copy.history.steps.size == steps.size
+
+
+def test_snapshots_wait_for_the_window(handle, qtbot):
+    rec = Recorder(handle, ack=False)
+    handle.worker.play()
+    qtbot.waitUntil(lambda: len(rec.snaps) == 1, timeout=5000)
+    qtbot.wait(300)  # training goes on, but no second snapshot without an acknowledgement
+    assert len(rec.snaps) == 1
+    assert rec.steps.size > rec.snaps[0].step
+    handle.worker.ack_snapshot()
+    qtbot.waitUntil(lambda: len(rec.snaps) == 2, timeout=5000)
+    assert rec.snaps[1].step > rec.snaps[0].step
+    handle.worker.pause()
+
+
+def test_single_steps_and_their_snapshot(handle, qtbot):
+    rec = Recorder(handle)
+    qtbot.waitUntil(lambda: len(rec.snaps) == 1, timeout=5000)  # the state before training
+    assert rec.snaps[0].step == 0
+    handle.worker.step_once(3)
+    qtbot.waitUntil(lambda: rec.steps.size == 3 and rec.snaps[-1].step == 3, timeout=5000)
+    qtbot.wait(100)
+    assert rec.steps.size == 3
+
+
+def test_live_settings_apply_between_minibatches(handle, qtbot):
+    w = handle.worker
+    w.set_learning_rate(0.05)
+    w.update_config(batch_size=25, l2=0.001, dropout=0.1)
+    s = w.copy_session().result(timeout=5)
+    assert s.trainer.config.optimizer.lr == pytest.approx(0.05)
+    assert s.trainer.config.batch_size == 25
+    assert s.train_config.l2 == pytest.approx(0.001)
+    assert s.trainer.config.dropout == pytest.approx(0.1)
+
+
+def test_a_bad_live_setting_is_reported_not_fatal(handle, qtbot):
+    rec = Recorder(handle)
+    handle.worker.set_learning_rate(-1.0)
+    qtbot.waitUntil(lambda: bool(rec.failed), timeout=5000)
+    assert "learning rate" in rec.failed[0]
+    handle.worker.step_once(1)
+    qtbot.waitUntil(lambda: rec.steps.size == 1, timeout=5000)
+
+
+def test_speed_limit(handle, qtbot):
+    rec = Recorder(handle)
+    handle.worker.set_speed(100)
+    handle.worker.play()
+    qtbot.wait(600)
+    handle.worker.pause()
+    qtbot.wait(50)
+    assert 25 <= rec.steps.size <= 90
+
+
+def test_divergence_pauses_and_keeps_finite_weights(qapp, qtbot):
+    h = WorkerHandle(build_session(DIVERGING))
+    h.start()
+    try:
+        rec = Recorder(h)
+        h.worker.play()
+        qtbot.waitUntil(lambda: bool(rec.diverged), timeout=10000)
+        n_snaps = len(rec.snaps)
+        qtbot.waitUntil(lambda: len(rec.snaps) > n_snaps, timeout=5000)  # the state kept
+        assert all(np.isfinite(p).all() for p in rec.snaps[-1].params)
+        assert rec.snaps[-1].step < rec.diverged[0]
+        copy = h.worker.copy_session().result(timeout=5)
+        assert all(np.isfinite(p).all() for p in copy.network.params)
+        assert copy.trainer.diverged_at == rec.diverged[0]
+        # lowering the learning rate lets training go on from the last finite state
+        h.worker.set_learning_rate(1e-3)
+        h.worker.step_once(2)
+        before = rec.steps.size
+        qtbot.waitUntil(lambda: rec.steps.size == before + 2, timeout=5000)
+    finally:
+        assert h.shutdown()
+
+
+def test_points_can_be_added_and_removed(handle, qtbot):
+    rec = Recorder(handle)
+    n = handle.worker.copy_session().result(timeout=5).split.train.X.shape[0]
+    handle.worker.add_point(0.25, -0.5, 1)
+    qtbot.waitUntil(lambda: len(rec.changed) == 1, timeout=5000)
+    info = rec.changed[-1]
+    assert info.n_train == n + 1
+    assert np.allclose(info.train_X[-1], [0.25, -0.5]) and info.train_y[-1] == 1
+    handle.worker.remove_point(0)
+    qtbot.waitUntil(lambda: len(rec.changed) == 2, timeout=5000)
+    assert rec.changed[-1].n_train == n
+    handle.worker.step_once(5)
+    qtbot.waitUntil(lambda: rec.steps.size == 5, timeout=5000)
+    handle.worker.add_point(0.0, 0.0, 7)  # the demo has two classes
+    qtbot.waitUntil(lambda: bool(rec.failed), timeout=5000)
+
+
+def test_replacing_the_session_renumbers_the_run(handle, qtbot):
+    rec = Recorder(handle)
+    qtbot.waitUntil(lambda: rec.gens == [0], timeout=5000)
+    handle.worker.replace_session(demo_session(), 7, "run 7")
+    qtbot.waitUntil(lambda: rec.gens[-1] == 7, timeout=5000)
+
+
+def test_stop_while_training_ends_the_thread(qapp, qtbot):
+    h = WorkerHandle(demo_session())
+    h.start()
+    h.worker.play()
+    qtbot.wait(200)
+    t = time.perf_counter()
+    assert h.shutdown()
+    assert time.perf_counter() - t < 2
+    assert not live_threads()
+    with pytest.raises(RuntimeError):
+        h.worker.copy_session().result(timeout=1)
+
+
+def test_optimizer_config_kept_in_copies(handle):
+    s = handle.worker.copy_session().result(timeout=5)
+    assert isinstance(s.trainer.config.optimizer, OptimizerConfig)
+    assert s is not handle.worker._session
+    assert s.network.params[0] is not handle.worker._session.network.params[0]
