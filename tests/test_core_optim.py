@@ -127,8 +127,8 @@ def _compare_with_torch(torch, name):
     params = [p for layer in lin for p in (layer.weight, layer.bias)]
     opt = _torch_optimizer(torch, name, params, HYPER[name])
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=20, gamma=0.7)
-    X = torch.from_numpy(np.asarray(data.X))
-    y = torch.from_numpy(np.asarray(data.y))
+    X = torch.from_numpy(np.array(data.X))
+    y = torch.from_numpy(np.array(data.y))
     rng = np.random.default_rng(11)  # the trainer's shuffling, reproduced
     theirs, perm, pos = [], None, 0
     for _ in range(60):

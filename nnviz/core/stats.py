@@ -64,7 +64,9 @@ def histogram(values: np.ndarray, edges: np.ndarray) -> Histogram:
     lo, hi = float(edges[0]), float(edges[-1])
     bins = len(edges) - 1
     # the edges are uniform: a bin index is one multiply, no sorting (np.histogram sorts)
-    idx = ((v - lo) * (bins / (hi - lo))).astype(np.int64) if n else np.zeros(0, np.int64)
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN/inf from a diverging run
+        scaled = np.nan_to_num((v - lo) * (bins / (hi - lo)), nan=0.0, posinf=bins, neginf=0.0)
+    idx = scaled.astype(np.int64)
     outside = int(np.count_nonzero((v < lo) | (v > hi))) if n else 0
     np.clip(idx, 0, bins - 1, out=idx)
     counts = np.bincount(idx, minlength=bins)
