@@ -52,3 +52,13 @@ fuzz: $(VENV)/.installed-test
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
+
+# Installer (packaging/README.md): `make package` builds dist/nnviz/ (PyInstaller one-folder
+# bundle), the .tar.gz and the .deb in a clean venv; `make package-test` smoke-tests them.
+.PHONY: package package-test
+
+package:
+	packaging/build.sh
+
+package-test:
+	packaging/smoke_test.sh
