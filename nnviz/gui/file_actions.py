@@ -202,6 +202,9 @@ class FileActions:
             return False
         self.start_session(session, settings, data)
         self.prefs.set_last_dir(path)
+        self.path = None  # a new, unsaved network on the imported data
+        self.doc_name = Path(path).stem
+        self._update_title()
         self.setWindowModified(True)
         self.status.message(
             f"Imported {Path(path).name}: {len(data):,} rows, {data.n_features} inputs, {data.task}.", 6000

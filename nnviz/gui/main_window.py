@@ -101,6 +101,7 @@ class MainWindow(FileActions, QMainWindow):
         self._snap: Snapshot | None = None
         self._snap_new = False
         self._drawing: Snapshot | None = None
+        self._recent_rows: np.ndarray | None = None
         self.planner = FramePlanner()
         self.snapshots_drawn = 0  # snapshots every visible view has drawn
         self._part = LOSS
@@ -121,9 +122,8 @@ class MainWindow(FileActions, QMainWindow):
         self.status = StatusPanel(self.statusBar())
         self.setAcceptDrops(True)
         self._fit_to_screen()
-        self._default_state = self.saveState()
-        if restore_layout:
-            self._restore_layout()
+        self._default_state = None  # taken once the window is shown and laid out
+        self._layout_restored = restore_layout and self._restore_layout()
 
         session = session if session is not None else demo_session()
         rs, custom = settings_from_session(session)
@@ -194,10 +194,6 @@ class MainWindow(FileActions, QMainWindow):
         self.histograms_dock = self._dock("histogramsDock", "Histograms", self.histograms,
                                           area.RightDockWidgetArea)
         self.loss_dock = self._dock("lossDock", "Loss", self.loss_plot, area.BottomDockWidgetArea)
-        self.resizeDocks([self.controls_dock], [330], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.decision_dock], [440], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.decision_dock, self.histograms_dock], [430, 430], Qt.Orientation.Vertical)
-        self.resizeDocks([self.loss_dock], [260], Qt.Orientation.Vertical)
         for dock in (self.decision_dock, self.histograms_dock, self.loss_dock):
             dock.visibilityChanged.connect(self._on_dock_visibility)
 
@@ -351,6 +347,7 @@ class MainWindow(FileActions, QMainWindow):
         self._snap = None
         self._snap_new = False
         self._drawing = None
+        self._recent_rows = None
         self.planner.reset()
         self._last_eval = None
         self._last_batch = (math.nan, None)
@@ -588,6 +585,8 @@ class MainWindow(FileActions, QMainWindow):
             rows[:, _COL["step"]], rows[:, _COL["loss"]],
             None if np.isnan(acc[-1]) else acc, rows[:, _COL["epoch"]],
         )
+        prev = self._recent_rows  # the snapshot of these steps may arrive a tick later
+        self._recent_rows = rows if prev is None else np.concatenate([prev[-256:], rows])
         last = rows[-1]
         self.last_step = int(last[_COL["step"]])
         self.last_epoch = int(last[_COL["epoch"]])
@@ -602,17 +601,27 @@ class MainWindow(FileActions, QMainWindow):
         self._snap_new = False
         snap = self._snap
         self._drawing = snap
-        ev = (snap.step, snap.epoch, snap.train_loss, snap.test_loss, snap.test_accuracy,
-              snap.train_accuracy)
+        ev = (snap.step, self._fractional_epoch(snap.step, snap.epoch), snap.train_loss, snap.test_loss,
+              snap.test_accuracy, snap.train_accuracy)
         if ev != self._last_eval:
             self.loss_plot.add_eval(*ev)
             self._last_eval = ev
             self.planner.steps_arrived()
-        if snap.step > self.last_step:
+        if snap.step > self.last_step or self.diverged_at is not None:
+            # after a divergence the network is back at its last finite state
             self.last_step, self.last_epoch = snap.step, snap.epoch
         docks = {"topology": None, "decision": self.decision_dock, "histograms": self.histograms_dock}
         views = [k for k, dock in docks.items() if dock is None or dock.isVisible()]
         self.planner.snapshot_arrived(views)
+
+    def _fractional_epoch(self, step: int, epoch: int) -> float:
+        """Where ``step`` lies on the epoch axis (snapshots only know whole epochs)."""
+        rows = self._recent_rows
+        if rows is not None and len(rows):
+            i = int(np.searchsorted(rows[:, _COL["step"]], step))
+            if i < len(rows) and rows[i, _COL["step"]] == step:
+                return float(rows[i, _COL["epoch"]])
+        return float(epoch)
 
     def _draw_part(self, part: str, now: float) -> None:
         view = self.views[part]
@@ -670,6 +679,8 @@ class MainWindow(FileActions, QMainWindow):
         self.prefs.set_dark_theme(dark)
 
     def reset_layout(self) -> None:
+        if self._default_state is None:
+            self._first_layout()
         self.restoreState(self._default_state)
         for dock in (self.controls_dock, self.decision_dock, self.loss_dock, self.histograms_dock):
             dock.show()
@@ -683,12 +694,36 @@ class MainWindow(FileActions, QMainWindow):
         avail = screen.availableGeometry()
         self.resize(max(int(avail.width() * 0.96), 1000), max(int(avail.height() * 0.94), 700))
 
-    def _restore_layout(self) -> None:
+    def _size_docks(self) -> None:
+        """Controls at their natural width, the right column about two fifths of the window
+        (the plots need it more than the network drawing), the loss plot a third high."""
+        w, h = self.width(), self.height()
+        H, V = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
+        self.resizeDocks([self.controls_dock], [self.controls.minimumWidth()], H)
+        self.resizeDocks([self.decision_dock], [int(w * 0.42)], H)
+        self.resizeDocks([self.decision_dock, self.histograms_dock], [h // 2, h // 2], V)
+        self.resizeDocks([self.loss_dock], [int(h * 0.32)], V)
+
+    def _restore_layout(self) -> bool:
         geometry, state = self.prefs.window_state()
         if geometry is not None:
             self.restoreGeometry(geometry)
-        if state is not None:
-            self.restoreState(state)
+        return state is not None and bool(self.restoreState(state))
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._default_state is None:
+            # dock sizes only take once the window has its size
+            QTimer.singleShot(0, self._first_layout)
+
+    def _first_layout(self) -> None:
+        if self._default_state is not None:
+            return
+        saved = self.saveState() if self._layout_restored else None
+        self._size_docks()
+        self._default_state = self.saveState()
+        if saved is not None:
+            self.restoreState(saved)
 
     def show_guide(self) -> None:
         from nnviz.gui.help import show_guide

@@ -38,6 +38,7 @@ from nnviz.core.session import Session
 from nnviz.core.trainer import DivergedError, Trainer
 from nnviz.gui.runinfo import RunInfo
 
+#: ``epoch`` is fractional: completed passes plus the share of the current one
 STEP_COLUMNS = ("step", "epoch", "loss", "reg_loss", "accuracy", "lr")
 #: seconds between two ``stepsReady`` emissions while training
 EMIT_INTERVAL = 0.015
@@ -83,6 +84,8 @@ class TrainingWorker(QObject):
         super().__init__(None)
         self._q: queue.Queue[_Command] = queue.Queue()
         self._session = session
+        self._epoch_seen = session.trainer.epoch
+        self._in_epoch = 0
         self._gen = generation
         self._label = label
         self._stop = False
@@ -102,6 +105,8 @@ class TrainingWorker(QObject):
         self._gui_free.set()
         self.hold_enabled = True
         self.steps_done = 0  # all runs together (read by the bench after the thread ends)
+        self._epoch_seen = session.trainer.epoch
+        self._in_epoch = 0  # examples seen in the current pass
 
     # --- commands: callable from any thread ---------------------------------------------
     def _send(self, kind: str, *args: Any) -> None:
@@ -175,14 +180,12 @@ class TrainingWorker(QObject):
         """The thread's body: started by ``QThread.started``, ends after :meth:`stop`."""
         try:
             while not self._stop:
-                self._drain(block=not self._busy())
-                if self._stop:
-                    break
-                if self._busy():
-                    self._train_chunk()
-                elif self._snap_wanted and self._acked:
-                    self._emit_snapshot(self._session.trainer.snapshot())
-                self._flush(force=not self._busy())
+                try:
+                    self._iterate()
+                except Exception as exc:  # never let the thread die: say so and pause
+                    self._do_pause()
+                    self._snap_wanted = False
+                    self.failed.emit(f"Training stopped: {type(exc).__name__}: {exc}")
         finally:
             self._flush(force=True)
             self._ended = True
@@ -191,6 +194,16 @@ class TrainingWorker(QObject):
             thread = self.thread()
             if thread is not None:
                 thread.quit()
+
+    def _iterate(self) -> None:
+        self._drain(block=not self._busy())
+        if self._stop:
+            return
+        if self._busy():
+            self._train_chunk()
+        elif self._snap_wanted and self._acked:
+            self._emit_snapshot(self._session.trainer.snapshot())
+        self._flush(force=not self._busy())
 
     def _busy(self) -> bool:
         return self._playing or self._steps_to_run > 0
@@ -253,6 +266,8 @@ class TrainingWorker(QObject):
     def _do_session(self, session: Session, generation: int, label: str) -> None:
         self._flush(force=True)
         self._session = session
+        self._epoch_seen = session.trainer.epoch
+        self._in_epoch = 0
         self._gen = generation
         self._label = label
         self._steps_to_run = 0
@@ -356,6 +371,7 @@ class TrainingWorker(QObject):
             self._wait_for_command(min(max(wait, 0.0005), IDLE_WAIT))
             return
         gui_free = self._gui_free
+        n_train = max(trainer.n_train, 1)
         while allowed > 0 and q.empty():
             if not gui_free.is_set():
                 gui_free.wait(HOLD_MAX)
@@ -374,7 +390,13 @@ class TrainingWorker(QObject):
                 return
             acc = rec.accuracy
             acc_value = math.nan if acc is None else acc
-            rows.append((rec.step, rec.epoch, rec.loss, rec.reg_loss, acc_value, rec.lr))
+            if rec.epoch != self._epoch_seen:
+                self._epoch_seen, self._in_epoch = rec.epoch, 0
+                epoch = float(rec.epoch)
+            else:
+                self._in_epoch += trainer.config.batch_size
+                epoch = rec.epoch + min(self._in_epoch / n_train, 0.999)
+            rows.append((rec.step, epoch, rec.loss, rec.reg_loss, acc_value, rec.lr))
             history.add_step(rec.step, rec.epoch, rec.loss, acc)
             self.steps_done += 1
             self._pace_done += 1
@@ -400,6 +422,7 @@ class TrainingWorker(QObject):
 
     def _on_diverged(self, step: int) -> None:
         self._flush(force=True)
+        self._forget_rolled_back()
         was_playing = self._playing
         self._playing = False
         self._steps_to_run = 0
@@ -407,6 +430,16 @@ class TrainingWorker(QObject):
             self.playingChanged.emit(False)
         self.diverged.emit(self._gen, step)
         self._snap_wanted = True  # show the last finite state
+
+    def _forget_rolled_back(self) -> None:
+        """A diverged trainer may fall back to a checkpoint: the history must not keep the
+        steps it undid (a saved file would hold steps the network never had)."""
+        trainer, history = self._session.trainer, self._session.history
+        for table in (history.steps, history.evals):
+            if table.size:
+                steps = table.column("step")
+                table.size = int(np.searchsorted(steps, trainer.step_count, side="right"))
+        self._epoch_seen, self._in_epoch = trainer.epoch, 0
 
     def _emit_snapshot(self, snap) -> None:
         self._flush(force=True)  # the steps up to the snapshot arrive first

@@ -39,8 +39,15 @@ def test_self_test_passes_and_prints_one_line(tmp_path):
     assert "QThread" not in r.stderr
 
 
+def test_self_test_watchdog_ends_a_hang(tmp_path):
+    # a watchdog shorter than the self-test itself stands in for a hang
+    r = _run("from nnviz.gui.selftest import run_self_test; run_self_test(watchdog_s=0.3)", 60, tmp_path)
+    assert r.returncode == 3
+    assert "FAILED" in r.stderr and "hung while" in r.stderr
+
+
 def test_gui_bench_reports_every_field(tmp_path):
-    r = _run("import sys; from nnviz.gui.bench import run_gui_bench; sys.exit(run_gui_bench(True, 1.5))",
+    r = _run("import sys; from nnviz.gui.bench import run_gui_bench; sys.exit(run_gui_bench(True, 1.0))",
              120, tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
     rows = json.loads(r.stdout)
@@ -50,6 +57,7 @@ def test_gui_bench_reports_every_field(tmp_path):
                     "memory_growth_mb"):
             assert isinstance(row[key], float)
         assert row["steps_per_s"] > 0 and row["fps"] > 0
+        assert set(row["view_fps"]) == {"topology", "decision", "loss", "histograms"}
 
 
 def test_main_refuses_a_missing_file_and_bad_options(capsys):

@@ -167,6 +167,7 @@ def test_divergence_pauses_says_so_and_keeps_finite_weights(make_window, qtbot, 
     assert "Lower the learning rate" in w.statusBar().currentMessage()
     s = w.worker.copy_session().result(5)
     assert all(np.isfinite(p).all() for p in s.network.params)
+    qtbot.waitUntil(lambda: w.last_step == s.trainer.step_count, timeout=5000)  # the state kept
     # Play again on a diverged run stops at once and says so again
     w.play()
     qtbot.waitUntil(lambda: len(dialog_log.notices) == 2, timeout=5000)

@@ -163,6 +163,8 @@ def test_divergence_pauses_and_keeps_finite_weights(qapp, qtbot):
         copy = h.worker.copy_session().result(timeout=5)
         assert all(np.isfinite(p).all() for p in copy.network.params)
         assert copy.trainer.diverged_at == rec.diverged[0]
+        # the history holds no step the network no longer has
+        assert copy.history.steps.column("step")[-1] == copy.trainer.step_count
         # lowering the learning rate lets training go on from the last finite state
         h.worker.set_learning_rate(1e-3)
         h.worker.step_once(2)
