@@ -195,6 +195,17 @@ check_copy() {
   if [ $? -eq 0 ] && [ -s "$net" ]; then ok "train --data spiral --steps 100: $(echo "$out" | head -1)"
   else bad "$label train: $out"; fi
   out=$("$exe" info "$net" 2>&1) && ok "info on the trained file" || bad "$label info: $out"
+  # the example networks shipped in the bundle load in the frozen program
+  local examples n=0 broken=()
+  examples=$(dirname "$exe")/_internal/resources/examples
+  for f in "$examples"/*.nnviz "$examples"/*.json; do
+    [ -e "$f" ] || continue
+    n=$((n + 1))
+    "$exe" info "$f" >/dev/null 2>&1 || broken+=("$(basename "$f")")
+  done
+  if [ ${#broken[@]} -gt 0 ]; then bad "$label: bundled examples do not load: ${broken[*]}"
+  elif [ $n -eq 0 ]; then bad "$label: no example networks in $examples"
+  else ok "info loads all $n bundled examples"; fi
   # ONNX is an optional extra and not in the bundle: export must say so in one line
   out=$("$exe" export "$net" "$WORK/$label.onnx" 2>&1)
   if [ $? -eq 2 ] && [ "$(wc -l <<< "$out")" -eq 1 ] && [[ "$out" == nnviz:* ]]; then ok "export without ONNX: $out"
