@@ -28,9 +28,10 @@ from nnviz.gui.worker import track_thread
 
 #: examples the check evaluates the loss on (the loss is recomputed 4 times per entry)
 CHECK_EXAMPLES = 64
-#: relative errors below these are fine; kinks (ReLU) and float32 push errors up
+#: relative errors below these are fine (CS231n's rule of thumb); a difference that
+#: straddles a ReLU kink can reach about 1e-2 without a bug
 GOOD = 1e-6
-ACCEPTABLE = 1e-3
+ACCEPTABLE = 1e-2
 
 
 def verdict(max_rel_error: float) -> str:
@@ -39,7 +40,7 @@ def verdict(max_rel_error: float) -> str:
     if max_rel_error < GOOD:
         return "correct"
     if max_rel_error < ACCEPTABLE:
-        return "probably correct (kinks or rounding)"
+        return "probably correct (a kink such as ReLU's at 0, or rounding)"
     return "WRONG: the gradient does not match"
 
 
@@ -84,7 +85,8 @@ class GradCheckDialog(QDialog):
         intro = QLabel(
             f"Backprop gradients against centred differences of the loss, on {n} training "
             f"examples at step {session.trainer.step_count:,}. Relative errors below {GOOD:g} are "
-            f"correct; ReLU kinks can give up to about {ACCEPTABLE:g}."
+            f"correct; where a difference straddles a kink (ReLU at 0) errors up to about {ACCEPTABLE:g} "
+            f"are expected."
         )
         intro.setWordWrap(True)
         lay.addWidget(intro)

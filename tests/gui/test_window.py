@@ -264,7 +264,8 @@ def test_gradient_check_dialog(window, qtbot):
     dlg = window.gradcheck_dialog
     qtbot.waitUntil(lambda: dlg.rows is not None, timeout=30000)
     assert len(dlg.rows) == 6
-    assert max(r.max_rel_error for r in dlg.rows) < 1e-3
-    assert dlg.table.rowCount() == 6 and "correct" in dlg.table.item(0, 4).text()
+    assert max(r.max_rel_error for r in dlg.rows) < 1e-2
+    assert dlg.table.rowCount() == 6
+    assert all("correct" in dlg.table.item(i, 4).text() for i in range(6))
     dlg.close()
     assert not dlg.is_running()
