@@ -516,7 +516,7 @@ def _known_errors() -> tuple[type[BaseException], ...]:
 
     errors: list[type[BaseException]] = [CliError, DataError, SpecError, ValueError, OSError]
     try:
-        from nnviz.io.onnx_export import OnnxUnavailableError
+        from nnviz.io.onnx_common import OnnxUnavailableError
 
         errors.append(OnnxUnavailableError)
     except ImportError:

@@ -93,3 +93,13 @@ def test_onnx_export_and_import(tmp_path, capsys):
     back = tmp_path / "back.nnviz"
     assert main(["import", str(onnx_path), str(back)]) == 0
     assert load_file(back).spec.widths == f.spec.widths
+
+
+def test_export_without_onnx_is_a_one_line_error(tmp_path, capsys, monkeypatch):
+    rc, net = _train(tmp_path, "--steps", "5")
+    assert rc == 0
+    monkeypatch.setitem(__import__("sys").modules, "onnx", None)  # as if not installed
+    assert main(["export", str(net), str(tmp_path / "x.onnx")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("nnviz: ONNX") and "nnviz[onnx]" in err and "\n" not in err
+    assert not (tmp_path / "x.onnx").exists()

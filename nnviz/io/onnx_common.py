@@ -27,11 +27,25 @@ META_PREPROCESS = "nnviz.preprocess"
 META_FEATURES = "nnviz.features"
 
 
+FROZEN_MESSAGE = (
+    "ONNX export and import are not part of the installed app; they need nnviz installed "
+    "with Python: pip install 'nnviz[onnx]'"
+)
+
+
+def unavailable_message() -> str:
+    """What to tell a user without the ``onnx`` package: a pip hint means nothing inside
+    the packaged app, so that case says so."""
+    import sys
+
+    return FROZEN_MESSAGE if getattr(sys, "frozen", False) else UNAVAILABLE_MESSAGE
+
+
 class OnnxUnavailableError(RuntimeError):
     """The optional ``onnx`` package is not installed."""
 
-    def __init__(self, message: str = UNAVAILABLE_MESSAGE):
-        super().__init__(message)
+    def __init__(self, message: str | None = None):
+        super().__init__(message or unavailable_message())
 
 
 class OnnxExportError(ValueError):
