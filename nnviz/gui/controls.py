@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QUndoStack, QValidator
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QUndoStack, QValidator
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -130,6 +131,19 @@ def _select(box: QComboBox, data: object) -> None:
         box.setCurrentIndex(i)
 
 
+class _SpaceForShortcut(QObject):
+    """Numbers never hold a space: in a spin box, Space goes to the window (play/pause)."""
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Space and not event.modifiers()
+        ):
+            event.ignore()  # not claimed by the spin box, so the window's shortcut runs
+            return True
+        return False
+
+
 class LayerRow(QWidget):
     """One hidden layer: units, activation, remove."""
 
@@ -182,6 +196,8 @@ class ControlPanel(QScrollArea):
         self._build_training()
         self._layout.addStretch(1)
         self.setWidget(body)
+        self._space_filter = _SpaceForShortcut(self)
+        self._install_space_filter()
         # wide enough for every row: the panel scrolls vertically, never sideways
         self.setMinimumWidth(body.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width() + 6)
         self._show(self._settings)
@@ -370,6 +386,10 @@ class ControlPanel(QScrollArea):
         form.addRow(note)
         self._layout.addWidget(group)
 
+    def _install_space_filter(self) -> None:
+        for box in self.findChildren(QAbstractSpinBox):
+            box.installEventFilter(self._space_filter)
+
     # --- public -------------------------------------------------------------------------
     def settings(self) -> RunSettings:
         return self._settings
@@ -449,6 +469,7 @@ class ControlPanel(QScrollArea):
             row.remove.clicked.connect(lambda _=False, i=i: self._on_remove_layer(i))
             self.layers_box.addWidget(row)
             self.layer_rows.append(row)
+            row.units.installEventFilter(self._space_filter)
         for row, units, act in zip(self.layer_rows, n.layers, n.activations, strict=True):
             row.units.setValue(units)
             _select(row.activation, act)

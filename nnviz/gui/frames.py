@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-#: the share of wall time the window may spend drawing while training
+#: the share of wall time the window may spend drawing while training at full speed
 FRAME_BUDGET = 0.35
+#: ... and with a speed limit, when the trainer has time to spare
+PACED_FRAME_BUDGET = 0.7
 #: the loss plot redraws at most this often (seconds)
 LOSS_INTERVAL = 1 / 30
 LOSS = "loss"

@@ -10,8 +10,9 @@ import nnviz
 GUIDE = """
 <h2>Watching a network learn</h2>
 <p><b>Press Space</b> to start or pause training. <b>Ctrl+Right</b> trains one minibatch,
-<b>Ctrl+R</b> starts again with fresh weights. The speed slider in the toolbar sets how many
-minibatches (steps) run per second.</p>
+<b>Ctrl+R</b> (Reset) starts again from the first weights the seed gives, so runs with
+different settings start alike; the seed's <i>New</i> button draws other weights. The
+speed slider in the toolbar sets how many minibatches (steps) run per second.</p>
 <h3>What you see</h3>
 <ul>
 <li><b>Network</b> (centre): inputs on the left, hidden layers, outputs on the right. With

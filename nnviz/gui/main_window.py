@@ -33,7 +33,7 @@ from nnviz.gui import dialogs
 from nnviz.gui.blas import limit_blas_threads
 from nnviz.gui.controls import ControlPanel
 from nnviz.gui.file_actions import FileActions
-from nnviz.gui.frames import LOSS, FramePlanner
+from nnviz.gui.frames import FRAME_BUDGET, LOSS, PACED_FRAME_BUDGET, FramePlanner
 from nnviz.gui.run_settings import (
     CUSTOM,
     RunSettings,
@@ -50,10 +50,12 @@ from nnviz.gui.worker import STEP_COLUMNS, WorkerHandle
 
 #: the redraw timer's period: at most this often the views are redrawn
 FRAME_MS = 10
+#: a part ends when the window has not painted for this long (ms): follow-up paints count
+SETTLE_MS = 3
 #: a part whose paint never came is given up after this long (seconds)
 HOLD_TIMEOUT = 0.05
 #: the status bar's numbers change at most this often (reading them needs a moment)
-STATUS_MS = 150
+STATUS_MS = 250
 #: speed settings: steps per second, 0 = as fast as the machine goes
 SPEEDS = (1, 3, 10, 30, 100, 300, 1000, 3000, 10000, 0)
 DEFAULT_SPEED_INDEX = SPEEDS.index(1000)
@@ -141,6 +143,11 @@ class MainWindow(FileActions, QMainWindow):
         self.set_speed_index(self.prefs.speed_index(DEFAULT_SPEED_INDEX))
         self.set_dark_theme(self._dark)
         self._update_title()
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(self._on_settled)
+        self._last_paint = 0.0
         self._timer = QTimer(self)
         self._timer.setInterval(FRAME_MS)
         self._timer.timeout.connect(self._on_frame)
@@ -233,7 +240,7 @@ class MainWindow(FileActions, QMainWindow):
         self.act_play = a("&Play", self.toggle_play, "Space", "Start or pause training")
         self.act_step = a("&Step", self.step_once, "Ctrl+Right", "Train one minibatch")
         self.act_reset = a("&Reset", self.reset, "Ctrl+R",
-                           "New network with the settings shown (fresh weights)")
+                           "Start again with the settings shown, from the seed's first weights")
         self.act_gradcheck = a("&Gradient check…", self.gradient_check, None,
                                "Compare backprop gradients with numerical ones")
         self.act_dark = a("&Dark theme", self.set_dark_theme, None, "Switch light / dark",
@@ -419,7 +426,8 @@ class MainWindow(FileActions, QMainWindow):
             return
         self.start_session(session, settings, self.custom_data, keep_playing=True)
         self.setWindowModified(True)
-        self.status.message("Reset: a new network with fresh weights.", 4000)
+        seed = self.running.train.seed
+        self.status.message(f"Reset: a new run from the first weights of seed {seed}.", 4000)
 
     def _on_settings_edited(self, settings: RunSettings) -> None:
         live = settings.live_changes(self.running)
@@ -482,6 +490,8 @@ class MainWindow(FileActions, QMainWindow):
         index = min(max(int(index), 0), len(SPEEDS) - 1)
         speed = SPEEDS[index]
         self.worker.set_speed(speed)
+        # at full speed drawing takes time from training; with a limit the trainer idles anyway
+        self.planner.budget = FRAME_BUDGET if speed == 0 else PACED_FRAME_BUDGET
         if self.speed_slider.value() != index:
             self.speed_slider.blockSignals(True)
             self.speed_slider.setValue(index)
@@ -626,6 +636,11 @@ class MainWindow(FileActions, QMainWindow):
     def _draw_part(self, part: str, now: float) -> None:
         view = self.views[part]
         before = view.frame_count
+        # the trainer stands aside for the whole part, update and paint (see event())
+        self.worker.hold()
+        self._holding = True
+        self._part = part
+        self._part_t0 = now
         docks = {LOSS: self.loss_dock, "decision": self.decision_dock, "histograms": self.histograms_dock}
         visible = part not in docks or docks[part].isVisible()
         if part == LOSS:
@@ -638,16 +653,13 @@ class MainWindow(FileActions, QMainWindow):
                 self.snapshots_drawn += 1
                 self.worker.ack_snapshot()  # every view shows it: the next one may come
         if view.frame_count == before:  # nothing to paint
-            self.planner.part_done(part, now, now)
+            self._part_finished(time.perf_counter())
             return
         self.frame_count += 1
         self.frameDrawn.emit()
-        self.worker.hold()  # released once the part is painted (see event())
-        self._holding = True
-        self._part = part
-        self._part_t0 = now
 
     def _part_finished(self, now: float) -> None:
+        self._settle.stop()
         self._holding = False
         self.worker.release()
         self.planner.part_done(self._part, self._part_t0, now)
@@ -751,9 +763,16 @@ class MainWindow(FileActions, QMainWindow):
     def event(self, event: QEvent) -> bool:
         if self._holding and event.type() == QEvent.Type.UpdateRequest:
             result = super().event(event)  # paints every dirty widget of the window
-            self._part_finished(time.perf_counter())
+            # pyqtgraph often paints twice (a range or axis update in the first paint asks
+            # for a second): the part ends once no paint came for SETTLE_MS
+            self._last_paint = time.perf_counter()
+            self._settle.start()
             return result
         return super().event(event)
+
+    def _on_settled(self) -> None:
+        if self._holding:
+            self._part_finished(self._last_paint)
 
     # --- drag and drop --------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

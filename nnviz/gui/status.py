@@ -45,11 +45,29 @@ class RateMeter:
         self._samples.clear()
 
 
+#: the widest text each label shows: labels get this fixed width, so a changing number
+#: never relayouts the window (a relayout repaints every dock)
+_WIDEST = {
+    "state": "Diverged at step 10,000,000",
+    "epoch": "Epoch 1,000,000",
+    "step": "Step 100,000,000",
+    "loss": "Loss 0.0001234 · test 0.0001234",
+    "accuracy": "Accuracy 100.0% · test 100.0%",
+    "speed": "100,000 steps/s",
+}
+
+
+def _set(label: QLabel, text: str) -> None:
+    if label.text() != text:
+        label.setText(text)
+
+
 class StatusPanel:
     """Permanent labels in a status bar, updated from the window's latest numbers."""
 
     def __init__(self, bar: QStatusBar):
         self.bar = bar
+        bar.setSizeGripEnabled(False)
         self.state = QLabel("Paused")
         self.epoch = QLabel()
         self.step = QLabel()
@@ -60,34 +78,35 @@ class StatusPanel:
         self.loss.setToolTip("Loss on the training set and on the held-out test set")
         self.accuracy.setToolTip("Share of examples classified correctly, training / test")
         self.speed.setToolTip("Minibatches (steps) trained per second")
-        for w in (self.state, self.epoch, self.step, self.loss, self.accuracy, self.speed):
+        for name, widest in _WIDEST.items():
+            w: QLabel = getattr(self, name)
             w.setContentsMargins(6, 0, 6, 0)
+            width = w.fontMetrics().horizontalAdvance(widest) + 14
+            w.setFixedSize(width, w.sizeHint().height())
             bar.addPermanentWidget(w)
         self.show(0, 0, None, None, None, None, 0.0)
 
     def set_state(self, text: str) -> None:
-        self.state.setText(text)
+        _set(self.state, text)
 
     def show(
         self, epoch: int, step: int, train_loss: float | None, test_loss: float | None,
         train_acc: float | None, test_acc: float | None, steps_per_s: float,
     ) -> None:
-        self.epoch.setText(f"Epoch {epoch:,}")
-        self.step.setText(f"Step {step:,}")
+        _set(self.epoch, f"Epoch {epoch:,}")
+        _set(self.step, f"Step {step:,}")
         loss = f"Loss {_num(train_loss)}"
         if test_loss is not None:
             loss += f" · test {_num(test_loss)}"
-        self.loss.setText(loss)
+        _set(self.loss, loss)
         if train_acc is None and test_acc is None:
-            self.accuracy.setText("")
-            self.accuracy.setVisible(False)
+            _set(self.accuracy, "")  # regression: no accuracy (the label keeps its place)
         else:
             acc = f"Accuracy {_pct(train_acc)}"
             if test_acc is not None:
                 acc += f" · test {_pct(test_acc)}"
-            self.accuracy.setText(acc)
-            self.accuracy.setVisible(True)
-        self.speed.setText(f"{steps_per_s:,.0f} steps/s")
+            _set(self.accuracy, acc)
+        _set(self.speed, f"{steps_per_s:,.0f} steps/s")
 
     def message(self, text: str, ms: int = 0) -> None:
         self.bar.showMessage(text, ms)

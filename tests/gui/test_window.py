@@ -58,6 +58,16 @@ def test_space_plays_and_pauses(window, qtbot):
     assert "Paused" in window.status.state.text()
 
 
+def test_space_plays_even_from_a_number_field(window, qtbot):
+    window.controls.lr.setFocus()
+    qtbot.waitUntil(window.controls.lr.hasFocus, timeout=2000)
+    qtbot.keyClick(window.controls.lr, Qt.Key.Key_Space)
+    assert window.playing
+    qtbot.keyClick(window.controls.lr, Qt.Key.Key_Space)
+    assert not window.playing
+    assert window.controls.lr.value() == pytest.approx(0.01)
+
+
 def test_ctrl_right_steps_one_minibatch(window, qtbot):
     qtbot.keyClick(window, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: window.last_step == 1, timeout=5000)
