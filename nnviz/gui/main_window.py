@@ -1,20 +1,18 @@
 """The main window: the four views in docks, the controls, menus, toolbar and status bar,
 fed by the training worker.
 
-The window never trains and never waits on the worker. Worker emissions are only
-stored when they arrive; a GUI-side timer (:data:`FRAME_MS`) draws from the latest data,
-so at most one redraw per tick happens however fast the worker runs.
+The window never trains and never waits on the worker; how its emissions become
+redraws is in :mod:`nnviz.gui.feed`, the File menu in :mod:`nnviz.gui.file_actions`.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
@@ -28,14 +26,13 @@ from PySide6.QtWidgets import (
 
 from nnviz.core.data import Dataset
 from nnviz.core.session import Session, demo_session
-from nnviz.core.trainer import Snapshot
 from nnviz.gui import dialogs
 from nnviz.gui.blas import limit_blas_threads
 from nnviz.gui.controls import ControlPanel
+from nnviz.gui.feed import DIVERGED_TEXT, TrainingFeed
 from nnviz.gui.file_actions import FileActions
-from nnviz.gui.frames import FRAME_BUDGET, LOSS, PACED_FRAME_BUDGET, FramePlanner
+from nnviz.gui.frames import FRAME_BUDGET, PACED_FRAME_BUDGET
 from nnviz.gui.run_settings import (
-    CUSTOM,
     RunSettings,
     SettingsError,
     build_session,
@@ -44,26 +41,15 @@ from nnviz.gui.run_settings import (
 )
 from nnviz.gui.runinfo import RunInfo
 from nnviz.gui.settings import Preferences
-from nnviz.gui.status import RateMeter, StatusPanel
+from nnviz.gui.status import StatusPanel
 from nnviz.gui.theme import apply_theme
-from nnviz.gui.worker import STEP_COLUMNS, WorkerHandle
+from nnviz.gui.worker import WorkerHandle
 
-#: the redraw timer's period: at most this often the views are redrawn
-FRAME_MS = 10
-#: a part ends when the window has not painted for this long (ms): follow-up paints count
-SETTLE_MS = 3
-#: a part whose paint never came is given up after this long (seconds)
-HOLD_TIMEOUT = 0.05
-#: the status bar's numbers change at most this often (reading them needs a moment)
-STATUS_MS = 250
+__all__ = ["DIVERGED_TEXT", "SPEEDS", "MainWindow"]
+
 #: speed settings: steps per second, 0 = as fast as the machine goes
 SPEEDS = (1, 3, 10, 30, 100, 300, 1000, 3000, 10000, 0)
 DEFAULT_SPEED_INDEX = SPEEDS.index(1000)
-DIVERGED_TEXT = (
-    "Training diverged at step {step:,}: the loss became infinite. "
-    "Lower the learning rate and press Reset."
-)
-_COL = {name: i for i, name in enumerate(STEP_COLUMNS)}
 
 
 def speed_text(speed: int) -> str:
@@ -72,10 +58,9 @@ def speed_text(speed: int) -> str:
     return f"{speed:,} step/s" if speed == 1 else f"{speed:,} steps/s"
 
 
-class MainWindow(FileActions, QMainWindow):
+class MainWindow(TrainingFeed, FileActions, QMainWindow):
     """nnviz's window. ``session`` defaults to the spiral demo."""
 
-    _holding = False  # a frame is being drawn while the worker stands aside
     runStarted = Signal(int)
     frameDrawn = Signal()
 
@@ -95,23 +80,7 @@ class MainWindow(FileActions, QMainWindow):
         self.info: RunInfo | None = None
         self.playing = False
         self.diverged_at: int | None = None
-        self.frame_count = 0
-        self.last_step = 0
-        self.last_epoch = 0
-        self.steps_received = 0  # every minibatch the window was told about, this run
-        self._pending_rows: list[np.ndarray] = []
-        self._snap: Snapshot | None = None
-        self._snap_new = False
-        self._drawing: Snapshot | None = None
-        self._recent_rows: np.ndarray | None = None
-        self.planner = FramePlanner()
-        self.snapshots_drawn = 0  # snapshots every visible view has drawn
-        self._part = LOSS
-        self._part_t0 = 0.0
-        self._last_eval: tuple | None = None
-        self._last_batch: tuple[float, float | None] = (math.nan, None)
-        self._rate = RateMeter()
-        self._last_status = 0.0
+        self._init_feed()
         self._notice = None
         self._closing_ok = False
         self._dark = self.prefs.dark_theme()
@@ -143,14 +112,6 @@ class MainWindow(FileActions, QMainWindow):
         self.set_speed_index(self.prefs.speed_index(DEFAULT_SPEED_INDEX))
         self.set_dark_theme(self._dark)
         self._update_title()
-        self._settle = QTimer(self)
-        self._settle.setSingleShot(True)
-        self._settle.setInterval(SETTLE_MS)
-        self._settle.timeout.connect(self._on_settled)
-        self._last_paint = 0.0
-        self._timer = QTimer(self)
-        self._timer.setInterval(FRAME_MS)
-        self._timer.timeout.connect(self._on_frame)
         self._timer.start()
 
     # --- construction -------------------------------------------------------------------
@@ -332,15 +293,6 @@ class MainWindow(FileActions, QMainWindow):
             if w is not None:
                 w.setMinimumWidth(64)
 
-    def _connect_worker(self) -> None:
-        w = self.handle.worker
-        w.stepsReady.connect(self._on_steps)
-        w.snapshotReady.connect(self._on_snapshot)
-        w.playingChanged.connect(self._on_playing_changed)
-        w.diverged.connect(self._on_diverged)
-        w.runChanged.connect(self._on_run_changed)
-        w.failed.connect(self._on_worker_failed)
-
     @property
     def worker(self):
         return self.handle.worker
@@ -350,24 +302,13 @@ class MainWindow(FileActions, QMainWindow):
         """Point every view at a new run (before its session goes to the worker)."""
         info = RunInfo.from_session(session, label)
         self.info = info
-        self._pending_rows.clear()
-        self._snap = None
-        self._snap_new = False
-        self._drawing = None
-        self._recent_rows = None
-        self.planner.reset()
-        self._last_eval = None
-        self._last_batch = (math.nan, None)
         self.diverged_at = None
-        self.steps_received = 0
-        self._rate.clear()
+        self._reset_feed(session.trainer.step_count, session.trainer.epoch)
         self.topology.set_run(info)
         self.decision.set_run(info)
         self.histograms.set_run(info)
         self.loss_plot.new_run(label)
         self._replay_history(session)
-        self.last_step = session.trainer.step_count
-        self.last_epoch = session.trainer.epoch
         self.act_step.setEnabled(True)
         self.controls.set_pending(False)
         self._refresh_status(force=True)
@@ -505,55 +446,6 @@ class MainWindow(FileActions, QMainWindow):
     def speed_index(self) -> int:
         return self.speed_slider.value()
 
-    # --- worker emissions (stored now, drawn on the next frame) -------------------------
-    def _on_steps(self, generation: int, rows: np.ndarray) -> None:
-        if generation != self.generation:
-            return
-        self._pending_rows.append(rows)
-        self.steps_received += len(rows)
-
-    def _on_snapshot(self, generation: int, snap: Snapshot) -> None:
-        if generation != self.generation:
-            self.worker.ack_snapshot()
-            return
-        self._snap = snap
-        self._snap_new = True
-
-    def _on_playing_changed(self, playing: bool) -> None:
-        if playing != self.playing:
-            self._set_playing(playing)
-
-    def _on_diverged(self, generation: int, step: int) -> None:
-        if generation != self.generation:
-            return
-        self._set_playing(False)
-        self.diverged_at = step
-        text = DIVERGED_TEXT.format(step=step)
-        self.status.set_state(f"Diverged at step {step:,}")
-        self.status.message(text)
-        self._notice = dialogs.notify(self, "Training diverged", text, self._notice)
-
-    def _on_worker_failed(self, message: str) -> None:
-        self.status.message(message, 10000)
-        dialogs.show_error(self, "Training", message)
-
-    def _on_run_changed(self, generation: int, info: RunInfo) -> None:
-        """The data was edited by clicks: keep it as the run's (custom) data."""
-        if generation != self.generation:
-            return
-        self.info = info
-        self.decision.set_run(info)
-        X = info.train_X if info.test_X is None else np.vstack([info.train_X, info.test_X])
-        y = info.train_y if info.test_y is None else np.concatenate([info.train_y, info.test_y])
-        base = self.custom_data.name if self.custom_data is not None else self.running.data.source
-        name = base if base.endswith("(edited)") else f"{base} (edited)"
-        self.custom_data = Dataset(X, y, info.task, name, class_names=info.class_names)
-        data = replace(self.running.data, source=CUSTOM, n=len(X), custom_name=name)
-        self.running = replace(self.running, data=data)
-        shown = replace(self.controls.settings(), data=data)
-        self.controls.set_settings(shown, name, X.shape[1] == 2)
-        self.setWindowModified(True)
-
     def _on_point_added(self, x: float, y: float, cls: int) -> None:
         self.worker.add_point(x, y, cls)
 
@@ -569,113 +461,6 @@ class MainWindow(FileActions, QMainWindow):
     def _on_dock_visibility(self, visible: bool) -> None:
         if visible and self._snap is not None:
             self._snap_new = True  # a view that was hidden shows the latest state
-
-    # --- drawing ------------------------------------------------------------------------
-    def _on_frame(self) -> None:
-        """The redraw timer: take what arrived, then draw at most one part (see frames.py)."""
-        now = time.perf_counter()
-        if self._holding and now - self._part_t0 > HOLD_TIMEOUT:
-            self._part_finished(now)  # the part changed nothing on screen
-        self._take_rows()
-        self._take_snapshot()
-        if not self._holding:
-            part = self.planner.next_part(now)
-            if part is not None:
-                self._draw_part(part, now)
-        self._refresh_status(force=not self.playing)
-
-    def _take_rows(self) -> None:
-        if not self._pending_rows:
-            return
-        pending = self._pending_rows
-        rows = pending[0] if len(pending) == 1 else np.concatenate(pending)
-        pending.clear()
-        acc = rows[:, _COL["accuracy"]]
-        self.loss_plot.add_steps(
-            rows[:, _COL["step"]], rows[:, _COL["loss"]],
-            None if np.isnan(acc[-1]) else acc, rows[:, _COL["epoch"]],
-        )
-        prev = self._recent_rows  # the snapshot of these steps may arrive a tick later
-        self._recent_rows = rows if prev is None else np.concatenate([prev[-256:], rows])
-        last = rows[-1]
-        self.last_step = int(last[_COL["step"]])
-        self.last_epoch = int(last[_COL["epoch"]])
-        last_acc = float(last[_COL["accuracy"]])
-        self._last_batch = (float(last[_COL["loss"]]), None if math.isnan(last_acc) else last_acc)
-        self._rate.add(self.last_step)
-        self.planner.steps_arrived()
-
-    def _take_snapshot(self) -> None:
-        if not self._snap_new or self._snap is None:
-            return
-        self._snap_new = False
-        snap = self._snap
-        self._drawing = snap
-        ev = (snap.step, self._fractional_epoch(snap.step, snap.epoch), snap.train_loss, snap.test_loss,
-              snap.test_accuracy, snap.train_accuracy)
-        if ev != self._last_eval:
-            self.loss_plot.add_eval(*ev)
-            self._last_eval = ev
-            self.planner.steps_arrived()
-        if snap.step > self.last_step or self.diverged_at is not None:
-            # after a divergence the network is back at its last finite state
-            self.last_step, self.last_epoch = snap.step, snap.epoch
-        docks = {"topology": None, "decision": self.decision_dock, "histograms": self.histograms_dock}
-        views = [k for k, dock in docks.items() if dock is None or dock.isVisible()]
-        self.planner.snapshot_arrived(views)
-
-    def _fractional_epoch(self, step: int, epoch: int) -> float:
-        """Where ``step`` lies on the epoch axis (snapshots only know whole epochs)."""
-        rows = self._recent_rows
-        if rows is not None and len(rows):
-            i = int(np.searchsorted(rows[:, _COL["step"]], step))
-            if i < len(rows) and rows[i, _COL["step"]] == step:
-                return float(rows[i, _COL["epoch"]])
-        return float(epoch)
-
-    def _draw_part(self, part: str, now: float) -> None:
-        view = self.views[part]
-        before = view.frame_count
-        # the trainer stands aside for the whole part, update and paint (see event())
-        self.worker.hold()
-        self._holding = True
-        self._part = part
-        self._part_t0 = now
-        docks = {LOSS: self.loss_dock, "decision": self.decision_dock, "histograms": self.histograms_dock}
-        visible = part not in docks or docks[part].isVisible()
-        if part == LOSS:
-            if visible:
-                view.redraw()
-        else:
-            if visible:
-                view.show_snapshot(self._drawing)
-            if not self.planner.snapshot_pending:
-                self.snapshots_drawn += 1
-                self.worker.ack_snapshot()  # every view shows it: the next one may come
-        if view.frame_count == before:  # nothing to paint
-            self._part_finished(time.perf_counter())
-            return
-        self.frame_count += 1
-        self.frameDrawn.emit()
-
-    def _part_finished(self, now: float) -> None:
-        self._settle.stop()
-        self._holding = False
-        self.worker.release()
-        self.planner.part_done(self._part, self._part_t0, now)
-
-    def _refresh_status(self, force: bool = False) -> None:
-        now = time.perf_counter()
-        if not force and now - self._last_status < STATUS_MS / 1000:
-            return
-        self._last_status = now
-        if self._last_eval is not None:
-            _, _, tr_loss, te_loss, te_acc, tr_acc = self._last_eval
-        else:
-            tr_loss, tr_acc = self._last_batch
-            te_loss = te_acc = None
-        self.status.show(self.last_epoch, self.last_step, tr_loss, te_loss, tr_acc, te_acc,
-                         self._rate.rate(now) if self.playing else 0.0)
 
     # --- view, theme, help --------------------------------------------------------------
     def set_dark_theme(self, dark: bool) -> None:
@@ -759,20 +544,6 @@ class MainWindow(FileActions, QMainWindow):
         dlg.show()
         dlg.start()
         self.gradcheck_dialog = dlg
-
-    def event(self, event: QEvent) -> bool:
-        if self._holding and event.type() == QEvent.Type.UpdateRequest:
-            result = super().event(event)  # paints every dirty widget of the window
-            # pyqtgraph often paints twice (a range or axis update in the first paint asks
-            # for a second): the part ends once no paint came for SETTLE_MS
-            self._last_paint = time.perf_counter()
-            self._settle.start()
-            return result
-        return super().event(event)
-
-    def _on_settled(self) -> None:
-        if self._holding:
-            self._part_finished(self._last_paint)
 
     # --- drag and drop --------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

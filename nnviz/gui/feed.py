@@ -1,0 +1,270 @@
+"""Worker emissions in, redraws out: the window's side of the training feed.
+
+A mixin of :class:`~nnviz.gui.main_window.MainWindow`. Emissions are only stored when
+they arrive (rows appended, the latest snapshot kept); a timer (:data:`FRAME_MS`) takes
+them and draws at most one part per tick, as :mod:`nnviz.gui.frames` plans. While a part
+updates and paints, the worker stands aside (``hold``/``release``): both threads run
+Python under one GIL, and a paint that must win the GIL back after each of its calls
+into Qt takes many times longer and blocks the event loop for as long.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import replace
+
+import numpy as np
+from PySide6.QtCore import QEvent, QTimer
+
+from nnviz.core.data import Dataset
+from nnviz.core.trainer import Snapshot
+from nnviz.gui import dialogs
+from nnviz.gui.frames import LOSS, FramePlanner
+from nnviz.gui.run_settings import CUSTOM
+from nnviz.gui.runinfo import RunInfo
+from nnviz.gui.status import RateMeter
+from nnviz.gui.worker import STEP_COLUMNS
+
+#: the redraw timer's period: at most this often a part is drawn
+FRAME_MS = 10
+#: a part ends when the window has not painted for this long (ms): follow-up paints count
+SETTLE_MS = 3
+#: a part whose paint never came is given up after this long (seconds)
+HOLD_TIMEOUT = 0.05
+#: the status bar's numbers change at most this often (reading them needs a moment)
+STATUS_MS = 250
+DIVERGED_TEXT = (
+    "Training diverged at step {step:,}: the loss became infinite. "
+    "Lower the learning rate and press Reset."
+)
+_COL = {name: i for i, name in enumerate(STEP_COLUMNS)}
+
+
+class TrainingFeed:
+    """Receiving, buffering and drawing what the worker sends (a window mixin)."""
+
+    _holding = False  # a part is being drawn while the worker stands aside
+
+    def _init_feed(self) -> None:
+        self.frame_count = 0  # parts drawn
+        self.snapshots_drawn = 0  # snapshots every visible view has drawn
+        self.last_step = 0
+        self.last_epoch = 0
+        self.steps_received = 0  # every minibatch the window was told about, this run
+        self.planner = FramePlanner()
+        self._pending_rows: list[np.ndarray] = []
+        self._snap: Snapshot | None = None
+        self._snap_new = False
+        self._drawing: Snapshot | None = None
+        self._recent_rows: np.ndarray | None = None
+        self._part = LOSS
+        self._part_t0 = 0.0
+        self._last_paint = 0.0
+        self._last_eval: tuple | None = None
+        self._last_batch: tuple[float, float | None] = (math.nan, None)
+        self._rate = RateMeter()
+        self._last_status = 0.0
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(self._on_settled)
+        self._timer = QTimer(self)
+        self._timer.setInterval(FRAME_MS)
+        self._timer.timeout.connect(self._on_frame)
+
+    def _reset_feed(self, step: int, epoch: int) -> None:
+        """A new run: nothing of the old one may be drawn."""
+        self._pending_rows.clear()
+        self._snap = None
+        self._snap_new = False
+        self._drawing = None
+        self._recent_rows = None
+        self.planner.reset()
+        self._last_eval = None
+        self._last_batch = (math.nan, None)
+        self.steps_received = 0
+        self._rate.clear()
+        self.last_step = step
+        self.last_epoch = epoch
+
+    def _connect_worker(self) -> None:
+        w = self.handle.worker
+        w.stepsReady.connect(self._on_steps)
+        w.snapshotReady.connect(self._on_snapshot)
+        w.playingChanged.connect(self._on_playing_changed)
+        w.diverged.connect(self._on_diverged)
+        w.runChanged.connect(self._on_run_changed)
+        w.failed.connect(self._on_worker_failed)
+
+    # --- worker emissions (stored now, drawn on the next frame) -------------------------
+    def _on_steps(self, generation: int, rows: np.ndarray) -> None:
+        if generation != self.generation:
+            return
+        self._pending_rows.append(rows)
+        self.steps_received += len(rows)
+
+    def _on_snapshot(self, generation: int, snap: Snapshot) -> None:
+        if generation != self.generation:
+            self.worker.ack_snapshot()
+            return
+        self._snap = snap
+        self._snap_new = True
+
+    def _on_playing_changed(self, playing: bool) -> None:
+        if playing != self.playing:
+            self._set_playing(playing)
+
+    def _on_diverged(self, generation: int, step: int) -> None:
+        if generation != self.generation:
+            return
+        self._set_playing(False)
+        self.diverged_at = step
+        text = DIVERGED_TEXT.format(step=step)
+        self.status.set_state(f"Diverged at step {step:,}")
+        self.status.message(text)
+        self._notice = dialogs.notify(self, "Training diverged", text, self._notice)
+
+    def _on_worker_failed(self, message: str) -> None:
+        self.status.message(message, 10000)
+        dialogs.show_error(self, "Training", message)
+
+    def _on_run_changed(self, generation: int, info: RunInfo) -> None:
+        """The data was edited by clicks: keep it as the run's (custom) data."""
+        if generation != self.generation:
+            return
+        self.info = info
+        self.decision.set_run(info)
+        X = info.train_X if info.test_X is None else np.vstack([info.train_X, info.test_X])
+        y = info.train_y if info.test_y is None else np.concatenate([info.train_y, info.test_y])
+        base = self.custom_data.name if self.custom_data is not None else self.running.data.source
+        name = base if base.endswith("(edited)") else f"{base} (edited)"
+        self.custom_data = Dataset(X, y, info.task, name, class_names=info.class_names)
+        data = replace(self.running.data, source=CUSTOM, n=len(X), custom_name=name)
+        self.running = replace(self.running, data=data)
+        shown = replace(self.controls.settings(), data=data)
+        self.controls.set_settings(shown, name, X.shape[1] == 2)
+        self.setWindowModified(True)
+
+    # --- drawing ------------------------------------------------------------------------
+    def _on_frame(self) -> None:
+        """The redraw timer: take what arrived, then draw at most one part (see frames.py)."""
+        now = time.perf_counter()
+        if self._holding and now - self._part_t0 > HOLD_TIMEOUT:
+            self._part_finished(now)  # the part changed nothing on screen
+        self._take_rows()
+        self._take_snapshot()
+        if not self._holding:
+            part = self.planner.next_part(now)
+            if part is not None:
+                self._draw_part(part, now)
+        self._refresh_status(force=not self.playing)
+
+    def _take_rows(self) -> None:
+        if not self._pending_rows:
+            return
+        pending = self._pending_rows
+        rows = pending[0] if len(pending) == 1 else np.concatenate(pending)
+        pending.clear()
+        acc = rows[:, _COL["accuracy"]]
+        self.loss_plot.add_steps(
+            rows[:, _COL["step"]], rows[:, _COL["loss"]],
+            None if np.isnan(acc[-1]) else acc, rows[:, _COL["epoch"]],
+        )
+        prev = self._recent_rows  # the snapshot of these steps may arrive a tick later
+        self._recent_rows = rows if prev is None else np.concatenate([prev[-256:], rows])
+        last = rows[-1]
+        self.last_step = int(last[_COL["step"]])
+        self.last_epoch = int(last[_COL["epoch"]])
+        last_acc = float(last[_COL["accuracy"]])
+        self._last_batch = (float(last[_COL["loss"]]), None if math.isnan(last_acc) else last_acc)
+        self._rate.add(self.last_step)
+        self.planner.steps_arrived()
+
+    def _take_snapshot(self) -> None:
+        if not self._snap_new or self._snap is None:
+            return
+        self._snap_new = False
+        snap = self._snap
+        self._drawing = snap
+        ev = (snap.step, self._fractional_epoch(snap.step, snap.epoch), snap.train_loss, snap.test_loss,
+              snap.test_accuracy, snap.train_accuracy)
+        if ev != self._last_eval:
+            self.loss_plot.add_eval(*ev)
+            self._last_eval = ev
+            self.planner.steps_arrived()
+        if snap.step > self.last_step or self.diverged_at is not None:
+            # after a divergence the network is back at its last finite state
+            self.last_step, self.last_epoch = snap.step, snap.epoch
+        docks = {"topology": None, "decision": self.decision_dock, "histograms": self.histograms_dock}
+        views = [k for k, dock in docks.items() if dock is None or dock.isVisible()]
+        self.planner.snapshot_arrived(views)
+
+    def _fractional_epoch(self, step: int, epoch: int) -> float:
+        """Where ``step`` lies on the epoch axis (snapshots only know whole epochs)."""
+        rows = self._recent_rows
+        if rows is not None and len(rows):
+            i = int(np.searchsorted(rows[:, _COL["step"]], step))
+            if i < len(rows) and rows[i, _COL["step"]] == step:
+                return float(rows[i, _COL["epoch"]])
+        return float(epoch)
+
+    def _draw_part(self, part: str, now: float) -> None:
+        view = self.views[part]
+        before = view.frame_count
+        # the trainer stands aside for the whole part, update and paint (see event())
+        self.worker.hold()
+        self._holding = True
+        self._part = part
+        self._part_t0 = now
+        docks = {LOSS: self.loss_dock, "decision": self.decision_dock, "histograms": self.histograms_dock}
+        visible = part not in docks or docks[part].isVisible()
+        if part == LOSS:
+            if visible:
+                view.redraw()
+        else:
+            if visible:
+                view.show_snapshot(self._drawing)
+            if not self.planner.snapshot_pending:
+                self.snapshots_drawn += 1
+                self.worker.ack_snapshot()  # every view shows it: the next one may come
+        if view.frame_count == before:  # nothing to paint
+            self._part_finished(time.perf_counter())
+            return
+        self.frame_count += 1
+        self.frameDrawn.emit()
+
+    def _part_finished(self, now: float) -> None:
+        self._settle.stop()
+        self._holding = False
+        self.worker.release()
+        self.planner.part_done(self._part, self._part_t0, now)
+
+    def _refresh_status(self, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not force and now - self._last_status < STATUS_MS / 1000:
+            return
+        self._last_status = now
+        if self._last_eval is not None:
+            _, _, tr_loss, te_loss, te_acc, tr_acc = self._last_eval
+        else:
+            tr_loss, tr_acc = self._last_batch
+            te_loss = te_acc = None
+        self.status.show(self.last_epoch, self.last_step, tr_loss, te_loss, tr_acc, te_acc,
+                         self._rate.rate(now) if self.playing else 0.0)
+
+
+    def event(self, event: QEvent) -> bool:
+        if self._holding and event.type() == QEvent.Type.UpdateRequest:
+            result = super().event(event)  # paints every dirty widget of the window
+            # pyqtgraph often paints twice (a range or axis update in the first paint asks
+            # for a second): the part ends once no paint came for SETTLE_MS
+            self._last_paint = time.perf_counter()
+            self._settle.start()
+            return result
+        return super().event(event)
+
+    def _on_settled(self) -> None:
+        if self._holding:
+            self._part_finished(self._last_paint)
+
