@@ -89,6 +89,7 @@ class TrainingWorker(QObject):
         self._gen = generation
         self._label = label
         self._stop = False
+        self._pending = False  # set by every command: the training loop's cheap check
         self._ended = False
         self._playing = False
         self._steps_to_run = 0  # single steps requested while paused
@@ -111,6 +112,7 @@ class TrainingWorker(QObject):
     # --- commands: callable from any thread ---------------------------------------------
     def _send(self, kind: str, *args: Any) -> None:
         self._q.put(_Command(kind, args))
+        self._pending = True  # after the put: the loop never misses a command
 
     def play(self) -> None:
         self._send("play")
@@ -153,6 +155,7 @@ class TrainingWorker(QObject):
         """A future for a deep copy of the session (for saving, exporting, checking)."""
         fut: Future = Future()
         self._q.put(_Command("copy", (), fut))
+        self._pending = True
         if self._ended:  # nobody will answer: fail now instead of at the caller's timeout
             self._fail_pending_futures()
         return fut
@@ -362,7 +365,6 @@ class TrainingWorker(QObject):
         trainer = self._session.trainer
         history = self._session.history
         rows = self._rows
-        q = self._q
         start = time.perf_counter()
         now = start
         allowed = self._allowed_steps(now)
@@ -372,7 +374,12 @@ class TrainingWorker(QObject):
             return
         gui_free = self._gui_free
         n_train = max(trainer.n_train, 1)
-        while allowed > 0 and q.empty():
+        # a command put from here on sets the flag and ends the chunk: a plain flag is far
+        # cheaper than asking the queue (a lock) after every step
+        self._pending = False
+        if not self._q.empty():
+            return
+        while allowed > 0 and not self._pending:
             if not gui_free.is_set():
                 gui_free.wait(HOLD_MAX)
                 gui_free.set()

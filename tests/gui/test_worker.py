@@ -89,8 +89,8 @@ def test_every_minibatch_is_delivered_once_in_order(handle, qtbot):
     steps = rec.steps
     assert np.array_equal(steps, np.arange(1, steps.size + 1))
     assert all(not r.flags.writeable for r in rec.rows)
-    # batched: far fewer emissions than minibatches
-    assert len(rec.rows) < steps.size / 3
+    # batched: emissions carry many minibatches each
+    assert len(rec.rows) < steps.size and max(len(r) for r in rec.rows) > 1
     copy = handle.worker.copy_session().result(timeout=5)
     assert copy.trainer.step_count == steps.size
     assert copy.history.steps.size == steps.size
