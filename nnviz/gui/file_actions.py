@@ -115,7 +115,7 @@ class FileActions:
         except (FileFormatError, SettingsError, OSError, ValueError) as exc:
             text = str(exc) if path.name in str(exc) else f"{path.name}: {exc}"
             dialogs.show_error(self, "Cannot open the file", text)
-            if isinstance(exc, OSError):
+            if not path.exists():  # a recent file that was moved or deleted
                 self.prefs.remove_recent(str(path.resolve()))
             return False
         self.undo_stack.clear()
