@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 
-.PHONY: run test lint bench bench-gui fuzz qt-libs clean help
+.PHONY: run test test-torch lint bench bench-gui fuzz qt-libs clean help
 
 help:
 	@echo "make run        set up .venv and launch nnviz on the spiral demo"
@@ -13,7 +13,10 @@ help:
 	@echo "make lint       ruff over the project"
 	@echo "make bench      engine benchmark: nnviz vs a minimal NumPy loop (and PyTorch if installed)"
 	@echo "make bench-gui  GUI benchmark (offscreen window at full speed)"
+	@echo "make test-torch the PyTorch agreement tests (installs torch 2.13.0 CPU)"
 	@echo "make fuzz       the long network-file fuzz run"
+	@echo "make package    PyInstaller bundle, tarball and .deb in dist/"
+	@echo "make package-test  smoke-test the bundle and the .deb (offscreen and under Xvfb)"
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +28,7 @@ $(VENV)/.installed-app: $(VENV)/.created pyproject.toml
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed-app pyproject.toml
-	$(PIP) install --quiet -e ".[test,dev]"
+	$(PIP) install --quiet -e ".[test,dev,onnx]"
 	touch $@
 
 qt-libs:
@@ -46,6 +49,12 @@ bench: $(VENV)/.installed-app
 
 bench-gui: $(VENV)/.installed-app
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/nnviz bench --gui
+
+# The agreement tests against PyTorch skip without torch; this installs the CPU build and
+# runs them (pip takes torch 2.13.0 from this project's machines' local wheel store).
+test-torch: $(VENV)/.installed-test
+	$(PIP) install --quiet "torch==2.13.0"
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider tests/test_core_optim.py tests/test_onnx.py
 
 fuzz: $(VENV)/.installed-test
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider -m fuzz -o addopts=""

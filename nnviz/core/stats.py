@@ -66,9 +66,9 @@ def histogram(values: np.ndarray, edges: np.ndarray) -> Histogram:
     # the edges are uniform: a bin index is one multiply, no sorting (np.histogram sorts)
     with np.errstate(invalid="ignore", over="ignore"):  # NaN/inf from a diverging run
         scaled = np.nan_to_num((v - lo) * (bins / (hi - lo)), nan=0.0, posinf=bins, neginf=0.0)
+    np.clip(scaled, 0, bins - 1, out=scaled)  # huge finite values must not overflow the cast
     idx = scaled.astype(np.int64)
     outside = int(np.count_nonzero((v < lo) | (v > hi))) if n else 0
-    np.clip(idx, 0, bins - 1, out=idx)
     counts = np.bincount(idx, minlength=bins)
     return Histogram(edges.copy(), counts.astype(np.int64), outside / n if n else 0.0)
 
