@@ -10,7 +10,7 @@ import PySide6  # noqa: F401  (PySide6 before pyqtgraph, so pyqtgraph binds to i
 from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
-from nnviz.gui.blas import limit_blas_threads
+from nnviz.blas import limit_blas_threads
 
 #: the GIL is handed between the training thread and the window at least this often (s);
 #: Python's default of 5 ms would make every redraw wait behind the trainer

@@ -24,10 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nnviz.blas import limit_blas_threads
 from nnviz.core.data import Dataset
 from nnviz.core.session import Session, demo_session
 from nnviz.gui import dialogs
-from nnviz.gui.blas import limit_blas_threads
 from nnviz.gui.controls import ControlPanel
 from nnviz.gui.feed import DIVERGED_TEXT, TrainingFeed
 from nnviz.gui.file_actions import FileActions
@@ -67,7 +67,7 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
     def __init__(self, session: Session | None = None, prefs: Preferences | None = None,
                  restore_layout: bool = True):
         super().__init__()
-        limit_blas_threads(1)  # small matrices, two busy threads: see nnviz.gui.blas
+        limit_blas_threads(1)  # small matrices, two busy threads: see nnviz.blas
         self.setObjectName("nnvizMainWindow")
         self.prefs = prefs if prefs is not None else Preferences()
         self.undo_stack = QUndoStack(self)
