@@ -174,7 +174,9 @@ window_time() {
       return 1
     fi
     if [ $(( $(now_ns) - t0 )) -gt 30000000000 ]; then
-      kill "$pid"; wait "$pid" 2>/dev/null; echo "no window named /$title/ after 30 s"; return 1
+      kill "$pid"; wait "$pid" 2>/dev/null
+      echo "no window named /$title/ after 30 s; windows: $(DISPLAY=":$DISPLAY_NUM" xdotool search --onlyvisible --name . getwindowname %@ 2>/dev/null | tr '\n' '|'); log: $(grep -v '^$' "$WORK/window.log" | tail -4 | tr '\n' ' ')"
+      return 1
     fi
     sleep 0.01
   done
