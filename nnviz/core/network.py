@@ -27,6 +27,16 @@ class ForwardCache:
     scores: np.ndarray
 
 
+def split_flat(flat: np.ndarray, shapes: list[tuple[int, ...]]) -> list[np.ndarray]:
+    """Views of consecutive pieces of ``flat`` with the given shapes."""
+    views, start = [], 0
+    for sh in shapes:
+        n = int(np.prod(sh))
+        views.append(flat[start : start + n].reshape(sh))
+        start += n
+    return views
+
+
 class Network:
     """Weights plus the spec they follow."""
 
@@ -48,7 +58,13 @@ class Network:
                     f"layer {i + 1}: weights {W.shape} / bias {b.shape} do not match the "
                     f"architecture's {wshape} / {bshape}"
                 )
-        self.params = [np.ascontiguousarray(p, dtype=self.dtype) for p in params]
+        # one contiguous buffer with a view per array: an optimiser updates every
+        # parameter in a handful of NumPy calls instead of a handful per array
+        self.shapes = [np.shape(p) for p in params]
+        self.flat = np.empty(sum(int(np.prod(sh)) for sh in self.shapes), dtype=self.dtype)
+        self.params = split_flat(self.flat, self.shapes)
+        for view, p in zip(self.params, params, strict=True):
+            view[...] = p
 
     @classmethod
     def initialised(cls, spec: NetworkSpec, seed: int) -> Network:
@@ -104,21 +120,32 @@ class Network:
         return ForwardCache(inputs, pre, post, masks or [None] * len(pre), scores)
 
     # --- backward --------------------------------------------------------------------
-    def backward(self, cache: ForwardCache, dscores: np.ndarray) -> list[np.ndarray]:
-        """Gradients of the data loss, in the order of :attr:`params`."""
+    def backward(
+        self, cache: ForwardCache, dscores: np.ndarray, out: list[np.ndarray] | None = None
+    ) -> list[np.ndarray]:
+        """Gradients of the data loss, in the order of :attr:`params`; written into
+        ``out`` (views of a flat gradient buffer) when given."""
         params = self.params
         L = len(self.activations)
-        grads: list[np.ndarray] = [None] * len(params)  # type: ignore[list-item]
-        grads[-2] = cache.inputs[L].T @ dscores
-        grads[-1] = dscores.sum(axis=0)
+        grads: list[np.ndarray] = out if out is not None else [None] * len(params)  # type: ignore[list-item]
+        if out is None:
+            grads[-2] = cache.inputs[L].T @ dscores
+            grads[-1] = dscores.sum(axis=0)
+        else:
+            np.matmul(cache.inputs[L].T, dscores, out=out[-2])
+            np.sum(dscores, axis=0, out=out[-1])
         dh = dscores @ params[-2].T
         for i in range(L - 1, -1, -1):
             mask = cache.masks[i]
             if mask is not None:
                 dh = dh * mask
             dz = self.activations[i].backward(cache.pre[i], cache.post[i], dh)
-            grads[2 * i] = cache.inputs[i].T @ dz
-            grads[2 * i + 1] = dz.sum(axis=0)
+            if out is None:
+                grads[2 * i] = cache.inputs[i].T @ dz
+                grads[2 * i + 1] = dz.sum(axis=0)
+            else:
+                np.matmul(cache.inputs[i].T, dz, out=out[2 * i])
+                np.sum(dz, axis=0, out=out[2 * i + 1])
             if i:  # the first layer's input gradient is never needed
                 dx = dz @ params[2 * i].T
                 dh = dh + dx if self.residual[i] else dx

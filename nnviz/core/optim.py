@@ -64,7 +64,15 @@ class OptimizerConfig:
 class Optimizer:
     """Applies one update to a list of parameters from their gradients."""
 
-    def __init__(self, config: OptimizerConfig, params: list[np.ndarray]):
+    def __init__(
+        self, config: OptimizerConfig, params: list[np.ndarray],
+        layout: list[tuple[int, ...]] | None = None,
+    ):
+        """``params`` are the arrays :meth:`step` will update. With ``layout`` they are
+        one flat buffer holding arrays of these shapes: the update then runs over the
+        whole buffer at once, and :meth:`state_arrays` / :meth:`load_state` still speak
+        per array, so saved state does not depend on the layout in memory."""
+        self.layout = layout
         self.config = config
         self.name = config.name
         self.h = dict(config.hyper)
@@ -150,8 +158,16 @@ class Optimizer:
             p -= step_size * (m / denom)
 
     # --- state, for files and divergence recovery ------------------------------------
+    def _per_array(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
+        if self.layout is None:
+            return arrays
+        from nnviz.core.network import split_flat
+
+        return split_flat(arrays[0], self.layout)
+
     def state_arrays(self) -> dict[str, list[np.ndarray]]:
-        return {k: [a.copy() for a in v] for k, v in self.state.items()}
+        """Copies of the state, one array per parameter array."""
+        return {k: [a.copy() for a in self._per_array(v)] for k, v in self.state.items()}
 
     def load_state(self, t: int, arrays: dict[str, list[np.ndarray]]) -> None:
         if set(arrays) != set(self.state):
@@ -159,9 +175,10 @@ class Optimizer:
                 f"optimizer state has {sorted(arrays)}, expected {sorted(self.state)}"
             )
         for k, v in arrays.items():
-            if len(v) != len(self.state[k]):
+            targets = self._per_array(self.state[k])
+            if len(v) != len(targets):
                 raise ValueError(f"optimizer state {k!r} has {len(v)} arrays")
-            for dst, src in zip(self.state[k], v, strict=True):
+            for dst, src in zip(targets, v, strict=True):
                 if dst.shape != src.shape:
                     raise ValueError(f"optimizer state {k!r} has shape {src.shape}")
                 dst[...] = src

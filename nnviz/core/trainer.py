@@ -16,7 +16,7 @@ import numpy as np
 
 from nnviz.core import stats
 from nnviz.core.activations import SATURATING
-from nnviz.core.network import Network
+from nnviz.core.network import Network, split_flat
 from nnviz.core.optim import Optimizer, OptimizerConfig, Schedule
 
 #: the probe batch for histograms and unit statistics: fixed, so snapshots compare
@@ -197,7 +197,9 @@ class Trainer:
             )
         self.grid = grid
         self.track_layers = track_layers
-        self.optimizer = Optimizer(config.optimizer, network.params)
+        self.optimizer = Optimizer(config.optimizer, [network.flat], layout=network.shapes)
+        self._grad_flat = np.zeros_like(network.flat)
+        self._grad_views = split_flat(self._grad_flat, network.shapes)
         self.rng = np.random.default_rng(config.seed)
         self.step_count = 0
         self.epoch = 0
@@ -292,14 +294,14 @@ class Trainer:
             self._diverge(self.step_count + 1)
         if self._pending is not None:  # that state just gave a finite loss: keep it
             self._checkpoint, self._pending = self._pending, None
-        grads = net.backward(cache, dscores)
+        grads = net.backward(cache, dscores, out=self._grad_views)
         if cfg.l2 or cfg.l1:
             self._add_reg_grads(grads)
         opt = self.optimizer
         lr = self.lr
         opt.lr = lr
         before = [net.params[2 * i].copy() for i in range(net.n_layers)] if snapshot else None
-        opt.step(net.params, grads)
+        opt.step([net.flat], [self._grad_flat])
         self.step_count += 1
         if self.step_count % CHECKPOINT_EVERY == 0:
             self._pending = self.get_state()
@@ -343,9 +345,9 @@ class Trainer:
         for i in range(self.network.n_layers):
             W = self.network.params[2 * i]
             if cfg.l2:
-                grads[2 * i] = grads[2 * i] + dt(cfg.l2) * W
+                grads[2 * i] += dt(cfg.l2) * W  # in place: grads are views of the flat buffer
             if cfg.l1:
-                grads[2 * i] = grads[2 * i] + dt(cfg.l1) * np.sign(W)
+                grads[2 * i] += dt(cfg.l1) * np.sign(W)
 
     def _layer_steps(self, cache, grads) -> tuple[LayerStep, ...]:
         out = []
