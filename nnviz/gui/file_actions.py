@@ -230,8 +230,7 @@ class FileActions:
             s = self.session_copy()
             export_onnx(s.spec, s.network.params, s.pipeline, path)
         except OnnxUnavailableError as exc:
-            dialogs.show_error(self, "ONNX export needs the onnx package",
-                               f"{exc}\n\nInstall it with:  pip install 'nnviz[onnx]'")
+            dialogs.show_error(self, "ONNX export is not available", str(exc))
             return False
         except (OSError, RuntimeError, ValueError) as exc:
             dialogs.show_error(self, "Cannot export the model", str(exc))
