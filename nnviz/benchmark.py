@@ -224,7 +224,7 @@ def format_rows(rows: list[BenchRow]) -> str:
 
 
 def main(as_json: bool = False, quick: bool = False) -> int:
-    rows = run_bench(seconds=0.3 if quick else 1.0, rounds=2 if quick else 3)
+    rows = run_bench(seconds=0.3 if quick else 0.8, rounds=2 if quick else 5)
     if as_json:
         print(json.dumps([asdict(r) for r in rows], indent=2))
     else:

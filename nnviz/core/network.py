@@ -132,8 +132,8 @@ class Network:
             grads[-2] = cache.inputs[L].T @ dscores
             grads[-1] = dscores.sum(axis=0)
         else:
-            np.matmul(cache.inputs[L].T, dscores, out=out[-2])
-            np.sum(dscores, axis=0, out=out[-1])
+            np.dot(cache.inputs[L].T, dscores, out=out[-2])
+            np.add.reduce(dscores, axis=0, out=out[-1])
         dh = dscores @ params[-2].T
         for i in range(L - 1, -1, -1):
             mask = cache.masks[i]
@@ -144,8 +144,8 @@ class Network:
                 grads[2 * i] = cache.inputs[i].T @ dz
                 grads[2 * i + 1] = dz.sum(axis=0)
             else:
-                np.matmul(cache.inputs[i].T, dz, out=out[2 * i])
-                np.sum(dz, axis=0, out=out[2 * i + 1])
+                np.dot(cache.inputs[i].T, dz, out=out[2 * i])
+                np.add.reduce(dz, axis=0, out=out[2 * i + 1])
             if i:  # the first layer's input gradient is never needed
                 dx = dz @ params[2 * i].T
                 dh = dh + dx if self.residual[i] else dx
