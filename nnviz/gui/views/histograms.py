@@ -120,8 +120,10 @@ class HistogramPanel(QWidget):
         self._norm_plot.setLabel("left", "gradient norm ||dW||")
         self._norm_plot.setLabel("bottom", "training step")
         self._norm_plot.setLogMode(x=False, y=True)
-        self._norm_plot.setTitle("Gradient norm per layer (log scale): far apart = vanishing/exploding",
+        self._norm_plot.setTitle("Gradient norm per layer (log): far apart = vanishing/exploding",
                                  size="9pt")
+        for plot in (self._hist_plot, self._evo_plot, self._norm_plot):
+            _no_min_width(plot)
         self._norm_legend = self._norm_plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
         g.ci.layout.setRowStretchFactor(0, 3)
         g.ci.layout.setRowStretchFactor(1, 2)
@@ -227,8 +229,8 @@ class HistogramPanel(QWidget):
         _, label, xtitle = next(q for q in QUANTITIES if q[0] == key)
         h = lay.histograms[key]
         self._hist_curve.setData(h.edges, h.counts)
-        clipped = f", {100 * h.clipped:.1f}% outside the bins" if h.clipped > 0 else ""
-        self._text(self._hist_plot, "title", f"{lay.name}: {label} now (step {snap.step}){clipped}")
+        clipped = f", {100 * h.clipped:.1f}% off the ends" if h.clipped > 0 else ""
+        self._text(self._hist_plot, "title", f"{lay.name}: {label}, step {snap.step}{clipped}")
         self._text(self._hist_plot, "bottom", xtitle)
         ring = self._rings[(lay.index, key)]
         cols, steps = ring.ordered()
@@ -243,7 +245,7 @@ class HistogramPanel(QWidget):
             self._evo_plot.setYRange(e0, e1, padding=0)
             ticks = np.unique(np.linspace(0, len(cols) - 1, min(len(cols), 5)).astype(int))
             self._evo_plot.getAxis("bottom").setTicks([[(i + 0.5, str(int(steps[i]))) for i in ticks]])
-        self._text(self._evo_plot, "title", f"{label} over training (brighter = more values)")
+        self._text(self._evo_plot, "title", f"{label} over training (brighter = more)")
         self._text(self._evo_plot, "left", xtitle)
         x = self._norm_steps.view
         for c, buf in zip(self._norm_curves, self._norms, strict=True):
@@ -312,3 +314,17 @@ class HistogramPanel(QWidget):
         colours = self._layer_colours(len(self._norm_curves))
         for c, colour in zip(self._norm_curves, colours, strict=True):
             c.setPen(pg.mkPen(colour, width=2))
+
+
+def _no_min_width(plot: pg.PlotItem) -> None:
+    """A title sets its plot's minimum width to the text's width (LabelItem.updateMin, on
+    every text change); in a narrow dock that pushes the plots past the view's edge. Keep
+    the height rule and let a long title be cut instead."""
+    label = plot.titleLabel
+
+    def update_min() -> None:
+        label.setMinimumWidth(0)
+        label.setMinimumHeight(label.item.mapRectToParent(label.item.boundingRect()).height())
+
+    label.updateMin = update_min
+    update_min()

@@ -284,6 +284,10 @@ class TopologyView(QWidget):
         block_h = float(min(max(max(individual, default=10), 10), 24))
         cols: list[_Column] = []
         x = 0.0
+        # the view keeps squares square, so a tall network is scaled down to fit: widen the
+        # gaps with the height, or the column headings (fixed in pixels) run into each other
+        tallest = max(block_h if n > COLLAPSE_UNITS else n * PITCH for n in widths)
+        gap = max(GAP, 0.35 * (tallest + 4.8))
         for c, n in enumerate(widths):
             kind = "input" if c == 0 else ("output" if c == n_cols - 1 else "hidden")
             collapsed = n > COLLAPSE_UNITS
@@ -308,7 +312,7 @@ class TopologyView(QWidget):
                 item.setTextWidth(LABEL_WIDTH)
             col = _Column(c, kind, title, n, act, collapsed, x, x + width, ys.astype(np.float64),
                           pitch, header, footer)
-            x += width + GAP
+            x += width + gap
             if kind == "input":
                 parts = f"{n} feature{'s' if n != 1 else ''}"
                 col.header_html = f"<b>{title}</b><br>{parts}"
