@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import logistic_run, regression_run, wide_regression_run
 from PySide6.QtCore import Qt
 
 from nnviz.gui.views.decision import CONFUSION, MESSAGE, PLANE, DecisionView
+from tests.views.conftest import logistic_run, regression_run, wide_regression_run
 
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
 

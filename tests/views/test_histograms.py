@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import deep_sigmoid_run
 
 from nnviz.gui.views.histograms import HISTORY_COLUMNS, HistogramPanel, _Ring
+from tests.views.conftest import deep_sigmoid_run
 
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
 

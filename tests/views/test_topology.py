@@ -6,9 +6,9 @@ import itertools
 
 import numpy as np
 import pytest
-from conftest import big_run, logistic_run, regression_run, wide_run
 
 from nnviz.gui.views.topology import COLLAPSE_UNITS, MAX_LINKS_PER_GAP, TopologyView
+from tests.views.conftest import big_run, logistic_run, regression_run, wide_run
 
 # the offscreen platform warns when a top-level window is shown; nothing to fix in the view
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
