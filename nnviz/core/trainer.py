@@ -186,9 +186,12 @@ class Trainer:
         self.network = network
         self.config = config
         dt = network.dtype
-        self.X = np.ascontiguousarray(X_train, dtype=dt)
+        # float64 data beyond float32's range becomes inf here; the first step then
+        # reports a divergence instead of a warning going to the terminal
+        with np.errstate(over="ignore"):
+            self.X = np.ascontiguousarray(X_train, dtype=dt)
+            self.X_test = None if X_test is None else np.ascontiguousarray(X_test, dtype=dt)
         self.y = self._targets(y_train)
-        self.X_test = None if X_test is None else np.ascontiguousarray(X_test, dtype=dt)
         self.y_test = None if y_test is None else self._targets(y_test)
         if self.X.shape[1] != network.spec.input_dim:
             raise ValueError(
@@ -222,7 +225,8 @@ class Trainer:
     def _targets(self, y: np.ndarray) -> np.ndarray:
         if self.network.loss.is_classification:
             return np.ascontiguousarray(y, dtype=np.int64).ravel()
-        return np.ascontiguousarray(y, dtype=self.network.dtype).reshape(len(y), -1)
+        with np.errstate(over="ignore"):
+            return np.ascontiguousarray(y, dtype=self.network.dtype).reshape(len(y), -1)
 
     @property
     def n_train(self) -> int:
