@@ -11,6 +11,8 @@ into Qt takes many times longer and blocks the event loop for as long.
 from __future__ import annotations
 
 import math
+import os
+import sys
 import time
 from dataclasses import replace
 
@@ -34,6 +36,9 @@ SETTLE_MS = 3
 HOLD_TIMEOUT = 0.05
 #: the status bar's numbers change at most this often (reading them needs a moment)
 STATUS_MS = 250
+#: NNVIZ_TRACE_FRAMES=1 prints, per drawn part, when its update ended and each paint's
+#: start and length (ms from the part's start): where a frame's time goes
+TRACE_FRAMES = bool(os.environ.get("NNVIZ_TRACE_FRAMES"))
 DIVERGED_TEXT = (
     "Training diverged at step {step:,}: the loss became infinite. "
     "Lower the learning rate and press Reset."
@@ -212,6 +217,7 @@ class TrainingFeed:
     def _draw_part(self, part: str, now: float) -> None:
         view = self.views[part]
         before = view.frame_count
+        self._part_paints: list[tuple[float, float]] = []
         # the trainer stands aside for the whole part, update and paint (see event())
         self.worker.hold()
         self._holding = True
@@ -228,6 +234,7 @@ class TrainingFeed:
             if not self.planner.snapshot_pending:
                 self.snapshots_drawn += 1
                 self.worker.ack_snapshot()  # every view shows it: the next one may come
+        self._part_updated = time.perf_counter()
         if view.frame_count == before:  # nothing to paint
             self._part_finished(time.perf_counter())
             return
@@ -235,6 +242,9 @@ class TrainingFeed:
         self.frameDrawn.emit()
 
     def _part_finished(self, now: float) -> None:
+        if TRACE_FRAMES:
+            _trace_part(self._part, self._part_t0, getattr(self, "_part_updated", now),
+                        getattr(self, "_part_paints", []), time.perf_counter())
         self._settle.stop()
         self._holding = False
         self.worker.release()
@@ -256,7 +266,10 @@ class TrainingFeed:
 
     def event(self, event: QEvent) -> bool:
         if self._holding and event.type() == QEvent.Type.UpdateRequest:
+            started = time.perf_counter()
             result = super().event(event)  # paints every dirty widget of the window
+            if TRACE_FRAMES:
+                self._part_paints.append((started, time.perf_counter()))
             # pyqtgraph often paints twice (a range or axis update in the first paint asks
             # for a second): the part ends once no paint came for SETTLE_MS
             self._last_paint = time.perf_counter()
@@ -268,3 +281,8 @@ class TrainingFeed:
         if self._holding:
             self._part_finished(self._last_paint)
 
+
+def _trace_part(part: str, t0: float, updated: float, paints: list[tuple[float, float]], end: float) -> None:
+    spans = " ".join(f"@{1e3 * (a - t0):.1f}+{1e3 * (b - a):.1f}" for a, b in paints)
+    print(f"frame part {part:<10} update {1e3 * (updated - t0):5.1f} ms  paints {spans or '-'}  "
+          f"end {1e3 * (end - t0):5.1f} ms", file=sys.stderr, flush=True)
