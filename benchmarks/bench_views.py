@@ -1,4 +1,4 @@
-"""Per-view cost of one snapshot (update + forced repaint), with no trainer competing.
+"""Per-view cost of one snapshot (update + the paint it causes), with no trainer competing.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_views.py
 
@@ -44,13 +44,13 @@ def main() -> None:
         for name, v in views.items():
             t0 = time.perf_counter()
             v.show_snapshot(snap)
-            v.repaint()
+            app.processEvents()
             times[name].append(time.perf_counter() - t0)
         col = np.array([[r.step, r.loss, r.accuracy, r.epoch] for r in records], dtype=float)
         t0 = time.perf_counter()
         loss.add_steps(col[:, 0], col[:, 1], col[:, 2], col[:, 3])
         loss.redraw()
-        loss.repaint()
+        app.processEvents()
         times["loss"].append(time.perf_counter() - t0)
     total = 0.0
     for name, ts in times.items():
