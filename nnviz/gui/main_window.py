@@ -124,6 +124,7 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
         self.topology = TopologyView(self)
         self.decision = DecisionView(self)
         self.loss_plot = LossPlot(self)
+        self._restore_loss_view()
         self.histograms = HistogramPanel(self)
         self.views = {
             "topology": self.topology, "decision": self.decision,
@@ -501,6 +502,16 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
         self.resizeDocks([self.decision_dock, self.histograms_dock], [h // 2, h // 2], V)
         self.resizeDocks([self.loss_dock], [int(h * 0.32)], V)
 
+    def _restore_loss_view(self) -> None:
+        """The loss plot opens as it was left (through its own controls, so they agree)."""
+        view = self.prefs.loss_view()
+        lp = self.loss_plot
+        lp.smoothing_slider.setValue(round(float(view["smoothing"]) * 100))
+        lp.set_smoothing(float(view["smoothing"]))
+        lp.log_check.setChecked(bool(view["log_y"]))
+        lp.x_combo.setCurrentText(str(view["x_axis"]))
+        lp.acc_check.setChecked(bool(view["accuracy"]))
+
     def _restore_layout(self) -> bool:
         geometry, state = self.prefs.window_state()
         if geometry is not None:
@@ -582,6 +593,9 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
         if dlg is not None:
             dlg.stop()
         self.prefs.set_window_state(self.saveGeometry(), self.saveState())
+        lp = self.loss_plot
+        self.prefs.set_loss_view(lp.smoothing_slider.value() / 100.0, lp.log_check.isChecked(),
+                                 lp.x_combo.currentText(), lp.acc_check.isChecked())
         self.prefs.sync()
         self.handle.shutdown()
 

@@ -76,6 +76,26 @@ class Preferences:
     def set_last_dir(self, path: str | Path) -> None:
         self.store.setValue("last_dir", str(Path(path).parent))
 
+    def loss_view(self) -> dict[str, object]:
+        """The loss plot's own choices: smoothing (0..0.99), log y, x axis, accuracy."""
+        try:
+            smoothing = min(max(float(self.store.value("loss/smoothing", 0.9)), 0.0), 0.99)
+        except (TypeError, ValueError):
+            smoothing = 0.9
+        x_axis = str(self.store.value("loss/x_axis", "steps"))
+        return {
+            "smoothing": smoothing,
+            "log_y": _as_bool(self.store.value("loss/log_y", False)),
+            "x_axis": x_axis if x_axis in ("steps", "epochs") else "steps",
+            "accuracy": _as_bool(self.store.value("loss/accuracy", True)),
+        }
+
+    def set_loss_view(self, smoothing: float, log_y: bool, x_axis: str, accuracy: bool) -> None:
+        self.store.setValue("loss/smoothing", float(smoothing))
+        self.store.setValue("loss/log_y", bool(log_y))
+        self.store.setValue("loss/x_axis", str(x_axis))
+        self.store.setValue("loss/accuracy", bool(accuracy))
+
     # --- window layout ------------------------------------------------------------------
     def window_state(self) -> tuple[QByteArray | None, QByteArray | None]:
         geo = self.store.value("window/geometry")

@@ -279,3 +279,19 @@ def test_gradient_check_dialog(window, qtbot):
     assert all("correct" in dlg.table.item(i, 4).text() for i in range(6))
     dlg.close()
     assert not dlg.is_running()
+
+
+def test_loss_plot_choices_persist(make_window, private_settings):
+    w = make_window()
+    lp = w.loss_plot
+    lp.smoothing_slider.setValue(60)
+    lp.log_check.setChecked(True)
+    lp.x_combo.setCurrentText("epochs")
+    lp.acc_check.setChecked(False)
+    w.discard_changes()
+    w.close()
+    assert Preferences().loss_view() == {"smoothing": 0.6, "log_y": True, "x_axis": "epochs",
+                                         "accuracy": False}
+    lp2 = make_window().loss_plot
+    assert lp2.smoothing_slider.value() == 60 and lp2.log_check.isChecked()
+    assert lp2.x_combo.currentText() == "epochs" and not lp2.acc_check.isChecked()
