@@ -13,7 +13,7 @@ DTYPES = ("float64", "float32")
 #: sizes past these are refused: they exhaust memory long before they teach anything
 MAX_UNITS = 65_536
 MAX_LAYERS = 64
-MAX_PARAMETERS = 200_000_000
+MAX_PARAMETERS = 20_000_000  # 160 MB a copy in float64; training keeps four or five copies
 
 
 class SpecError(ValueError):
