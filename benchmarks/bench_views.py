@@ -1,63 +1,177 @@
-"""Per-view cost of one snapshot (update + the paint it causes), with no trainer competing.
+"""Per-view cost of one frame as the live window draws it, with no trainer competing.
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_views.py
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_views.py [--frames N]
+        [--case spiral|digits|all] [--profile VIEW]
 
-Compare with `nnviz bench --gui`, where the same views share the interpreter with the
-training thread: the gap between the two is the cost of drawing inside the live window.
+What one frame is, per view (see nnviz/gui/feed.py): the update with a fresh snapshot
+(``show_snapshot``; for the loss plot ``add_steps`` with the minibatches since the last
+frame, ``add_eval`` and ``redraw``), then every paint it causes, follow-up paints
+included (pyqtgraph often asks for a second paint from inside the first one). Each frame
+gets a new snapshot of a network that is really training, so histograms, ranges and
+labels change the way they do live. Two networks: the app's demo (spiral, 2-8-8-2) and
+digits 64-256-128-10 (collapsed layers, confusion matrix). The views sit in one window
+at roughly the sizes of the window's docks. Training is not timed.
+
+The window's goal is 30 full frames per second: the four views together within ~20 ms
+leaves room for the trainer. Numbers from a shared 2-core machine are noisy: run it a
+few times and compare medians. ``--profile histograms`` prints a cProfile of that view's
+frames instead.
 """
 
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
 import time
+from collections.abc import Callable
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
-from PySide6.QtWidgets import QApplication, QGridLayout, QWidget
+import PySide6  # noqa: F401  (before pyqtgraph)
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QApplication, QWidget
 
-app = QApplication([])
+from nnviz.core.data import digits_like
+from nnviz.core.optim import OptimizerConfig, Schedule
+from nnviz.core.session import DataConfig, Session, build_spec, demo_session
+from nnviz.core.trainer import Snapshot, StepRecord, TrainConfig
+from nnviz.gui.runinfo import RunInfo
+from nnviz.gui.views.decision import DecisionView
+from nnviz.gui.views.histograms import HistogramPanel
+from nnviz.gui.views.loss_plot import LossPlot
+from nnviz.gui.views.topology import TopologyView
 
-from nnviz.core.session import demo_session  # noqa: E402 (Qt before pyqtgraph)
-from nnviz.gui.runinfo import RunInfo  # noqa: E402
-from nnviz.gui.views.decision import DecisionView  # noqa: E402
-from nnviz.gui.views.histograms import HistogramPanel  # noqa: E402
-from nnviz.gui.views.loss_plot import LossPlot  # noqa: E402
-from nnviz.gui.views.topology import TopologyView  # noqa: E402
+#: minibatches between two frames: the app's default 1,000 steps/s at 30 frames/s
+STEPS_PER_FRAME = 33
+WARMUP = 5
+#: (x, y, width, height) of each view in the window: about the docks of a 1600x1000 screen
+GEOMETRY = {"topology": (0, 0, 470, 500), "decision": (470, 0, 650, 380),
+            "histograms": (470, 380, 650, 440), "loss": (0, 500, 470, 320)}
+
+
+def digits_session() -> Session:
+    """64-256-128-10 ReLU on digits-shaped data (as ``nnviz bench --gui`` runs it)."""
+    data = digits_like(n=2000, seed=0)
+    cfg = DataConfig(test_fraction=0.2, preprocess="standardize")
+    spec = build_spec(data, cfg, layers=(256, 128), activation="relu")
+    train = TrainConfig(optimizer=OptimizerConfig("adam", {"lr": 0.001}), schedule=Schedule(),
+                        batch_size=64, seed=0)
+    return Session(data, cfg, spec, train)
+
+
+CASES: dict[str, Callable[[], Session]] = {"spiral 2-8-8-2": demo_session,
+                                           "digits 64-256-128-10": digits_session}
+
+
+class PaintCounter(QObject):
+    """Counts the window's paints (UpdateRequest events: each paints every dirty widget)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.n = 0
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.UpdateRequest:
+            self.n += 1
+        return False
+
+
+def settle(app: QApplication, counter: PaintCounter) -> None:
+    """Process events until a round paints nothing: the frame's follow-up paints count."""
+    for _ in range(8):
+        before = counter.n
+        app.processEvents()
+        if counter.n == before:
+            return
+
+
+def train(session: Session, frames: int) -> list[tuple[Snapshot, list[StepRecord]]]:
+    """A snapshot per frame and the minibatch records since the previous one."""
+    t = session.trainer
+    out = []
+    for _ in range(frames):
+        records = [t.step() for _ in range(STEPS_PER_FRAME - 1)]
+        records.append(t.step(snapshot=True))
+        out.append((t.last_snapshot, records))
+    return out
+
+
+def run_case(app: QApplication, name: str, frames: int, profile: str | None) -> dict[str, float]:
+    session = CASES[name]()
+    data = train(session, frames + WARMUP)
+    info = RunInfo.from_session(session, name)
+    window = QWidget()
+    views = {"topology": TopologyView(window), "decision": DecisionView(window),
+             "histograms": HistogramPanel(window), "loss": LossPlot(window)}
+    for key, view in views.items():
+        view.setGeometry(*GEOMETRY[key])
+    window.resize(1120, 820)
+    counter = PaintCounter()
+    window.installEventFilter(counter)
+    window.show()
+    settle(app, counter)
+    for key in ("topology", "decision", "histograms"):
+        views[key].set_run(info)
+    views["loss"].new_run(name)
+    settle(app, counter)
+
+    def update(key: str, snap: Snapshot, records: list[StepRecord]) -> None:
+        if key == "loss":
+            loss = views["loss"]
+            col = np.array([[r.step, r.loss, np.nan if r.accuracy is None else r.accuracy, r.epoch]
+                            for r in records], dtype=float)
+            loss.add_steps(col[:, 0], col[:, 1], col[:, 2], col[:, 3])
+            loss.add_eval(snap.step, float(snap.epoch), snap.train_loss, snap.test_loss,
+                          snap.test_accuracy, snap.train_accuracy)
+            loss.redraw()
+        else:
+            views[key].show_snapshot(snap)
+
+    times: dict[str, list[float]] = {k: [] for k in views}
+    paints: dict[str, int] = dict.fromkeys(views, 0)
+    prof = cProfile.Profile() if profile else None
+    for f, (snap, records) in enumerate(data):
+        for key in views:
+            measured = f >= WARMUP
+            if prof is not None and measured and key == profile:
+                prof.enable()
+            n0 = counter.n
+            t0 = time.perf_counter()
+            update(key, snap, records)
+            settle(app, counter)
+            dt = time.perf_counter() - t0
+            if prof is not None:
+                prof.disable()
+            if measured:
+                times[key].append(dt)
+                paints[key] += counter.n - n0
+    window.close()
+    if prof is not None:
+        s = io.StringIO()
+        pstats.Stats(prof, stream=s).sort_stats("cumulative").print_stats(45)
+        print(s.getvalue())
+    med = {k: float(np.median(v)) * 1e3 for k, v in times.items()}
+    print(f"{name}: ms per frame, median of {frames} (paints per frame)")
+    for k, v in med.items():
+        print(f"  {k:<11} {v:6.1f} ms   ({paints[k] / frames:.1f})")
+    print(f"  {'all four':<11} {sum(med.values()):6.1f} ms")
+    return med
 
 
 def main() -> None:
-    session = demo_session()
-    info = RunInfo.from_session(session, "demo")
-    views = {"topology": TopologyView(), "histograms": HistogramPanel(), "decision": DecisionView()}
-    loss = LossPlot()
-    loss.new_run("demo")
-    window = QWidget()
-    grid = QGridLayout(window)
-    for i, v in enumerate([*views.values(), loss]):
-        grid.addWidget(v, i // 2, i % 2)
-    window.resize(1400, 900)
-    window.show()
-    app.processEvents()
-    for v in views.values():
-        v.set_run(info)
-    times: dict[str, list[float]] = {name: [] for name in [*views, "loss"]}
-    for _ in range(60):
-        records = session.trainer.run(30)
-        session.trainer.step(snapshot=True)
-        snap = session.trainer.last_snapshot
-        for name, v in views.items():
-            t0 = time.perf_counter()
-            v.show_snapshot(snap)
-            app.processEvents()
-            times[name].append(time.perf_counter() - t0)
-        col = np.array([[r.step, r.loss, r.accuracy, r.epoch] for r in records], dtype=float)
-        t0 = time.perf_counter()
-        loss.add_steps(col[:, 0], col[:, 1], col[:, 2], col[:, 3])
-        loss.redraw()
-        app.processEvents()
-        times["loss"].append(time.perf_counter() - t0)
-    total = 0.0
-    for name, ts in times.items():
-        med = float(np.median(ts[5:])) * 1e3
-        total += med
-        print(f"{name:<11} {med:6.1f} ms median per snapshot")
-    print(f"{'all four':<11} {total:6.1f} ms")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--frames", type=int, default=80)
+    parser.add_argument("--case", choices=["spiral", "digits", "all"], default="all")
+    parser.add_argument("--profile", choices=["topology", "decision", "histograms", "loss"])
+    args = parser.parse_args()
+    app = QApplication.instance() or QApplication([])
+    for name in CASES:
+        if args.case in ("all", name.split()[0]):
+            run_case(app, name, args.frames, args.profile)
 
 
 if __name__ == "__main__":
