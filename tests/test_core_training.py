@@ -252,3 +252,24 @@ def test_network_refuses_mismatched_weights():
     spec = NetworkSpec(2, 2, (LayerSpec(3, "relu"),))
     with pytest.raises(SpecError, match="do not match"):
         Network(spec, [np.zeros((2, 4)), np.zeros(4), np.zeros((4, 2)), np.zeros(2)])
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_copied_session_trains_exactly_like_the_original(how):
+    """Parameters and gradients are views of flat buffers; a copy (the window's saves) or a
+    pickle (the training process) must keep them views, or the copy stops learning."""
+    import copy
+    import pickle
+
+    original = demo_session()
+    for _ in range(7):
+        original.trainer.step()
+    twin = copy.deepcopy(original) if how == "deepcopy" else pickle.loads(pickle.dumps(original))
+    net = twin.network
+    assert all(np.shares_memory(p, net.flat) for p in net.params)
+    start = [p.copy() for p in net.params]
+    losses = [[s.trainer.step().loss for _ in range(25)] for s in (original, twin)]
+    assert losses[0] == losses[1]
+    for a, b, before in zip(original.network.params, net.params, start, strict=True):
+        np.testing.assert_array_equal(a, b)
+        assert not np.array_equal(b, before)

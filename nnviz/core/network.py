@@ -66,6 +66,17 @@ class Network:
         for view, p in zip(self.params, params, strict=True):
             view[...] = p
 
+    # copies and pickles keep ``params`` as views of ``flat``: copied one by one they would
+    # become separate arrays, and an optimiser updating ``flat`` would no longer move them
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        del state["params"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.params = split_flat(self.flat, self.shapes)
+
     @classmethod
     def initialised(cls, spec: NetworkSpec, seed: int) -> Network:
         """A fresh network with weights drawn reproducibly from ``seed``."""

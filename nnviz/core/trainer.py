@@ -222,6 +222,16 @@ class Trainer:
         self._pending: dict[str, Any] | None = None
         self._checkpoint = self.get_state()
 
+    # copies and pickles keep the gradient views on the flat gradient buffer (see Network)
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        del state["_grad_views"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._grad_views = split_flat(self._grad_flat, self.network.shapes)
+
     def _targets(self, y: np.ndarray) -> np.ndarray:
         if self.network.loss.is_classification:
             return np.ascontiguousarray(y, dtype=np.int64).ravel()
