@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
-from nnviz.gui.views.histograms import HISTORY_COLUMNS, HistogramPanel, _Ring
+from nnviz.gui.views.histograms import HISTORY_COLUMNS, SCROLL_COLUMNS, HistogramPanel, _Ring
 from tests.views.conftest import deep_sigmoid_run
 
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
@@ -59,13 +61,46 @@ def test_selection_switches_layer_and_quantity(qtbot, spiral):
 def test_ring_buffer_keeps_the_newest_columns_in_order():
     edges = np.linspace(-1, 1, 5)
     ring = _Ring(4)
-    for s in range(HISTORY_COLUMNS + 37):
+    cap = HISTORY_COLUMNS + SCROLL_COLUMNS
+    starts = set()
+    for s in range(3 * cap + 7):
         ring.push(s, edges, np.array([s, 1, 1, 1]))
-    cols, steps = ring.ordered()
-    assert len(cols) == HISTORY_COLUMNS
-    assert np.array_equal(steps, np.arange(37, HISTORY_COLUMNS + 37))
+        cols, steps = ring.ordered()
+        # the newest columns in order, at least HISTORY_COLUMNS of them once there are so many
+        assert min(s + 1, HISTORY_COLUMNS) <= len(cols) <= cap
+        assert np.array_equal(steps, np.arange(s + 1 - len(cols), s + 1))
+        assert cols[-1, 0] == pytest.approx(s / (s + 3))
+        starts.add(ring.start)
+    # the image scrolls in whole steps of SCROLL_COLUMNS, not one column per snapshot
+    assert all(st % SCROLL_COLUMNS == 0 for st in starts)
+    assert len(starts) == (3 * cap + 7 - cap) // SCROLL_COLUMNS + 2
     ring.push(999, np.linspace(-2, 2, 5), np.ones(4))  # new bins: history restarts
     assert len(ring.ordered()[0]) == 1
+
+
+def test_evolution_axis_changes_only_in_steps(qtbot, spiral):
+    """Ticks and x range of the evolution plot are re-set only when they change: a few
+    times per hundred snapshots, not on every frame (each set regenerates the axis)."""
+    v = make(qtbot, spiral)
+    axis = v._evo_plot.getAxis("bottom")
+    calls = []
+    original = axis.setTicks
+    axis.setTicks = lambda ticks: (calls.append(ticks), original(ticks))
+    ranges = []
+    v._evo_plot.vb.sigXRangeChanged.connect(lambda _vb, r: ranges.append(tuple(r)))
+    snap = spiral.snapshots[-1]
+    n = HISTORY_COLUMNS + 4 * SCROLL_COLUMNS
+    for k in range(n):
+        v.show_snapshot(replace(snap, step=10 * k))
+    assert v.history_length(0, "act") >= HISTORY_COLUMNS
+    assert len(calls) < n / 10
+    assert len(ranges) < n / 20
+    # the labels name the steps of the columns they stand under
+    ring = v._rings[(0, "act")]
+    for pos, text in calls[-1][0]:
+        assert text == f"{ring.step_at(int(pos)):,}"
+    lo, hi = v._evo_plot.vb.viewRange()[0]
+    assert lo <= ring.start and ring.n <= hi
 
 
 def test_vanishing_gradients_are_called_out(qtbot):

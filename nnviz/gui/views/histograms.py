@@ -13,16 +13,22 @@ import PySide6  # noqa: F401  (before pyqtgraph, so it binds to PySide6)
 
 # isort: split
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from nnviz.core.trainer import Snapshot
 from nnviz.gui.runinfo import RunInfo
 from nnviz.gui.views import palette
 from nnviz.gui.views.loss_plot import GrowingBuffer
+from nnviz.gui.views.ranges import StickyViewBox, zero_based_range
+from nnviz.gui.views.stats_table import Cell, StatsTable
 
-#: snapshots kept in the evolution image (older ones scroll out)
+#: snapshots the evolution image shows at least, once there are so many (older ones scroll out)
 HISTORY_COLUMNS = 400
+#: the evolution image scrolls this many columns at a time
+SCROLL_COLUMNS = 50
+#: the evolution plot's narrowest x range (columns); it doubles as the history fills
+MIN_COLUMNS = 32
 #: (key in LayerSnapshot.histograms, what the combo says, the x-axis title)
 QUANTITIES = (
     ("act", "activations", "activation value"),
@@ -30,37 +36,69 @@ QUANTITIES = (
     ("grad", "gradients", "weight gradient"),
     ("weight", "weights", "weight value"),
 )
+#: the columns of the table under the plots
+STATS_HEADER = ("layer", "dead", "saturated", "||dW||", "||W||", "update/weight")
 #: the first layer's gradient this many times smaller than the last's counts as vanishing
 VANISHING_RATIO = 1e-2
 
 
 class _Ring:
-    """The last ``HISTORY_COLUMNS`` histograms of one layer and quantity."""
+    """The latest histograms of one layer and quantity, and which of them are shown.
+
+    The evolution image scrolls in steps of :data:`SCROLL_COLUMNS`, not one column per
+    snapshot: its x axis (and the step labels under it) then changes a few times per
+    hundred snapshots instead of on every frame. At least :data:`HISTORY_COLUMNS` of the
+    newest columns are shown once that many exist, at most ``CAPACITY``.
+    """
+
+    CAPACITY = HISTORY_COLUMNS + SCROLL_COLUMNS
 
     def __init__(self, bins: int):
-        self.counts = np.zeros((HISTORY_COLUMNS, bins), np.float32)
-        self.steps = np.zeros(HISTORY_COLUMNS, np.int64)
+        self.counts = np.zeros((self.CAPACITY, bins), np.float32)
+        self.steps = np.zeros(self.CAPACITY, np.int64)
         self.edges: np.ndarray | None = None
-        self.n = 0  # columns ever written
+        self.n = 0  # columns ever written; column a lives in slot a % CAPACITY
 
     def push(self, step: int, edges: np.ndarray, counts: np.ndarray) -> None:
         if self.edges is None or self.edges.shape != edges.shape or not np.array_equal(self.edges, edges):
             if counts.size != self.counts.shape[1]:
-                self.counts = np.zeros((HISTORY_COLUMNS, counts.size), np.float32)
+                self.counts = np.zeros((self.CAPACITY, counts.size), np.float32)
             self.n = 0  # new bins: earlier columns are not comparable
             self.edges = edges
         total = float(counts.sum())
-        k = self.n % HISTORY_COLUMNS
+        k = self.n % self.CAPACITY
         self.counts[k] = counts / total if total > 0 else 0.0
         self.steps[k] = step
         self.n += 1
 
+    @property
+    def start(self) -> int:
+        """The first column shown (columns are numbered from the run's first snapshot)."""
+        over = self.n - self.CAPACITY
+        return 0 if over <= 0 else -(-over // SCROLL_COLUMNS) * SCROLL_COLUMNS
+
+    @property
+    def shown(self) -> int:
+        return self.n - self.start
+
+    def x_range(self) -> tuple[int, int]:
+        """The evolution plot's x range: doubling while the history fills, then a window
+        of ``CAPACITY`` columns that moves on by ``SCROLL_COLUMNS`` at a time."""
+        if self.n > self.CAPACITY:
+            return self.start, self.start + self.CAPACITY
+        width = MIN_COLUMNS
+        while width < self.n:
+            width *= 2
+        return 0, min(width, self.CAPACITY)
+
+    def step_at(self, column: int) -> int:
+        return int(self.steps[column % self.CAPACITY])
+
     def ordered(self) -> tuple[np.ndarray, np.ndarray]:
-        """(columns, bins) oldest first, and their steps."""
-        if self.n <= HISTORY_COLUMNS:
+        """The shown (columns, bins), oldest first, and their steps."""
+        if self.n <= self.CAPACITY:
             return self.counts[: self.n], self.steps[: self.n]
-        k = self.n % HISTORY_COLUMNS
-        order = np.r_[k:HISTORY_COLUMNS, 0:k]
+        order = np.arange(self.start, self.n) % self.CAPACITY
         return self.counts[order], self.steps[order]
 
 
@@ -79,6 +117,7 @@ class HistogramPanel(QWidget):
         self._norms: list[GrowingBuffer] = []
         self._norm_curves: list[pg.PlotDataItem] = []
         self._texts: dict[tuple[int, str], str] = {}
+        self._ranges: dict[str, tuple] = {}  # what each fixed range/tick list was last set to
         self._build_ui()
         self._apply_theme()
 
@@ -106,6 +145,8 @@ class HistogramPanel(QWidget):
         self.graphics = pg.GraphicsLayoutWidget()
         layout.addWidget(self.graphics, 1)
         g = self.graphics
+        # the panel sets the ranges of the histogram and evolution plots itself, and only
+        # when they change: an axis whose range stays put is not regenerated
         self._hist_plot: pg.PlotItem = g.addPlot(row=0, col=0)
         self._hist_plot.setLabel("left", "count")
         self._hist_plot.setMouseEnabled(x=False, y=False)
@@ -116,7 +157,13 @@ class HistogramPanel(QWidget):
         self._evo_plot.setMouseEnabled(x=False, y=False)
         self._evo_image = pg.ImageItem(axisOrder="row-major")
         self._evo_plot.addItem(self._evo_image)
-        self._norm_plot: pg.PlotItem = g.addPlot(row=1, col=0, colspan=2)
+        for plot in (self._hist_plot, self._evo_plot):
+            plot.disableAutoRange()
+            plot.hideButtons()
+            plot.setMenuEnabled(False)
+        # x grows in steps, y (log) holds while the norms stay inside it
+        self._norm_plot: pg.PlotItem = g.addPlot(row=1, col=0, colspan=2,
+                                                 viewBox=StickyViewBox(policy=("grow", "hold")))
         self._norm_plot.setLabel("left", "gradient norm ||dW||")
         self._norm_plot.setLabel("bottom", "training step")
         self._norm_plot.setLogMode(x=False, y=True)
@@ -128,10 +175,8 @@ class HistogramPanel(QWidget):
         g.ci.layout.setRowStretchFactor(0, 3)
         g.ci.layout.setRowStretchFactor(1, 2)
 
-        self.stats_label = QLabel()
+        self.stats_label = StatsTable()
         self.stats_label.setObjectName("histStats")
-        self.stats_label.setTextFormat(Qt.TextFormat.RichText)
-        self.stats_label.setContentsMargins(6, 0, 6, 4)
         layout.addWidget(self.stats_label)
 
     # --- public API ----------------------------------------------------------------
@@ -140,6 +185,7 @@ class HistogramPanel(QWidget):
         self._info = info
         self._snap = None
         self._rings = {}
+        self._ranges = {}
         n_layers = len(info.spec.hidden) + 1
         self.layer_combo.blockSignals(True)
         previous = self.layer_combo.currentIndex()
@@ -163,7 +209,7 @@ class HistogramPanel(QWidget):
             self._norm_curves.append(c)
         self._hist_curve.setData(np.array([0.0, 1.0]), np.array([0.0]))
         self._evo_image.clear()
-        self.stats_label.setText("")
+        self.stats_label.clear()
 
     def show_snapshot(self, snap: Snapshot) -> None:
         """Record every layer's histograms and norms, then draw the selected one."""
@@ -202,9 +248,10 @@ class HistogramPanel(QWidget):
         self.quantity_combo.setCurrentIndex(keys.index(quantity))
 
     def history_length(self, layer: int, quantity: str) -> int:
-        """Columns recorded so far for one layer and quantity (at most HISTORY_COLUMNS)."""
+        """Columns the evolution image shows for one layer and quantity (all of them up to
+        HISTORY_COLUMNS; then between HISTORY_COLUMNS and HISTORY_COLUMNS + SCROLL_COLUMNS)."""
         ring = self._rings.get((layer, quantity))
-        return 0 if ring is None else min(ring.n, HISTORY_COLUMNS)
+        return 0 if ring is None else ring.shown
 
     def set_theme(self, dark: bool) -> None:
         self._theme = palette.theme(dark)
@@ -229,29 +276,51 @@ class HistogramPanel(QWidget):
         _, label, xtitle = next(q for q in QUANTITIES if q[0] == key)
         h = lay.histograms[key]
         self._hist_curve.setData(h.edges, h.counts)
+        e0, e1 = float(h.edges[0]), float(h.edges[-1])
+        self._set_range(self._hist_plot, "hist x", (e0, e1), padding=0.02)
+        kept = self._ranges.get("hist y")
+        self._set_range(self._hist_plot, "hist y", zero_based_range(kept, float(h.counts.max(initial=0))))
         clipped = f", {100 * h.clipped:.1f}% off the ends" if h.clipped > 0 else ""
         self._text(self._hist_plot, "title", f"{lay.name}: {label}, step {snap.step}{clipped}")
         self._text(self._hist_plot, "bottom", xtitle)
-        ring = self._rings[(lay.index, key)]
-        cols, steps = ring.ordered()
-        if len(cols):
-            peak = float(cols.max()) or 1.0
-            # sqrt so thin tails stay visible next to a tall peak (e.g. dead ReLUs at 0)
-            img = palette.map_sequential(np.sqrt(cols.T / peak), self._seq_lut, 0.0, 1.0)
-            self._evo_image.setImage(img, autoLevels=False)
-            e0, e1 = float(ring.edges[0]), float(ring.edges[-1])
-            self._evo_image.setRect(QRectF(0, e0, len(cols), e1 - e0))
-            self._evo_plot.setXRange(0, max(len(cols), 1), padding=0)
-            self._evo_plot.setYRange(e0, e1, padding=0)
-            ticks = np.unique(np.linspace(0, len(cols) - 1, min(len(cols), 5)).astype(int))
-            self._evo_plot.getAxis("bottom").setTicks([[(i + 0.5, str(int(steps[i]))) for i in ticks]])
+        self._draw_evolution(self._rings[(lay.index, key)])
         self._text(self._evo_plot, "title", f"{label} over training (brighter = more)")
         self._text(self._evo_plot, "left", xtitle)
         x = self._norm_steps.view
         for c, buf in zip(self._norm_curves, self._norms, strict=True):
             c.setData(x, buf.view, connect="finite")
-        self.stats_label.setText(self._stats_html(snap))
+        self._show_stats(snap)
         self.frame_count += 1
+
+    def _draw_evolution(self, ring: _Ring) -> None:
+        cols, _ = ring.ordered()
+        if not len(cols):
+            return
+        peak = float(cols.max()) or 1.0
+        # sqrt so thin tails stay visible next to a tall peak (e.g. dead ReLUs at 0)
+        img = palette.map_sequential(np.sqrt(cols.T / peak), self._seq_lut, 0.0, 1.0)
+        self._evo_image.setImage(img, autoLevels=False)
+        e0, e1 = float(ring.edges[0]), float(ring.edges[-1])
+        self._evo_image.setRect(QRectF(ring.start, e0, len(cols), e1 - e0))
+        x0, x1 = ring.x_range()
+        self._set_range(self._evo_plot, "evo x", (x0, x1))
+        self._set_range(self._evo_plot, "evo y", (e0, e1))
+        spacing = _tick_spacing(x1 - x0)
+        first = -(-ring.start // spacing) * spacing
+        ticks = [(c + 0.5, f"{ring.step_at(c):,}") for c in range(first, ring.n, spacing)]
+        if self._ranges.get("evo ticks") != ticks:
+            self._ranges["evo ticks"] = ticks
+            self._evo_plot.getAxis("bottom").setTicks([ticks])
+
+    def _set_range(self, plot: pg.PlotItem, key: str, rng: tuple[float, float], padding: float = 0.0) -> None:
+        """Set one axis range of a plot, only when it changed (each change regenerates the axis)."""
+        if self._ranges.get(key) == rng:
+            return
+        self._ranges[key] = rng
+        if key.endswith("x"):
+            plot.setXRange(*rng, padding=padding)
+        else:
+            plot.setYRange(*rng, padding=padding)
 
     def _text(self, plot: pg.PlotItem, where: str, text: str) -> None:
         """Set a title or axis label only when it changed: each set re-lays out the plot."""
@@ -265,31 +334,29 @@ class HistogramPanel(QWidget):
         else:
             plot.setLabel(where, text, color=colour)
 
-    def _stats_html(self, snap: Snapshot) -> str:
+    def _show_stats(self, snap: Snapshot) -> None:
+        """Dead and saturated shares, norms and update ratio per layer, and a vanishing-
+        gradient note (the table repaints only the cells' widget, never the plots)."""
         th = self._theme
-        head = "".join(f"<th align='right'>&nbsp;{t}&nbsp;</th>" for t in
-                       ("layer", "dead", "saturated", "||dW||", "||W||", "update/weight"))
+
+        def pct(v: float | None, colour: tuple[int, int, int]) -> Cell:
+            if v is None:
+                return Cell("–")
+            return Cell(f"{100 * v:.0f}%", colour, True) if v >= 0.5 else Cell(f"{100 * v:.0f}%")
+
         rows = []
         for lay in snap.layers:
-            def pct(v: float | None, colour: str) -> str:
-                if v is None:
-                    return "–"
-                text = f"{100 * v:.0f}%"
-                return f"<span style='color:{colour}'><b>{text}</b></span>" if v >= 0.5 else text
-
             ratio = "–" if lay.update_ratio is None else f"{lay.update_ratio:.1e}"
-            cells = (f"{lay.name} ({lay.activation})", pct(lay.dead_fraction, th.css("dead")),
-                     pct(lay.saturated_fraction, th.css("saturated")), f"{lay.grad_norm:.2e}",
-                     f"{lay.weight_norm:.3g}", ratio)
-            rows.append("<tr>" + "".join(f"<td align='right'>&nbsp;{c}&nbsp;</td>" for c in cells) + "</tr>")
-        hint = ""
+            rows.append((Cell(f"{lay.name} ({lay.activation})"), pct(lay.dead_fraction, th.dead),
+                         pct(lay.saturated_fraction, th.saturated), Cell(f"{lay.grad_norm:.2e}"),
+                         Cell(f"{lay.weight_norm:.3g}"), Cell(ratio)))
+        note = None
         if len(snap.layers) > 2:
             first, last = snap.layers[0].grad_norm, snap.layers[-1].grad_norm
             if last > 0 and first < VANISHING_RATIO * last:
-                hint = (f"<br><span style='color:{th.css('dead')}'>Vanishing gradients: the first "
-                        f"layer's gradient is {first / last:.1e} of the output layer's.</span>")
-        # plain text colour: the label sits on the window's palette, not the plot's theme
-        return f"<table cellspacing='0'><tr>{head}</tr>{''.join(rows)}</table>{hint}"
+                note = Cell(f"Vanishing gradients: the first layer's gradient is {first / last:.1e} "
+                            "of the output layer's.", th.dead)
+        self.stats_label.set_table(STATS_HEADER, tuple(rows), note)
 
     def _layer_colours(self, n: int) -> list[tuple[int, int, int]]:
         """Depth as colour (viridis: first layer purple, output yellow-green), avoiding the
@@ -314,6 +381,17 @@ class HistogramPanel(QWidget):
         colours = self._layer_colours(len(self._norm_curves))
         for c, colour in zip(self._norm_curves, colours, strict=True):
             c.setPen(pg.mkPen(colour, width=2))
+
+
+def _tick_spacing(width: float) -> int:
+    """Columns between two step labels under the evolution image: 1, 2 or 5 times a
+    power of ten, about four labels across."""
+    raw = max(width / 4.0, 1.0)
+    exp = 10 ** int(np.floor(np.log10(raw)))
+    for m in (5, 2, 1):
+        if m * exp <= raw:
+            return int(m * exp)
+    return int(exp)
 
 
 def _no_min_width(plot: pg.PlotItem) -> None:

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from nnviz.core.history import EmaSmoother, smooth_ema
 from nnviz.gui.views import palette
+from nnviz.gui.views.ranges import StickyViewBox
 
 #: earlier runs kept as faded curves
 MAX_OLD_RUNS = 8
@@ -231,7 +232,9 @@ class LossPlot(QWidget):
         bar.addStretch(1)
         layout.addLayout(bar)
 
-        self.plot_widget = pg.PlotWidget()
+        # the x range grows in steps and y holds while it fits: the axes stay put between
+        # most frames instead of regenerating on each one
+        self.plot_widget = pg.PlotWidget(viewBox=StickyViewBox(policy=("grow", "hold")))
         layout.addWidget(self.plot_widget, 1)
         pi: pg.PlotItem = self.plot_widget.getPlotItem()
         self._pi = pi
