@@ -4,4 +4,5 @@ import sys
 
 from nnviz.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # the training process (spawn) imports this module too
+    sys.exit(main())

@@ -187,7 +187,8 @@ class TrainingFeed:
         self.planner.steps_arrived()
 
     def _take_snapshot(self) -> None:
-        if not self._snap_new or self._snap is None:
+        # a snapshot is drawn whole before the next one is taken (one view at a time)
+        if not self._snap_new or self._snap is None or self.planner.snapshot_pending:
             return
         self._snap_new = False
         snap = self._snap
@@ -204,6 +205,9 @@ class TrainingFeed:
         docks = {"topology": None, "decision": self.decision_dock, "histograms": self.histograms_dock}
         views = [k for k, dock in docks.items() if dock is None or dock.isVisible()]
         self.planner.snapshot_arrived(views)
+        # double buffering: the trainer makes the next snapshot while this one is drawn, so
+        # a cycle never waits for a round trip to the worker; still one at most in flight
+        self.worker.ack_snapshot()
 
     def _fractional_epoch(self, step: int, epoch: int) -> float:
         """Where ``step`` lies on the epoch axis (snapshots only know whole epochs)."""
@@ -233,7 +237,6 @@ class TrainingFeed:
                 view.show_snapshot(self._drawing)
             if not self.planner.snapshot_pending:
                 self.snapshots_drawn += 1
-                self.worker.ack_snapshot()  # every view shows it: the next one may come
         self._part_updated = time.perf_counter()
         if view.frame_count == before:  # nothing to paint
             self._part_finished(time.perf_counter())

@@ -7,8 +7,10 @@ Two rules keep the window responsive and the trainer fast, whatever the views co
   no single tick blocks the event loop for the sum of all the views.
 * A duty cycle. After a part that took ``c`` seconds to update and paint, the next part
   waits ``c * (1 / budget - 1)`` seconds, so drawing takes at most ``budget`` of the
-  time and the trainer (which shares the interpreter with the window) keeps the rest.
-  On a fast machine this never binds and the views run at the snapshot rate.
+  time and the trainer (when it shares the interpreter with the window) keeps the rest.
+  With the trainer in its own process the budget is high and the pause only leaves room
+  for input events. On a fast machine this never binds and the views run at the
+  snapshot rate.
 
 Pure bookkeeping, no Qt: the window asks, draws and reports back.
 """
@@ -21,6 +23,9 @@ from dataclasses import dataclass, field
 FRAME_BUDGET = 0.35
 #: ... and with a speed limit, when the trainer has time to spare
 PACED_FRAME_BUDGET = 0.7
+#: ... and when the trainer runs in its own process on its own CPU: drawing takes nothing
+#: from it, and the rest is left for input events
+PROCESS_FRAME_BUDGET = 0.85
 #: the loss plot redraws at most this often (seconds)
 LOSS_INTERVAL = 1 / 30
 LOSS = "loss"
@@ -75,3 +80,13 @@ class FramePlanner:
         self.pending.clear()
         self.loss_dirty = False
         self.next_at = 0.0
+
+
+def frame_budget(speed: float, mode: str) -> float:
+    """The drawing share for a trainer at ``speed`` steps/s (0: full speed) running in
+    ``mode`` ("process" or "thread", see :mod:`nnviz.gui.worker`)."""
+    if mode == "process":
+        return PROCESS_FRAME_BUDGET
+    # on a thread, drawing at full speed takes time from training; with a limit the
+    # trainer idles anyway
+    return FRAME_BUDGET if speed == 0 else PACED_FRAME_BUDGET

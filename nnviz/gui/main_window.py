@@ -31,7 +31,7 @@ from nnviz.gui import dialogs
 from nnviz.gui.controls import ControlPanel
 from nnviz.gui.feed import DIVERGED_TEXT, TrainingFeed
 from nnviz.gui.file_actions import FileActions
-from nnviz.gui.frames import FRAME_BUDGET, PACED_FRAME_BUDGET
+from nnviz.gui.frames import frame_budget
 from nnviz.gui.run_settings import (
     RunSettings,
     SettingsError,
@@ -106,15 +106,18 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
         label = run_label(self.run_number, session)
         self.generation = 1
         self._show_run(session, label)
-        self.handle = WorkerHandle(session, self.generation, label)
-        self._connect_worker()
-        self.handle.start()
+        self._start_worker(session, label)
         self.set_speed_index(self.prefs.speed_index(DEFAULT_SPEED_INDEX))
         self.set_dark_theme(self._dark)
         self._update_title()
         self._timer.start()
 
     # --- construction -------------------------------------------------------------------
+    def _start_worker(self, session: Session, label: str) -> None:
+        self.handle = WorkerHandle(session, self.generation, label)
+        self._connect_worker()
+        self.handle.start()
+
     def _make_views(self) -> None:
         from nnviz.gui.views.decision import DecisionView
         from nnviz.gui.views.histograms import HistogramPanel
@@ -353,7 +356,12 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
         self._set_playing(False)
         self.worker.pause()
         self._show_run(session, label)
-        self.worker.replace_session(session, self.generation, label)
+        if self.handle.thread.isRunning():
+            self.worker.replace_session(session, self.generation, label)
+        else:  # the trainer ended (its process died): a fresh one takes this run
+            self.handle.shutdown()
+            self._start_worker(session, label)
+            self.worker.set_speed(SPEEDS[self.speed_slider.value()])
         self.runStarted.emit(self.generation)
         if keep_playing and was_playing:
             self.play()
@@ -432,8 +440,7 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
         index = min(max(int(index), 0), len(SPEEDS) - 1)
         speed = SPEEDS[index]
         self.worker.set_speed(speed)
-        # at full speed drawing takes time from training; with a limit the trainer idles anyway
-        self.planner.budget = FRAME_BUDGET if speed == 0 else PACED_FRAME_BUDGET
+        self.planner.budget = frame_budget(speed, self.worker.mode)
         if self.speed_slider.value() != index:
             self.speed_slider.blockSignals(True)
             self.speed_slider.setValue(index)

@@ -1,4 +1,4 @@
-"""``nnviz --self-test``: the real window, trained through the worker thread, saved and
+"""``nnviz --self-test``: the real window, trained through the worker, saved and
 reopened; one summary line; exit status 0 when everything worked.
 
 It drives the window with a timer (never blocking the event loop), so it runs the same
@@ -24,6 +24,7 @@ WATCHDOG_S = 60.0
 POLL_MS = 20
 EXIT_FAILED = 1
 EXIT_HUNG = 3
+WHERE = {"process": "in its own process", "thread": "on a thread"}
 
 
 def _watchdog(seconds: float, what: Callable[[], str]) -> threading.Timer:
@@ -86,7 +87,7 @@ class SelfTest:
         self.frames0 = self._frames()
         self.w.set_speed_index(len(self.w_speeds()) - 1)  # full speed
         self.w.play()
-        self.phase = "training through the worker thread"
+        self.phase = "training through the worker"
 
     def w_speeds(self) -> tuple:
         from nnviz.gui.main_window import SPEEDS
@@ -137,7 +138,8 @@ class SelfTest:
         counts = ", ".join(f"{k} {v}" for k, v in self.trained_frames.items())
         platform = QGuiApplication.platformName()
         self.summary = (
-            f"nnviz self-test: ok: trained {self.saved_step} minibatches through the worker thread, "
+            f"nnviz self-test: ok: trained {self.saved_step} minibatches through the worker "
+            f"(training {WHERE[self.w.worker.mode]}), "
             f"every view redrawn while training (frames: {counts}), saved and reopened a "
             f"{size:,}-byte file at step {step}, {seconds:.1f} s on the {platform} platform"
         )

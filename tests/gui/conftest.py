@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 import time
 
@@ -66,17 +67,20 @@ def dialog_log(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def no_thread_left():
-    """Fail any test that leaves a training/helper QThread or a Python thread running."""
+    """Fail any test that leaves a training/helper QThread, a Python thread or a training
+    process running."""
     before = set(threading.enumerate())
     yield
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         extra = [t for t in threading.enumerate() if t not in before and t.is_alive()]
-        if not live_threads() and not extra:
+        children = multiprocessing.active_children()
+        if not live_threads() and not extra and not children:
             return
         time.sleep(0.02)
-    names = [t.objectName() for t in live_threads()] + [t.name for t in extra]
-    pytest.fail(f"threads still running after the test: {names}")
+    names = ([t.objectName() for t in live_threads()] + [t.name for t in extra]
+             + [p.name for p in children])
+    pytest.fail(f"threads or processes still running after the test: {names}")
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ def train(window, qtbot, steps: int) -> None:
     window.play()
     qtbot.waitUntil(lambda: window.last_step >= steps, timeout=20000)
     window.pause()
-    qtbot.waitUntil(lambda: not window.worker._playing, timeout=5000)
+    qtbot.waitUntil(lambda: not window.worker.playing, timeout=5000)
 
 
 def write_csv(path, n=80, classes=3, dims=2):

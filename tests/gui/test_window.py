@@ -31,7 +31,7 @@ def trained(window, qtbot, steps: int = 100) -> None:
     window.play()
     qtbot.waitUntil(lambda: window.last_step >= steps, timeout=20000)
     window.pause()
-    qtbot.waitUntil(lambda: not window.worker._playing, timeout=5000)
+    qtbot.waitUntil(lambda: not window.worker.playing, timeout=5000)
 
 
 def test_opens_on_the_demo_ready_to_train(window):
@@ -53,7 +53,7 @@ def test_space_plays_and_pauses(window, qtbot):
     qtbot.waitUntil(lambda: window.last_step >= 50, timeout=10000)
     qtbot.keyClick(window, Qt.Key.Key_Space)
     assert not window.playing
-    qtbot.waitUntil(lambda: not window.worker._playing, timeout=5000)
+    qtbot.waitUntil(lambda: not window.worker.playing, timeout=5000)
     assert window.isWindowModified()
     assert "Paused" in window.status.state.text()
 
@@ -181,6 +181,23 @@ def test_divergence_pauses_says_so_and_keeps_finite_weights(make_window, qtbot, 
     # Play again on a diverged run stops at once and says so again
     w.play()
     qtbot.waitUntil(lambda: len(dialog_log.notices) == 2, timeout=5000)
+
+
+def test_reset_after_the_training_process_died_starts_a_new_one(make_window, qtbot, dialog_log):
+    w = make_window()
+    if w.worker.mode != "process":
+        pytest.skip("the trainer runs on a thread on this machine")
+    w.set_speed_index(len(SPEEDS) - 1)
+    w.play()
+    qtbot.waitUntil(lambda: w.last_step > 20, timeout=10000)
+    w.worker._process.process.kill()
+    qtbot.waitUntil(lambda: bool(dialog_log.errors), timeout=10000)
+    assert "Press Reset" in dialog_log.errors[0][1]
+    qtbot.waitUntil(lambda: not w.playing, timeout=5000)
+    w.reset()
+    assert w.handle.thread.isRunning()
+    w.play()
+    qtbot.waitUntil(lambda: w.last_step > 20, timeout=10000)
 
 
 def test_closing_while_training_stops_the_thread(make_window, qtbot):

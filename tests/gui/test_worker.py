@@ -72,9 +72,15 @@ class Recorder(QObject):
         return np.concatenate([r[:, STEP] for r in self.rows])
 
 
+@pytest.fixture(params=["process", "thread"])
+def mode(request):
+    """Every contract holds whether the loop trains in a child process or on a thread."""
+    return request.param
+
+
 @pytest.fixture
-def handle(qapp):
-    h = WorkerHandle(demo_session())
+def handle(qapp, mode):
+    h = WorkerHandle(demo_session(), mode=mode)
     h.start()
     yield h
     assert h.shutdown()
@@ -141,6 +147,7 @@ def test_a_bad_live_setting_is_reported_not_fatal(handle, qtbot):
 
 def test_speed_limit(handle, qtbot):
     rec = Recorder(handle)
+    qtbot.waitUntil(lambda: bool(rec.snaps), timeout=10000)  # the loop is up (a process starts first)
     handle.worker.set_speed(100)
     handle.worker.play()
     qtbot.wait(600)
@@ -150,7 +157,7 @@ def test_speed_limit(handle, qtbot):
 
 
 def test_divergence_pauses_and_keeps_finite_weights(qapp, qtbot):
-    h = WorkerHandle(build_session(DIVERGING))
+    h = WorkerHandle(build_session(DIVERGING), mode=mode)
     h.start()
     try:
         rec = Recorder(h)
@@ -198,8 +205,8 @@ def test_replacing_the_session_renumbers_the_run(handle, qtbot):
     qtbot.waitUntil(lambda: rec.gens[-1] == 7, timeout=5000)
 
 
-def test_stop_while_training_ends_the_thread(qapp, qtbot):
-    h = WorkerHandle(demo_session())
+def test_stop_while_training_ends_the_thread(qapp, qtbot, mode):
+    h = WorkerHandle(demo_session(), mode=mode)
     h.start()
     h.worker.play()
     qtbot.wait(200)
@@ -211,8 +218,78 @@ def test_stop_while_training_ends_the_thread(qapp, qtbot):
         h.worker.copy_session().result(timeout=1)
 
 
-def test_optimizer_config_kept_in_copies(handle):
+def test_copies_are_independent_of_the_training_session(handle, qtbot):
     s = handle.worker.copy_session().result(timeout=5)
     assert isinstance(s.trainer.config.optimizer, OptimizerConfig)
-    assert s is not handle.worker._session
-    assert s.network.params[0] is not handle.worker._session.network.params[0]
+    before = [p.copy() for p in s.network.params]
+    rec = Recorder(handle)
+    handle.worker.step_once(5)
+    qtbot.waitUntil(lambda: len(rec.steps) >= 5, timeout=5000)
+    later = handle.worker.copy_session().result(timeout=5)
+    assert later.trainer.step_count == s.trainer.step_count + 5
+    assert all(np.array_equal(a, b) for a, b in zip(before, s.network.params, strict=True))
+    assert not all(np.array_equal(a, b) for a, b in zip(before, later.network.params, strict=True))
+
+
+def _arrays(obj, seen=None):
+    """Every NumPy array reachable from a snapshot (tuples, dicts, dataclass fields)."""
+    import dataclasses
+
+    if isinstance(obj, np.ndarray):
+        yield obj
+    elif isinstance(obj, (tuple, list)):
+        for item in obj:
+            yield from _arrays(item)
+    elif isinstance(obj, dict):
+        for item in obj.values():
+            yield from _arrays(item)
+    elif dataclasses.is_dataclass(obj):
+        for f in dataclasses.fields(obj):
+            yield from _arrays(getattr(obj, f.name))
+
+
+def test_snapshots_arrive_read_only(handle, qtbot):
+    """Views keep snapshot arrays: in both modes nobody may write to them."""
+    rec = Recorder(handle)
+    handle.worker.step_once(2)
+    qtbot.waitUntil(lambda: bool(rec.snaps) and rec.snaps[-1].step == 2, timeout=10000)
+    arrays = list(_arrays(rec.snaps[-1]))
+    assert len(arrays) > 20  # weights, histograms, grids: the walk found them
+    assert not any(a.flags.writeable for a in arrays)
+
+
+def test_a_crashed_training_process_is_reported_and_ends_cleanly(qapp, qtbot):
+    h = WorkerHandle(demo_session(), mode="process")
+    rec = Recorder(h)
+    h.start()
+    qtbot.waitUntil(lambda: bool(rec.snaps), timeout=10000)
+    h.worker.play()
+    h.worker._process.process.kill()
+    qtbot.waitUntil(lambda: bool(rec.failed), timeout=10000)
+    assert "training process ended unexpectedly" in rec.failed[0]
+    assert h.thread.wait(5000)
+    assert not h.worker.playing
+    with pytest.raises(RuntimeError):
+        h.worker.copy_session().result(timeout=1)
+    assert h.shutdown()
+
+
+def test_training_mode_follows_the_environment(monkeypatch):
+    from nnviz.gui import worker
+
+    monkeypatch.setenv(worker.ENV_MODE, "thread")
+    assert worker.training_mode() == "thread"
+    monkeypatch.setenv(worker.ENV_MODE, "process")
+    assert worker.training_mode() == "process"
+    monkeypatch.delenv(worker.ENV_MODE)
+    assert worker.training_mode() == ("process" if worker.usable_cpus() >= 2 else "thread")
+
+
+def test_the_training_process_side_imports_no_qt():
+    """The child starts from these modules; Qt would add a second to every start."""
+    import subprocess
+    import sys
+
+    code = ("import sys, nnviz.gui.trainproc, nnviz.gui.trainloop; "
+            "sys.exit(any(m.startswith('PySide6') or m.startswith('pyqtgraph') for m in sys.modules))")
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -1,0 +1,206 @@
+"""The training loop in a child process, and the window's end of the pipe to it.
+
+Why a process: the trainer and the window are both Python. On one interpreter they take
+turns with the GIL, so every millisecond spent drawing is a millisecond not spent
+training, and the other way round (measured: the window drew 5 frames a second while the
+trainer ran at half its headless speed). In a child process the trainer has its own
+interpreter and core, and the window draws on the other.
+
+The child runs :class:`~nnviz.gui.trainloop.TrainingLoop` unchanged: its events go down
+a :func:`multiprocessing.Pipe` as ``(kind, args)`` tuples, in order, and commands come up
+as ``(name, args, kwargs)`` tuples that a small reader thread hands to the loop's queue. Pickle is
+used only on this private pipe between two copies of the same program, never for files.
+Arrays arrive writable after unpickling; :func:`freeze` makes them read-only again, so
+views may keep them as they do in the threaded mode.
+
+Qt-free: the child imports NumPy and the core, nothing else (it starts in a fraction of
+a second).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import multiprocessing
+import os
+import threading
+from concurrent.futures import Future
+from multiprocessing.connection import Connection
+from typing import Any
+
+import numpy as np
+
+from nnviz.core.session import Session
+
+#: the command the child answers with a copy of its session (``COPIED``)
+COPY = "copy_session"
+COPIED = "copied"
+START = "start"
+#: commands the child's loop accepts, by the loop's method names
+COMMANDS = frozenset({
+    "play", "pause", "step_once", "set_speed", "set_learning_rate", "update_config",
+    "replace_session", "add_point", "remove_point", "request_snapshot", "ack_snapshot", "stop",
+})
+
+
+def freeze(obj: Any) -> Any:
+    """Make every NumPy array reachable from ``obj`` read-only (in place); returns ``obj``.
+
+    Walks tuples, lists, dict values and dataclass fields, which is what snapshots, step
+    rows and run descriptions are made of."""
+    if isinstance(obj, np.ndarray):
+        obj.flags.writeable = False
+    elif isinstance(obj, (tuple, list)):
+        for item in obj:
+            freeze(item)
+    elif isinstance(obj, dict):
+        for item in obj.values():
+            freeze(item)
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        for f in dataclasses.fields(obj):
+            freeze(getattr(obj, f.name))
+    return obj
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (the affinity mask, not the machine's total)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+# --- the child ---------------------------------------------------------------------------
+def child_main(conn: Connection) -> None:
+    """The training process: wait for ``START``, run the loop, end after ``stop``."""
+    from nnviz.blas import limit_blas_threads
+    from nnviz.gui.trainloop import TrainingLoop
+
+    limit_blas_threads(1)
+    send_lock = threading.Lock()
+
+    def send(kind: str, *args: Any) -> None:
+        with send_lock:
+            try:
+                conn.send((kind, args))
+            except (BrokenPipeError, ConnectionError, EOFError):
+                loop.stop()  # the window is gone: nobody is listening
+
+    try:
+        kind, args, _ = conn.recv()
+    except (EOFError, ConnectionError):
+        return
+    if kind != START:
+        return
+    session, generation, label = args
+    loop = TrainingLoop(session, send, generation, label)
+
+    def read_commands() -> None:
+        while True:
+            try:
+                name, cargs, ckw = conn.recv()
+            except (EOFError, ConnectionError, OSError):
+                loop.stop()
+                return
+            if name == COPY:
+                _answer_copy(loop, cargs[0], send)
+            elif name in COMMANDS:
+                getattr(loop, name)(*cargs, **ckw)
+            if name == "stop":
+                return
+
+    reader = threading.Thread(target=read_commands, name="nnviz-commands", daemon=True)
+    reader.start()
+    try:
+        loop.run()
+    finally:
+        with send_lock:
+            conn.close()
+
+
+def _answer_copy(loop, request: int, send) -> None:
+    def done(fut: Future) -> None:
+        exc = fut.exception()
+        if exc is None:
+            send(COPIED, request, fut.result(), None)
+        else:
+            send(COPIED, request, None, str(exc))
+
+    loop.copy_session().add_done_callback(done)
+
+
+# --- the window's end --------------------------------------------------------------------
+class TrainingProcess:
+    """Starts the child and carries commands to it and events back.
+
+    ``send`` may be called from any thread; ``receive`` from one thread only (the
+    worker's pump)."""
+
+    def __init__(self, session: Session, generation: int, label: str):
+        ctx = multiprocessing.get_context("spawn")  # fork would copy Qt's threads' locks
+        self._conn, child_conn = ctx.Pipe(duplex=True)
+        self.process = ctx.Process(target=child_main, args=(child_conn,), name="nnviz-trainer",
+                                   daemon=True)
+        self._lock = threading.Lock()
+        self._requests: dict[int, Future] = {}
+        self._ids = itertools.count(1)
+        self.process.start()
+        child_conn.close()
+        self.send(START, session, generation, label)
+
+    def send(self, name: str, *args: Any, **kwargs: Any) -> bool:
+        """Queue a command for the child; False when the child is gone."""
+        with self._lock:
+            try:
+                self._conn.send((name, args, kwargs))
+                return True
+            except (BrokenPipeError, ConnectionError, EOFError, OSError, ValueError):
+                return False
+
+    def copy_session(self) -> Future:
+        fut: Future = Future()
+        request = next(self._ids)
+        with self._lock:
+            self._requests[request] = fut
+        if not self.send(COPY, request):
+            self._settle(request, None, "the training process has stopped")
+        return fut
+
+    def receive(self, timeout: float) -> tuple[str, tuple] | None:
+        """The next event (arrays read-only), or None after ``timeout`` seconds.
+
+        Copies of the session are settled here and not returned. Raises EOFError when
+        the child has gone."""
+        if not self._conn.poll(timeout):
+            return None
+        kind, args = self._conn.recv()
+        if kind == COPIED:
+            self._settle(*args)
+            return None
+        return kind, freeze(args)
+
+    def _settle(self, request: int, session: Session | None, error: str | None) -> None:
+        with self._lock:
+            fut = self._requests.pop(request, None)
+        if fut is None or fut.done():
+            return
+        if error is None:
+            fut.set_result(session)
+        else:
+            fut.set_exception(RuntimeError(error))
+
+    def fail_pending(self, message: str) -> None:
+        with self._lock:
+            pending = list(self._requests)
+        for request in pending:
+            self._settle(request, None, message)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Wait for the child to end (after ``stop``), then end it by force if it hangs."""
+        self.process.join(timeout)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(2.0)
+        with self._lock:
+            self._conn.close()
+        self.fail_pending("the training process has stopped")
