@@ -70,8 +70,11 @@ def main(argv: list[str]) -> int:
         return 2
     app = make_app()
     install_message_filter()
+    from nnviz.gui.file_open import FileOpenFilter
     from nnviz.gui.main_window import MainWindow
 
+    file_open = FileOpenFilter(app)  # macOS: files double-clicked while nnviz runs
+    app.installEventFilter(file_open)
     window = MainWindow()
     window.show()
     window.raise_()
@@ -80,4 +83,5 @@ def main(argv: list[str]) -> int:
     if args.file is not None:
         path = args.file
         QTimer.singleShot(0, lambda: window.open_any(path, ask=False))
+    QTimer.singleShot(0, lambda: file_open.set_opener(window.open_any))
     return int(app.exec())

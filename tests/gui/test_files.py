@@ -151,3 +151,28 @@ def test_new_asks_and_goes_back_to_the_demo(window, qtbot, dialog_log):
     assert dialog_log.unsaved_asked == 1
     assert window.last_step == 0 and "Spiral demo" in window.windowTitle()
     assert not window.isWindowModified()
+
+
+def test_files_the_system_asks_to_open_reach_the_window(window, qtbot, qapp):
+    """macOS sends a QFileOpenEvent for a file double-clicked while nnviz runs; one that
+    arrives before the window exists (the launching file) waits for it."""
+    from PySide6.QtGui import QFileOpenEvent
+
+    from nnviz.gui.file_open import FileOpenFilter
+    from nnviz.resources import examples_dir
+
+    example = examples_dir() / "xor.nnviz"
+    flt = FileOpenFilter()
+    qapp.installEventFilter(flt)
+    try:
+        qapp.sendEvent(qapp, QFileOpenEvent(str(example)))
+        assert flt.waiting == [str(example)]
+        flt.set_opener(window.open_any)
+        assert not flt.waiting
+        assert "xor.nnviz" in window.windowTitle()
+        window.discard_changes()
+        spiral = examples_dir() / "spiral.nnviz"
+        qapp.sendEvent(qapp, QFileOpenEvent(str(spiral)))
+        assert "spiral.nnviz" in window.windowTitle()
+    finally:
+        qapp.removeEventFilter(flt)
