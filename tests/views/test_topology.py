@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from nnviz.gui.views.topology import COLLAPSE_UNITS, MAX_LINKS_PER_GAP, TopologyView
+from nnviz.gui.views.topology import COLLAPSE_UNITS, LINK_BUCKETS, MAX_LINKS_PER_GAP, TopologyView
 from tests.views.conftest import big_run, logistic_run, regression_run, wide_run
 
 # the offscreen platform warns when a top-level window is shown; nothing to fix in the view
@@ -68,8 +68,18 @@ def test_links_come_in_a_few_batched_curves(qtbot, spiral):
     v.show_snapshot(spiral.snapshots[-1])
     widths = spiral.info.spec.widths
     expected = sum(a * b for a, b in itertools.pairwise(widths))
-    drawn = sum(len(c.xData) // 2 for c in v._link_curves if c.xData is not None)
+    links = v._links
+    drawn = sum(links.count(k) for k in range(links.styles))
     assert drawn == expected == v._drawn["w"].size
+    # the strongest link is drawn in the thickest style of its sign, and painted
+    k = int(np.argmax(np.abs(v._drawn["w"])))
+    style = int(v._drawn["w"][k] > 0) * LINK_BUCKETS + LINK_BUCKETS - 1
+    assert links.count(style) >= 1
+    colour = links._pens[style].color()
+    img = v._gw.grab().toImage()
+    rgb = (colour.red(), colour.green(), colour.blue())
+    assert any(img.pixelColor(x, y).getRgb()[:3] == rgb
+               for x in range(0, img.width(), 2) for y in range(0, img.height(), 2))
     # hovering the middle of a drawn link names its two ends and its weight
     k = int(np.argmax(np.abs(v._drawn["w"])))
     d = v._drawn
@@ -153,3 +163,19 @@ def test_new_run_replaces_the_drawing(qtbot, spiral):
     v.show_snapshot(run.snapshots[0])
     v.set_run(spiral.info)
     assert len(v._vb.addedItems) == n_items
+
+
+def test_unchanged_marks_are_not_set_again(qtbot, spiral):
+    """Bias squares and dead/saturated marks are re-set only when what they show changed."""
+    v = make(qtbot, spiral)
+    snap = spiral.snapshots[-1]
+    calls = []
+    original = v._bias_marks.set_data
+    v._bias_marks.set_data = lambda *a: (calls.append(1), original(*a))
+    v.show_snapshot(snap)
+    v.show_snapshot(snap)
+    assert len(calls) == 1
+    n_bias = sum(c.units for c in v._columns if c.kind != "input" and not c.collapsed)
+    assert sum(v._bias_marks.count(k) for k in range(v._bias_marks.styles)) == n_bias
+    v.show_snapshot(spiral.snapshots[0])
+    assert len(calls) == 2

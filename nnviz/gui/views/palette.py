@@ -144,6 +144,21 @@ def max_abs(a: np.ndarray) -> float:
     return float(m) if np.isfinite(m) and m > 0 else 1.0
 
 
+def _lookup(lut: np.ndarray, t: np.ndarray, nan_to: float) -> np.ndarray:
+    """RGBA bytes of ``lut`` at float32 positions ``t`` (clipped to 0..255 in place).
+
+    The table is read as one uint32 per colour: a quarter of the indexing work of
+    ``lut[idx]`` on (N, 4) bytes, which matters for maps redrawn every frame.
+    """
+    np.clip(t, 0, 255, out=t)
+    nan = np.isnan(t)
+    if nan.any():
+        t[nan] = nan_to
+    idx = t.astype(np.uint8)
+    lut = np.ascontiguousarray(lut, dtype=np.uint8)
+    return lut.view(np.uint32)[idx].view(np.uint8).reshape(*idx.shape, 4)
+
+
 def map_diverging(values: np.ndarray, lut: np.ndarray, center: float, scale: float) -> np.ndarray:
     """RGBA bytes for ``values``: ``center`` maps to the middle, ``center +- scale`` to the ends.
 
@@ -151,9 +166,11 @@ def map_diverging(values: np.ndarray, lut: np.ndarray, center: float, scale: flo
     """
     scale = float(scale) if np.isfinite(scale) and scale > 0 else 1.0
     with np.errstate(over="ignore", invalid="ignore"):
-        t = (np.asarray(values, dtype=np.float64) - center) * (127.5 / scale) + 127.5
-        idx = np.nan_to_num(np.clip(t, 0, 255), nan=127.5).astype(np.uint8)
-    return lut[idx]
+        t = np.array(values, dtype=np.float32)
+        t -= np.float32(center)
+        t *= np.float32(127.5 / scale)
+        t += np.float32(127.5)
+        return _lookup(lut, t, 127.5)
 
 
 def map_sequential(values: np.ndarray, lut: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -161,9 +178,10 @@ def map_sequential(values: np.ndarray, lut: np.ndarray, lo: float, hi: float) ->
     span = hi - lo if np.isfinite(hi - lo) and hi > lo else 1.0
     lo = lo if np.isfinite(lo) else 0.0
     with np.errstate(over="ignore", invalid="ignore"):
-        t = (np.asarray(values, dtype=np.float64) - lo) * (255.0 / span)
-        idx = np.nan_to_num(np.clip(t, 0, 255), nan=0.0).astype(np.uint8)
-    return lut[idx]
+        t = np.array(values, dtype=np.float32)
+        t -= np.float32(lo)
+        t *= np.float32(255.0 / span)
+        return _lookup(lut, t, 0.0)
 
 
 def mix(a: tuple[int, int, int], b: tuple[int, int, int], t: float) -> tuple[int, int, int]:

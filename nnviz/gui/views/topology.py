@@ -33,6 +33,7 @@ from nnviz.core.preprocess import FEATURES_2D, expand_features
 from nnviz.core.trainer import Snapshot
 from nnviz.gui.runinfo import RunInfo
 from nnviz.gui.views import palette
+from nnviz.gui.views.batch import Batch
 
 #: layers wider than this are drawn as a block (weight matrix image + unit strip)
 COLLAPSE_UNITS = 32
@@ -47,6 +48,7 @@ GAP = 3.2  # horizontal room for the links between two columns
 STRIP = 0.5  # width of a collapsed layer's unit strip
 BLOCK_W = 4.0  # width of a collapsed layer's weight image
 BLOCK_SEP = 0.15  # between the weight image and the unit strip
+BIAS_MARK = 0.24  # side of a neuron's bias square
 PLAIN_PIXELS = 4  # pixels per cell when a neuron is a plain colour (no 2-D map)
 LABEL_WIDTH = 140  # pixels: width of the centred text above and below each column
 _BOUNDED = {"sigmoid": (0.5, 0.5), "tanh": (0.0, 1.0)}  # (centre, half-range) of outputs
@@ -164,18 +166,14 @@ class TopologyView(QWidget):
         self._legend.setContentsMargins(6, 2, 6, 4)
         layout.addWidget(self._legend)
 
-        self._link_curves: list[pg.PlotCurveItem] = []
-        for sign in range(2):
-            for b in range(LINK_BUCKETS):
-                c = pg.PlotCurveItem(connect="pairs", antialias=False)
-                c.setSegmentedLineMode("on")  # drawLines: far faster than stroking a path
-                c.setZValue(1 + b)
-                self._vb.addItem(c)
-                self._link_curves.append(c)
-                c.setData(np.zeros(0), np.zeros(0))
-                c.sign = sign  # type: ignore[attr-defined]
-                c.bucket = b  # type: ignore[attr-defined]
-        self._bias_marks = pg.ScatterPlotItem(pxMode=False, symbol="s")
+        # links: one item, one drawLines per (sign, width) style; thicker ones on top
+        self._links = Batch("lines", 2 * LINK_BUCKETS)
+        self._links.order = [sign * LINK_BUCKETS + b for b in range(LINK_BUCKETS) for sign in range(2)]
+        self._links.setZValue(1)
+        self._vb.addItem(self._links)
+        # bias squares: one item, one drawRects per (sign, strength) shade
+        self._bias_marks = Batch("rects", 2 * LINK_BUCKETS)
+        self._marks_key: dict[str, tuple[np.ndarray, ...]] = {}  # what the marks show: unchanged, not re-set
         self._dead_marks = pg.ScatterPlotItem(pxMode=False, symbol="x")
         self._sat_marks = pg.ScatterPlotItem(pxMode=False, symbol="o")
         for z, item in ((22, self._bias_marks), (23, self._sat_marks), (24, self._dead_marks)):
@@ -202,10 +200,12 @@ class TopologyView(QWidget):
             self._vb.removeItem(item)
         self._run_items = []
         self._build_columns(info)
-        for c in self._link_curves:
-            c.setData(np.zeros(0), np.zeros(0))
-        for m in (self._bias_marks, self._dead_marks, self._sat_marks):
+        empty = np.zeros((0, 4)), np.zeros(0, np.int64)
+        self._links.set_data(*empty)
+        self._bias_marks.set_data(*empty)
+        for m in (self._dead_marks, self._sat_marks):
             m.clear()
+        self._marks_key = {}
         self._drawn = {}
         self._static_colours()
         self._fit()
@@ -220,6 +220,7 @@ class TopologyView(QWidget):
     def set_theme(self, dark: bool) -> None:
         self._theme = palette.theme(dark)
         self._apply_theme_styles()
+        self._marks_key = {}  # same places, new colours
         if self._info is not None:
             self._static_colours()
             for col in self._columns:
@@ -403,7 +404,10 @@ class TopologyView(QWidget):
         right = self._columns[-1].x1 + (2.2 if self._columns[-1].names else 1.0)
         top = max(c.top for c in self._columns) + 3.2
         bottom = min(c.bottom for c in self._columns) - 1.6
-        self._vb.setRange(QRectF(left, bottom, right - left, top - bottom), padding=0.02)
+        rect = QRectF(left, bottom, right - left, top - bottom)
+        self._vb.setRange(rect, padding=0.02)
+        self._links.set_bounds(rect)
+        self._bias_marks.set_bounds(rect)
 
     def _column_for_layer(self, layer: int) -> _Column | None:
         for col in self._columns:
@@ -435,7 +439,7 @@ class TopologyView(QWidget):
         snap, info = self._snap, self._info
         grid = snap.grid if info.extent is not None else None
         self._draw_links(snap)
-        bias_pos, bias_brush, dead_pos, sat_pos = [], [], [], []
+        bias_pos, bias_level, dead_pos, sat_pos = [], [], [], []
         for col in self._columns:
             if col.kind == "input":
                 if grid is not None and not col.collapsed:
@@ -459,38 +463,53 @@ class TopologyView(QWidget):
                 self._set_cells(col, rgba)
                 xc = (col.x0 + col.x1) / 2
                 bias_pos.append(np.column_stack([np.full(col.units, col.x0), col.ys - CELL / 2]))
-                bias_brush.append(self._bias_brushes(b))
+                bias_level.append(self._bias_levels(b))
                 if dead.any():
                     dead_pos.append(np.column_stack([np.full(int(dead.sum()), xc), col.ys[dead]]))
                 if sat.any():
                     sat_pos.append(np.column_stack([np.full(int(sat.sum()), xc), col.ys[sat]]))
             self._update_footer(col, lay)
-        self._set_marks(bias_pos, bias_brush, dead_pos, sat_pos)
+        self._set_marks(bias_pos, bias_level, dead_pos, sat_pos)
         self.frame_count += 1
 
-    def _set_marks(self, bias_pos, bias_brush, dead_pos, sat_pos) -> None:
+    def _set_marks(self, bias_pos, bias_level, dead_pos, sat_pos) -> None:
+        """Bias squares, dead crosses and saturation rings; each set only when it changed."""
         th = self._theme
-        if bias_pos:
-            self._bias_marks.setData(pos=np.concatenate(bias_pos), size=0.24,
-                                     brush=[b for bs in bias_brush for b in bs],
-                                     pen=pg.mkPen(th.q("foreground", 160), width=1))
-        else:
-            self._bias_marks.clear()
-        if dead_pos:
-            self._dead_marks.setData(pos=np.concatenate(dead_pos), size=CELL * 0.9,
-                                     brush=pg.mkBrush(th.q("dead")), pen=pg.mkPen(None))
-        else:
-            self._dead_marks.clear()
-        if sat_pos:
-            self._sat_marks.setData(pos=np.concatenate(sat_pos), size=CELL * 1.25,
-                                    brush=pg.mkBrush(None), pen=pg.mkPen(th.q("saturated"), width=3))
-        else:
-            self._sat_marks.clear()
+        none = np.zeros((0, 2))
+        pos = np.concatenate(bias_pos) if bias_pos else none
+        level = np.concatenate(bias_level) if bias_level else np.zeros(0, np.int64)
+        if self._changed("bias", pos, level):
+            rects = np.column_stack([pos - BIAS_MARK / 2, np.full((len(pos), 2), BIAS_MARK)])
+            self._bias_marks.set_data(rects, level)
+        dead = np.concatenate(dead_pos) if dead_pos else none
+        if self._changed("dead", dead):
+            if not len(dead):
+                self._dead_marks.clear()
+            else:
+                self._dead_marks.setData(pos=dead, size=CELL * 0.9, brush=pg.mkBrush(th.q("dead")),
+                                         pen=pg.mkPen(None))
+        sat = np.concatenate(sat_pos) if sat_pos else none
+        if self._changed("sat", sat):
+            if not len(sat):
+                self._sat_marks.clear()
+            else:
+                self._sat_marks.setData(pos=sat, size=CELL * 1.25, brush=pg.mkBrush(None),
+                                        pen=pg.mkPen(th.q("saturated"), width=3))
 
-    def _bias_brushes(self, b: np.ndarray) -> list[QBrush]:
+    def _changed(self, key: str, *arrays: np.ndarray) -> bool:
+        """Whether ``arrays`` differ from the last ones under ``key``; remembers them."""
+        old = self._marks_key.get(key)
+        if old is not None and all(a.shape == b.shape and np.array_equal(a, b)
+                                   for a, b in zip(arrays, old, strict=True)):
+            return False
+        self._marks_key[key] = arrays
+        return True
+
+    def _bias_levels(self, b: np.ndarray) -> np.ndarray:
+        """Each bias's shade: sign * LINK_BUCKETS + strength bucket."""
         mag = np.nan_to_num(np.abs(b) / palette.max_abs(b), nan=0.0, posinf=1.0)
-        level = np.minimum((mag * LINK_BUCKETS).astype(int), LINK_BUCKETS - 1)
-        return [self._bias_brush_table[int(s)][int(v)] for s, v in zip(b > 0, level, strict=True)]
+        level = np.minimum((mag * LINK_BUCKETS).astype(np.int64), LINK_BUCKETS - 1)
+        return (b > 0).astype(np.int64) * LINK_BUCKETS + level
 
     def _plain_colours(self, col: _Column, values: np.ndarray) -> np.ndarray:
         centre, scale = self._scale(col, values)
@@ -523,7 +542,7 @@ class TopologyView(QWidget):
         return rgba
 
     def _draw_input_maps(self, col: _Column, grid) -> None:
-        key = (id(grid.xs), grid.xs.shape, grid.ys.shape, self._theme.dark)
+        key = (grid.xs.tobytes(), grid.ys.tobytes(), self._theme.dark)  # a new grid each snapshot
         if self._input_maps_key == key:
             return
         names = list(self._info.input_names)
@@ -598,21 +617,11 @@ class TopologyView(QWidget):
             parts["j"].append(j)
         if not parts["key"]:
             self._drawn = {}
-            for c in self._link_curves:
-                c.setData(np.zeros(0), np.zeros(0))
+            self._links.set_data(np.zeros((0, 4)), np.zeros(0, np.int64))
             return
         d = {k: np.concatenate(v) for k, v in parts.items()}
         self._drawn = d
-        order = np.argsort(d["key"], kind="stable")
-        counts = np.bincount(d["key"], minlength=2 * LINK_BUCKETS)
-        starts = np.concatenate([[0], np.cumsum(counts)])
-        xs = np.empty(2 * order.size)
-        ys = np.empty(2 * order.size)
-        xs[0::2], xs[1::2] = d["x0"][order], d["x1"][order]
-        ys[0::2], ys[1::2] = d["y0"][order], d["y1"][order]
-        for k, curve in enumerate(self._link_curves):
-            a, b = 2 * starts[k], 2 * starts[k + 1]
-            curve.setData(xs[a:b], ys[a:b], connect="pairs")
+        self._links.set_data(np.column_stack([d["x0"], d["y0"], d["x1"], d["y1"]]), d["key"])
 
     def _update_footer(self, col: _Column, lay) -> None:
         th = self._theme
@@ -641,19 +650,18 @@ class TopologyView(QWidget):
         th = self._theme
         self._gw.setBackground(th.q("background"))
         self._div_lut = palette.diverging_lut(th)
-        for c in self._link_curves:
-            base = palette.POSITIVE if c.sign else palette.NEGATIVE
-            t = (c.bucket + 0.5) / LINK_BUCKETS
-            # opaque colours faded toward the background instead of alpha: Qt strokes
-            # wide translucent lines several times slower than opaque ones
-            colour = palette.mix(th.background, base, 0.15 + 0.85 * t)
-            c.setPen(pg.mkPen(colour, width=0.6 + 3.4 * t))
-        table = []
-        for sign in (False, True):
+        bias_pen = pg.mkPen(th.q("foreground", 160), width=1)
+        for sign in range(2):
             base = palette.POSITIVE if sign else palette.NEGATIVE
-            table.append([pg.mkBrush(*palette.mix(th.neutral, base, (v + 1) / LINK_BUCKETS))
-                          for v in range(LINK_BUCKETS)])
-        self._bias_brush_table = table
+            for bucket in range(LINK_BUCKETS):
+                t = (bucket + 0.5) / LINK_BUCKETS
+                # opaque colours faded toward the background instead of alpha: Qt strokes
+                # wide translucent lines several times slower than opaque ones
+                colour = palette.mix(th.background, base, 0.15 + 0.85 * t)
+                k = sign * LINK_BUCKETS + bucket
+                self._links.set_style(k, pg.mkPen(colour, width=0.6 + 3.4 * t))
+                shade = palette.mix(th.neutral, base, (bucket + 1) / LINK_BUCKETS)
+                self._bias_marks.set_style(k, bias_pen, pg.mkBrush(*shade))
         self._legend.setText(
             f"<span style='color:{_css(palette.NEGATIVE)}'>&#9632;</span> negative and "
             f"<span style='color:{_css(palette.POSITIVE)}'>&#9632;</span> positive weights "
