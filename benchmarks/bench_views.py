@@ -155,10 +155,11 @@ def run_case(app: QApplication, name: str, frames: int, profile: str | None) -> 
         pstats.Stats(prof, stream=s).sort_stats("cumulative").print_stats(45)
         print(s.getvalue())
     med = {k: float(np.median(v)) * 1e3 for k, v in times.items()}
-    print(f"{name}: ms per frame, median of {frames} (paints per frame)")
+    mean = {k: float(np.mean(v)) * 1e3 for k, v in times.items()}
+    print(f"{name}: ms per frame over {frames} frames: median, mean (paints per frame)")
     for k, v in med.items():
-        print(f"  {k:<11} {v:6.1f} ms   ({paints[k] / frames:.1f})")
-    print(f"  {'all four':<11} {sum(med.values()):6.1f} ms")
+        print(f"  {k:<11} {v:6.1f} {mean[k]:6.1f} ms   ({paints[k] / frames:.1f})")
+    print(f"  {'all four':<11} {sum(med.values()):6.1f} {sum(mean.values()):6.1f} ms")
     return med
 
 

@@ -91,13 +91,28 @@ def test_wide_inputs_show_a_confusion_matrix(qtbot, wide):
     v.show_snapshot(snap)
     m = snap.confusion
     assert v._conf_image.image.shape[:2] == m.shape
-    texts = [t.textItem.toPlainText() for t in v._count_labels]
-    assert texts == [str(int(c)) for c in m.ravel()]
+    assert v._counts.texts() == [str(int(c)) for c in m.ravel()]
+    with_counts = v.confusion.grab().toImage()  # the counts are painted
+    v._counts.setVisible(False)
+    without = v.confusion.grab().toImage()
+    v._counts.setVisible(True)
+    assert with_counts != without
+    # the same matrix again is nothing new to draw: no frame, so the window does not wait for a paint
+    v.show_snapshot(snap)
+    assert v.frame_count == 1
+    other = wide.snapshots[0]
+    if not np.array_equal(other.confusion, m):
+        v.show_snapshot(other)
+        assert v.frame_count == 2
+        assert v._counts.texts() == [str(int(c)) for c in other.confusion.ravel()]
+        v.show_snapshot(snap)
+        assert v.frame_count == 3
     assert "% correct" in v._cp.titleLabel.text
     ticks = v._cp.getAxis("bottom")._tickLevels[0]
     assert [t[1] for t in ticks] == list(wide.info.class_names)
+    frames = v.frame_count
     v.show_neuron(0, 0)  # no plane: nothing to show, nothing breaks
-    assert v.frame_count == 1
+    assert v.frame_count == frames
 
 
 def test_regression_plane_and_wide_regression_message(qtbot):
