@@ -273,3 +273,25 @@ def test_a_copied_session_trains_exactly_like_the_original(how):
     for a, b, before in zip(original.network.params, net.params, start, strict=True):
         np.testing.assert_array_equal(a, b)
         assert not np.array_equal(b, before)
+
+
+def test_handwritten_digits_are_seeded_images_that_need_a_hidden_layer():
+    from nnviz.core.data import digits
+
+    a, b = digits(n=1200, seed=3), digits(n=1200, seed=3)
+    assert np.array_equal(a.X, b.X) and np.array_equal(a.y, b.y)
+    assert a.X.shape == (1200, 64) and a.X.min() >= 0 and a.X.max() <= 16
+    assert set(np.unique(a.y)) == set(range(10)) and a.class_names[7] == "7"
+    assert a.source == {"generator": "digits", "n": 1200, "noise": 1.0, "seed": 3}
+    clean = digits(n=200, noise=0.0, seed=3)
+    same = [clean.X[clean.y == d] for d in range(10)]
+    assert all(np.allclose(g, g[0]) for g in same if len(g))  # no noise: one image per digit
+
+    def test_accuracy(layers):
+        s = _session(a, list(layers), lr=0.003, batch=32, test_fraction=0.25, preprocess="standardize")
+        s.trainer.run(1500)
+        return s.trainer.snapshot().test_accuracy
+
+    linear, hidden = test_accuracy(()), test_accuracy((32,))
+    assert linear < 0.85  # not separable at a glance, unlike digits_like
+    assert hidden > linear + 0.08

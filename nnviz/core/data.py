@@ -230,3 +230,17 @@ def digits_like(n: int = 2000, n_features: int = 64, n_classes: int = 10, seed: 
     X = np.clip(prototypes[y] + rng.normal(0, 4.0, (n, n_features)), 0, 16)
     source = {"generator": "digits_like", "n": n, "n_features": n_features, "seed": seed}
     return Dataset(X, y, "classification", "digits", source=source)
+
+
+def digits(n: int = 2000, noise: float = 1.0, seed: int = 0) -> Dataset:
+    """8x8 handwriting-like digits, 10 classes (see :mod:`nnviz.core.glyphs`): hard
+    enough that a hidden layer, regularisation and the test split all show their worth."""
+    from nnviz.core.glyphs import digit_images
+
+    if not 4 <= n <= MAX_EXAMPLES:
+        raise DataError(f"the number of examples must be in 4..{MAX_EXAMPLES:,}, not {n}")
+    X, y = digit_images(n, noise=noise, seed=seed)
+    source = {"generator": "digits", "n": n, "noise": noise, "seed": seed}
+    names = tuple(f"pixel {r},{c}" for r in range(8) for c in range(8))
+    return Dataset(X, y, "classification", "digits", feature_names=names,
+                   class_names=tuple(str(d) for d in range(10)), source=source)

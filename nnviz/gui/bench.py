@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from PySide6.QtCore import QEventLoop, Qt, QTimer
 
-from nnviz.core.data import digits_like
+from nnviz.core.data import digits
 from nnviz.core.optim import OptimizerConfig, Schedule
 from nnviz.core.session import DataConfig, Session, build_spec, demo_session
 from nnviz.core.trainer import TrainConfig
@@ -47,8 +47,8 @@ class GuiBenchResult:
 
 
 def digits_session() -> Session:
-    """64-256-128-10 ReLU on digits-shaped data, Adam, batch 64."""
-    data = digits_like(n=2000, seed=0)
+    """64-256-128-10 ReLU on 8x8 handwritten-like digits, Adam, batch 64."""
+    data = digits(n=2000, seed=0)
     data_config = DataConfig(test_fraction=0.2, preprocess="standardize")
     spec = build_spec(data, data_config, layers=(256, 128), activation="relu")
     train = TrainConfig(optimizer=OptimizerConfig("adam", {"lr": 0.001}), schedule=Schedule(),

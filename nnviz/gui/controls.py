@@ -54,7 +54,7 @@ DATA_LABELS = {
     "checkerboard": "Checkerboard",
     "plane": "Plane (regression)",
     "multigauss": "Gaussian bumps (regression)",
-    DIGITS: "Digits-like (64 inputs, 10 classes)",
+    DIGITS: "Digits (8x8 handwriting, 10 classes)",
 }
 LOSS_LABELS = {
     "softmax": "Softmax cross-entropy",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from nnviz.core.data import BUILTIN_SETS, REGRESSION_SETS, DataError, Dataset, digits_like, generate
+from nnviz.core.data import BUILTIN_SETS, REGRESSION_SETS, DataError, Dataset, digits, generate
 from nnviz.core.optim import DEFAULTS, OptimizerConfig, Schedule
 from nnviz.core.session import DataConfig, Session, build_spec
 from nnviz.core.spec import NetworkSpec, SpecError
@@ -143,7 +143,7 @@ def make_dataset(settings: DataSettings, custom: Dataset | None) -> Dataset:
             raise SettingsError("no imported data: choose a built-in data set or import a CSV file")
         return custom
     if s.source == DIGITS:
-        return digits_like(n=s.n, seed=s.seed)
+        return digits(n=s.n, seed=s.seed)  # its own handwriting noise; the 2-D noise is not its
     kw = {"arms": s.arms} if s.source == "spiral" else {}
     return generate(s.source, n=s.n, noise=s.noise, seed=s.seed, **kw)
 
@@ -180,11 +180,13 @@ def settings_from_session(session: Session) -> tuple[RunSettings, Dataset | None
     gen = src.get("generator")
     custom: Dataset | None = None
     dc = session.data_config
-    if gen in BUILTIN_SETS or gen == "digits_like":
+    # the older random-prototype digits ("digits_like") and digits drawn with another
+    # noise are kept as they are: as custom data
+    if gen in BUILTIN_SETS or (gen == DIGITS and src.get("noise", 1.0) == 1.0):
         data = DataSettings(
-            source=DIGITS if gen == "digits_like" else gen,
+            source=gen,
             n=int(src.get("n", len(session.data))),
-            noise=float(src.get("noise", 0.1)),
+            noise=float(src.get("noise", 0.1)) if gen != DIGITS else DataSettings.noise,
             arms=int(src.get("arms", 3 if gen == "spiral" else 2)),
             seed=int(src.get("seed", 0)),
             test_fraction=dc.test_fraction,

@@ -128,21 +128,24 @@ EXAMPLES = [
         {
             "format": "nnviz-spec",
             "format_version": 1,
-            "name": "Digits-shaped classifier",
+            "name": "Handwritten digits",
             "description": (
-                "64 inputs (8x8 images), 32 ReLU units, 10 classes, standardised inputs. "
-                "The data is made again from its recipe, so the file holds no data."
+                "8x8 handwriting-like digits (64 inputs), 32 ReLU units, 10 classes, "
+                "standardised inputs. A linear model stops near 75% on this data; the hidden "
+                "layer reaches about 90% on the test split while the training split goes to "
+                "100%: watch the two curves part. The data is made again from its recipe, "
+                "so the file holds no data."
             ),
             "architecture": {
                 "input_dim": 64, "output_dim": 10, "hidden": [{"units": 32, "activation": "relu"}],
                 "loss": "softmax", "init": "torch", "residual": False, "dtype": "float32",
             },
             "training": {"optimizer": {"name": "adam", "lr": 0.003}, "batch_size": 32, "seed": 0},
-            "data": {"generator": "digits_like", "n": 2000, "n_features": 64, "seed": 0,
+            "data": {"generator": "digits", "n": 2000, "noise": 1.0, "seed": 0,
                      "test_fraction": 0.2, "preprocess": "standardize", "features": []},
         },
-        steps=1000,
-        check=_accurate(0.95, 0.9),
+        steps=1500,
+        check=_accurate(0.97, 0.85),
         include_data=False,
     ),
     Example(

@@ -15,6 +15,7 @@ from nnviz.core.data import (
     REGRESSION_SETS,
     DataError,
     Dataset,
+    digits,
     digits_like,
     generate,
 )
@@ -24,8 +25,9 @@ from nnviz.io.schema import SchemaError, check, int_range, only_keys
 #: a regenerated data set may hold at most this many numbers (X and y together)
 MAX_GENERATED_VALUES = 50_000_000
 _EXTRA_FIELDS = {"spiral": {"arms"}, "checkerboard": {"cells"}}
-DIGITS = "digits_like"
-GENERATORS = (*BUILTIN_SETS, DIGITS)
+DIGITS = "digits_like"  # random prototypes: kept so files that name it load the same data
+HANDWRITTEN = "digits"
+GENERATORS = (*BUILTIN_SETS, HANDWRITTEN, DIGITS)
 
 
 def check_source(source: dict[str, Any], where: str) -> dict[str, Any]:
@@ -44,7 +46,9 @@ def check_source(source: dict[str, Any], where: str) -> dict[str, Any]:
             raise SchemaError(f"{where}: {n:,} examples of {d:,} features is too large to generate")
         return dict(source)
     only_keys(source, {"generator", "n", "noise", "seed"} | _EXTRA_FIELDS.get(gen, set()), where)
-    int_range(source.get("n", 500), 4, MAX_EXAMPLES, f"{where}.n")
+    n = int_range(source.get("n", 500), 4, MAX_EXAMPLES, f"{where}.n")
+    if gen == HANDWRITTEN and n * 65 > MAX_GENERATED_VALUES:
+        raise SchemaError(f"{where}: {n:,} digit images is too large to generate")
     noise = check(source.get("noise", 0.1), "number", f"{where}.noise")
     if not 0 <= noise <= 10:
         raise SchemaError(f"{where}.noise must be in 0..10, not {noise}")
@@ -64,6 +68,8 @@ def source_size(source: dict[str, Any]) -> tuple[int, int]:
     """(examples, features) the checked ``source`` will generate."""
     if source["generator"] == DIGITS:
         return source.get("n", 2000), source.get("n_features", 64)
+    if source["generator"] == HANDWRITTEN:
+        return source.get("n", 2000), 64
     return source.get("n", 500), 2
 
 
@@ -72,6 +78,8 @@ def regenerate(source: dict[str, Any]) -> Dataset:
     kw = {k: v for k, v in source.items() if k != "generator"}
     if source["generator"] == DIGITS:
         return digits_like(**kw)
+    if source["generator"] == HANDWRITTEN:
+        return digits(**kw)
     return generate(source["generator"], **kw)
 
 
