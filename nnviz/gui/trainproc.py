@@ -144,18 +144,42 @@ class TrainingProcess:
         self._lock = threading.Lock()
         self._requests: dict[int, Future] = {}
         self._ids = itertools.count(1)
+        self._start_args: tuple | None = (session, generation, label)
+        self._early: list[tuple[str, tuple, dict]] = []  # commands sent before begin()
         self.process.start()
         child_conn.close()
-        self.send(START, session, generation, label)
+
+    def begin(self) -> bool:
+        """Hand the child its session, then any commands that came meanwhile.
+
+        Called by the worker's thread, not in the constructor: the session is larger than
+        the pipe's buffer, so sending it waits until the child has started Python and
+        NumPy, and the window must not wait with it."""
+        args, self._start_args = self._start_args, None
+        if args is None:
+            return True
+        ok = self._write((START, args, {}))
+        with self._lock:
+            early, self._early = self._early, []
+            for message in early:
+                ok = ok and self._write(message)
+            self._early = None  # from now on commands go straight to the pipe
+        return ok
 
     def send(self, name: str, *args: Any, **kwargs: Any) -> bool:
         """Queue a command for the child; False when the child is gone."""
         with self._lock:
-            try:
-                self._conn.send((name, args, kwargs))
+            if self._early is not None:
+                self._early.append((name, args, kwargs))
                 return True
-            except (BrokenPipeError, ConnectionError, EOFError, OSError, ValueError):
-                return False
+            return self._write((name, args, kwargs))
+
+    def _write(self, message: tuple) -> bool:
+        try:
+            self._conn.send(message)
+            return True
+        except (BrokenPipeError, ConnectionError, EOFError, OSError, ValueError):
+            return False
 
     def copy_session(self) -> Future:
         fut: Future = Future()
@@ -197,6 +221,9 @@ class TrainingProcess:
 
     def close(self, timeout: float = 5.0) -> None:
         """Wait for the child to end (after ``stop``), then end it by force if it hangs."""
+        if self._start_args is not None:  # never begun: the child only waits for its session
+            with self._lock:
+                self._conn.close()  # it reads the end of the pipe and returns
         self.process.join(timeout)
         if self.process.is_alive():
             self.process.terminate()

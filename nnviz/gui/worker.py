@@ -187,6 +187,7 @@ class TrainingWorker(QObject):
         """Carry the child's events to signals until it says it stopped."""
         proc = self._process
         waited = 0.0
+        proc.begin()  # a failure shows as the end of the pipe below
         try:
             while True:
                 try:
@@ -240,9 +241,11 @@ class WorkerHandle:
         self.thread.setObjectName("nnviz-training")
         self.worker.moveToThread(self.thread)
         self.thread.started.connect(self.worker.run)
+        self._started = False
         track_thread(self.thread)
 
     def start(self) -> None:
+        self._started = True
         self.thread.start()
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
@@ -250,5 +253,7 @@ class WorkerHandle:
         self.worker.stop()
         self.thread.quit()
         ok = self.thread.wait(timeout_ms)
+        if not self._started and self.worker._process is not None:
+            self.worker._process.close()  # no pump ever ran to end the child
         return bool(ok)
 

@@ -293,3 +293,13 @@ def test_the_training_process_side_imports_no_qt():
     code = ("import sys, nnviz.gui.trainproc, nnviz.gui.trainloop; "
             "sys.exit(any(m.startswith('PySide6') or m.startswith('pyqtgraph') for m in sys.modules))")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_a_handle_never_started_leaves_no_process(qapp):
+    import multiprocessing
+
+    h = WorkerHandle(demo_session(), mode="process")
+    t = time.perf_counter()
+    assert h.shutdown()
+    assert time.perf_counter() - t < 3
+    assert not multiprocessing.active_children()
