@@ -44,6 +44,10 @@ def test_snapshots_build_history_for_every_layer(qtbot, spiral):
     assert all(len(c.getData()[0]) == n for c in v._norm_curves)
     text = v.stats_label.text()
     assert "hidden 1" in text and "dead" in text and "%" in text
+    # the count axis reads the counts as they are (pyqtgraph once left it scaled x1000)
+    ax = v._hist_plot.getAxis("left")
+    values = [1000.0, 1500.0]
+    assert ax.tickStrings(values, ax.autoSIPrefixScale * ax.scale, 500.0) == ["1000", "1500"]
 
 
 def test_selection_switches_layer_and_quantity(qtbot, spiral):

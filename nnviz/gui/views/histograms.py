@@ -8,6 +8,8 @@ curves are existing items updated in place.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import PySide6  # noqa: F401  (before pyqtgraph, so it binds to PySide6)
 
@@ -20,14 +22,14 @@ from nnviz.core.trainer import Snapshot
 from nnviz.gui.runinfo import RunInfo
 from nnviz.gui.views import palette
 from nnviz.gui.views.loss_plot import GrowingBuffer
-from nnviz.gui.views.ranges import StickyViewBox, zero_based_range
+from nnviz.gui.views.ranges import GROWTH, StickyViewBox, zero_based_range
 from nnviz.gui.views.stats_table import Cell, StatsTable
 
 #: snapshots the evolution image shows at least, once there are so many (older ones scroll out)
 HISTORY_COLUMNS = 400
 #: the evolution image scrolls this many columns at a time
 SCROLL_COLUMNS = 50
-#: the evolution plot's narrowest x range (columns); it doubles as the history fills
+#: the evolution plot's narrowest x range (columns); it grows by a quarter as the history fills
 MIN_COLUMNS = 32
 #: (key in LayerSnapshot.histograms, what the combo says, the x-axis title)
 QUANTITIES = (
@@ -82,13 +84,13 @@ class _Ring:
         return self.n - self.start
 
     def x_range(self) -> tuple[int, int]:
-        """The evolution plot's x range: doubling while the history fills, then a window
+        """The evolution plot's x range: growing by a quarter while the history fills, then a window
         of ``CAPACITY`` columns that moves on by ``SCROLL_COLUMNS`` at a time."""
         if self.n > self.CAPACITY:
             return self.start, self.start + self.CAPACITY
         width = MIN_COLUMNS
         while width < self.n:
-            width *= 2
+            width = math.ceil(width * GROWTH)
         return 0, min(width, self.CAPACITY)
 
     def step_at(self, column: int) -> int:

@@ -195,6 +195,11 @@ def style_plot(plot: pg.PlotItem, th: Theme) -> None:
     for name in ("left", "bottom", "right", "top"):
         axis = plot.getAxis(name)
         axis.enableAutoSIPrefix(False)  # "loss (x0.001)" confuses more than it helps
+        # pyqtgraph 0.14 still computes a scale from the range at this moment (0..0.5
+        # gives x1000) and, being disabled, never revisits it: counts of 1,500 would read
+        # "1.5e+06". No prefix means a scale of one.
+        axis.autoSIPrefixScale = 1.0
+        axis.labelUnitPrefix = ""
         axis.setPen(pg.mkPen(th.q("muted")))
         axis.setTextPen(pg.mkPen(fg))
         label_text = axis.labelText
