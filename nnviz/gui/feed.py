@@ -17,7 +17,7 @@ import time
 from dataclasses import replace
 
 import numpy as np
-from PySide6.QtCore import QEvent, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 
 from nnviz.core.data import Dataset
 from nnviz.core.trainer import Snapshot
@@ -77,6 +77,12 @@ class TrainingFeed:
         self._timer = QTimer(self)
         self._timer.setInterval(FRAME_MS)
         self._timer.timeout.connect(self._on_frame)
+        # the next part starts as soon as the planner allows, not at the timer's next tick
+        # (up to FRAME_MS later: at 5 parts a snapshot that alone would cap the frame rate)
+        self._kick = QTimer(self)
+        self._kick.setSingleShot(True)
+        self._kick.setTimerType(Qt.TimerType.PreciseTimer)
+        self._kick.timeout.connect(self._on_frame)
 
     def _reset_feed(self, step: int, epoch: int) -> None:
         """A new run: nothing of the old one may be drawn."""
@@ -115,6 +121,8 @@ class TrainingFeed:
             return
         self._snap = snap
         self._snap_new = True
+        if not self._holding and not self.planner.snapshot_pending:
+            self._kick.start(0)
 
     def _on_playing_changed(self, playing: bool) -> None:
         if playing != self.playing:
@@ -252,6 +260,9 @@ class TrainingFeed:
         self._holding = False
         self.worker.release()
         self.planner.part_done(self._part, self._part_t0, now)
+        if self.planner.snapshot_pending or self._snap_new or self.planner.loss_dirty:
+            wait = self.planner.next_at - time.perf_counter()
+            self._kick.start(max(int(wait * 1000), 0))
 
     def _refresh_status(self, force: bool = False) -> None:
         now = time.perf_counter()

@@ -594,6 +594,7 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
             return
         self._shut = True
         self._timer.stop()
+        self._kick.stop()
         if self._notice is not None:
             self._notice.close()
         dlg = getattr(self, "gradcheck_dialog", None)
