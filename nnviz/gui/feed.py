@@ -30,7 +30,9 @@ from nnviz.gui.worker import STEP_COLUMNS
 
 #: the redraw timer's period: at most this often a part is drawn
 FRAME_MS = 10
-#: a part ends when the window has not painted for this long (ms): follow-up paints count
+#: a part ends when the window has not painted for this long (ms): follow-up paints count,
+#: and the trainer on a thread stands aside for them too. A trainer in its own process
+#: needs no such wait: a late second paint is simply counted with the next part.
 SETTLE_MS = 3
 #: a part whose paint never came is given up after this long (seconds)
 HOLD_TIMEOUT = 0.05
@@ -101,6 +103,7 @@ class TrainingFeed:
 
     def _connect_worker(self) -> None:
         w = self.handle.worker
+        self._settle.setInterval(SETTLE_MS if w.mode == "thread" else 0)
         w.stepsReady.connect(self._on_steps)
         w.snapshotReady.connect(self._on_snapshot)
         w.playingChanged.connect(self._on_playing_changed)

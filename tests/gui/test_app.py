@@ -87,6 +87,15 @@ def test_planner_draws_one_part_per_tick_within_the_budget():
     assert p.next_part(0.1) is None
 
 
+def test_the_drawing_budget_depends_on_where_training_runs():
+    from nnviz.gui.frames import FRAME_BUDGET, PACED_FRAME_BUDGET, PROCESS_FRAME_BUDGET, frame_budget
+
+    # a trainer on a thread shares the GIL: full speed leaves drawing a third of the time
+    assert frame_budget(0, "thread") == FRAME_BUDGET < frame_budget(100, "thread") == PACED_FRAME_BUDGET
+    # a trainer in its own process loses nothing to drawing
+    assert frame_budget(0, "process") == frame_budget(100, "process") == PROCESS_FRAME_BUDGET > 0.8
+
+
 def test_settings_round_trip_through_a_session():
     settings = RunSettings(
         DataSettings(source="moons", n=300, noise=0.2, seed=4, test_fraction=0.3,
