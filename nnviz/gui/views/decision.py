@@ -416,6 +416,7 @@ class DecisionView(QWidget):
                                       brush=pg.mkBrush(None))
             self._legend.addItem(item, "test (hollow)")
             self._legend_items.append(item)
+        palette.cache_legend(self._legend)
 
     def _point_brushes(self, y: np.ndarray | None) -> list:
         if y is None:

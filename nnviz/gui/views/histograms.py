@@ -209,6 +209,7 @@ class HistogramPanel(QWidget):
             name = f"hidden {i + 1}" if i < n_layers - 1 else "output"
             c = self._norm_plot.plot(name=name, pen=pg.mkPen(colours[i], width=2))
             self._norm_curves.append(c)
+        palette.cache_legend(self._norm_legend)
         self._hist_curve.setData(np.array([0.0, 1.0]), np.array([0.0]))
         self._evo_image.clear()
         self.stats_label.clear()

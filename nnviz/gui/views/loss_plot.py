@@ -447,6 +447,7 @@ class LossPlot(QWidget):
         self._style_old(old)
         self._set_old_data(old)
         self._legend.addItem(train, old.label)
+        palette.cache_legend(self._legend)
 
     def _drop(self, old: _OldRun) -> None:
         self._legend.removeItem(old.train_curve)

@@ -18,7 +18,7 @@ import PySide6  # noqa: F401  (PySide6 must be imported before pyqtgraph picks a
 # isort: split
 import pyqtgraph as pg
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 #: TensorFlow Playground's pair for the two classes / signs: orange negative, blue positive
 ORANGE = (245, 147, 34)
@@ -189,11 +189,17 @@ def mix(a: tuple[int, int, int], b: tuple[int, int, int], t: float) -> tuple[int
     return tuple(round(x + (y - x) * t) for x, y in zip(a, b, strict=True))  # type: ignore[return-value]
 
 
+#: items that rarely change are painted from a pixmap: an axis replays its QPicture of
+#: ticks and labels, and a legend its texts, on every paint of the plot they sit on
+_CACHED = QGraphicsItem.CacheMode.DeviceCoordinateCache
+
+
 def style_plot(plot: pg.PlotItem, th: Theme) -> None:
-    """Axis, label and title colours of one plot for the theme."""
+    """Axis, label and title colours of one plot for the theme; axes paint from a cache."""
     fg = th.q("foreground")
     for name in ("left", "bottom", "right", "top"):
         axis = plot.getAxis(name)
+        axis.setCacheMode(_CACHED)
         axis.enableAutoSIPrefix(False)  # "loss (x0.001)" confuses more than it helps
         # pyqtgraph 0.14 still computes a scale from the range at this moment (0..0.5
         # gives x1000) and, being disabled, never revisits it: counts of 1,500 would read
@@ -255,6 +261,15 @@ def style_legend(legend: pg.LegendItem, th: Theme) -> None:
     legend.setPen(pg.mkPen(th.q("muted", 120)))
     for _sample, label in legend.items:
         label.setText(label.text, color=th.css("foreground"))
+    cache_legend(legend)
+
+
+def cache_legend(legend: pg.LegendItem) -> None:
+    """Paint a legend (frame, samples, labels) from pixmaps; call after adding entries."""
+    legend.setCacheMode(_CACHED)
+    for sample, label in legend.items:
+        sample.setCacheMode(_CACHED)
+        label.setCacheMode(_CACHED)
 
 
 def export_view(widget: QWidget, scene_or_item, path: str) -> None:
