@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from nnviz.gui.views.histograms import HISTORY_COLUMNS, SCROLL_COLUMNS, HistogramPanel, _Ring
+from nnviz.gui.views.histograms import HISTORY_COLUMNS, LABEL_PX, SCROLL_COLUMNS, HistogramPanel, _Ring
 from tests.views.conftest import deep_sigmoid_run
 
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
@@ -103,6 +103,8 @@ def test_evolution_axis_changes_only_in_steps(qtbot, spiral):
     ring = v._rings[(0, "act")]
     for pos, text in calls[-1][0]:
         assert text == f"{ring.step_at(int(pos)):,}"
+    # no more labels than fit side by side in the plot's width
+    assert 2 <= len(calls[-1][0]) <= max(v._evo_plot.vb.width() // LABEL_PX, 2) + 1
     lo, hi = v._evo_plot.vb.viewRange()[0]
     assert lo <= ring.start and ring.n <= hi
 

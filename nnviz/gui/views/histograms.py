@@ -38,6 +38,8 @@ QUANTITIES = (
     ("grad", "gradients", "weight gradient"),
     ("weight", "weights", "weight value"),
 )
+#: pixels per step label under the evolution image
+LABEL_PX = 70
 #: the columns of the table under the plots
 STATS_HEADER = ("layer", "dead", "saturated", "||dW||", "||W||", "update/weight")
 #: the first layer's gradient this many times smaller than the last's counts as vanishing
@@ -308,7 +310,8 @@ class HistogramPanel(QWidget):
         x0, x1 = ring.x_range()
         self._set_range(self._evo_plot, "evo x", (x0, x1))
         self._set_range(self._evo_plot, "evo y", (e0, e1))
-        spacing = _tick_spacing(x1 - x0)
+        # as many labels as fit ("123,456" is ~45 px wide, plus a gap) in the plot's width
+        spacing = _tick_spacing(x1 - x0, max(int(self._evo_plot.vb.width() // LABEL_PX), 2))
         first = -(-ring.start // spacing) * spacing
         ticks = [(c + 0.5, f"{ring.step_at(c):,}") for c in range(first, ring.n, spacing)]
         if self._ranges.get("evo ticks") != ticks:
@@ -386,15 +389,13 @@ class HistogramPanel(QWidget):
             c.setPen(pg.mkPen(colour, width=2))
 
 
-def _tick_spacing(width: float) -> int:
-    """Columns between two step labels under the evolution image: 1, 2 or 5 times a
-    power of ten, about four labels across."""
-    raw = max(width / 4.0, 1.0)
-    exp = 10 ** int(np.floor(np.log10(raw)))
-    for m in (5, 2, 1):
-        if m * exp <= raw:
-            return int(m * exp)
-    return int(exp)
+def _tick_spacing(width: float, labels: int) -> int:
+    """Columns between two step labels under the evolution image, so that at most
+    ``labels`` of them fall across ``width`` columns. The labels show the steps of their
+    columns (not round numbers anyway), so any step will do: a multiple of ten keeps the
+    labelled columns steady while the width grows."""
+    raw = max(width / max(labels, 1), 1.0)
+    return math.ceil(raw / 10) * 10 if raw > 10 else math.ceil(raw)
 
 
 def _no_min_width(plot: pg.PlotItem) -> None:

@@ -265,10 +265,11 @@ def style_legend(legend: pg.LegendItem, th: Theme) -> None:
 
 
 def cache_legend(legend: pg.LegendItem) -> None:
-    """Paint a legend (frame, samples, labels) from pixmaps; call after adding entries."""
+    """Paint a legend's frame and labels from pixmaps; call after adding entries. (Not
+    the samples: a sample draws a crossed-out eye while its curve is hidden, and a cache
+    would keep that.)"""
     legend.setCacheMode(_CACHED)
-    for sample, label in legend.items:
-        sample.setCacheMode(_CACHED)
+    for _sample, label in legend.items:
         label.setCacheMode(_CACHED)
 
 
