@@ -174,6 +174,8 @@ class TrainingFeed:
             part = self.planner.next_part(now)
             if part is not None:
                 self._draw_part(part, now)
+            elif now < self.planner.next_at:
+                self._kick_when_due()
         self._refresh_status(force=not self.playing)
 
     def _take_rows(self) -> None:
@@ -263,9 +265,14 @@ class TrainingFeed:
         self._holding = False
         self.worker.release()
         self.planner.part_done(self._part, self._part_t0, now)
+        self._kick_when_due()
+
+    def _kick_when_due(self) -> None:
+        """Start the next part the moment the planner allows it (rounded up: a timer that
+        fires early finds nothing to do and the part waits for the next tick)."""
         if self.planner.snapshot_pending or self._snap_new or self.planner.loss_dirty:
             wait = self.planner.next_at - time.perf_counter()
-            self._kick.start(max(int(wait * 1000), 0))
+            self._kick.start(max(math.ceil(wait * 1000), 0))
 
     def _refresh_status(self, force: bool = False) -> None:
         now = time.perf_counter()

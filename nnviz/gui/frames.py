@@ -25,9 +25,10 @@ FRAME_BUDGET = 0.35
 PACED_FRAME_BUDGET = 0.7
 #: ... and when the trainer runs in its own process on its own CPU: drawing takes nothing
 #: from it, and the rest is left for input events
-PROCESS_FRAME_BUDGET = 0.85
-#: the loss plot redraws at most this often (seconds)
-LOSS_INTERVAL = 1 / 30
+PROCESS_FRAME_BUDGET = 0.95
+#: the loss plot redraws at most this often (seconds); while a snapshot is being drawn it
+#: gets one turn between the views, so in practice it follows the snapshot rate
+LOSS_INTERVAL = 1 / 60
 LOSS = "loss"
 
 

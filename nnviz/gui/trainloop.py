@@ -52,6 +52,10 @@ EMIT_INTERVAL = 0.015
 CHUNK_SECONDS = 0.008
 #: while paused, how long the loop waits for a command before looking again
 IDLE_WAIT = 0.05
+#: the most often a snapshot is made (seconds); the window draws each one whole. About 30
+#: a second, with a little headroom so that a late frame now and then does not pull the
+#: rate the window shows below 30
+SNAPSHOT_INTERVAL = 1 / 32
 #: the longest the loop stands aside for one frame of the window (a safety net)
 HOLD_MAX = 0.05
 
@@ -92,8 +96,8 @@ class TrainingLoop:
         self._last_emit = 0.0
         self._acked = True
         self._snap_wanted = True  # the window has not seen the current state yet
-        self._last_snap = 0.0
-        self.snapshot_interval = 1 / 30
+        self._next_snap = 0.0  # when the next snapshot is due (perf_counter seconds)
+        self.snapshot_interval = SNAPSHOT_INTERVAL
         self._gui_free = threading.Event()  # cleared while the window draws a frame
         self._gui_free.set()
         self.hold_enabled = True
@@ -372,7 +376,7 @@ class TrainingLoop:
                 gui_free.wait(HOLD_MAX)
                 gui_free.set()
             last_single = self._steps_to_run == 1 and not self._playing
-            want = last_single or self._snap_wanted or now - self._last_snap >= self.snapshot_interval
+            want = last_single or self._snap_wanted or now >= self._next_snap
             snap = want and self._acked
             try:
                 rec = trainer.step(snapshot=snap)
@@ -444,7 +448,11 @@ class TrainingLoop:
         )
         self._acked = False
         self._snap_wanted = False
-        self._last_snap = time.perf_counter()
+        # fixed rate, not fixed delay: due every interval, so a window that keeps up gets
+        # the full rate; after a late acknowledgement the next one comes sooner, but never
+        # less than half an interval later (no bursts)
+        now = time.perf_counter()
+        self._next_snap = max(self._next_snap + self.snapshot_interval, now + self.snapshot_interval / 2)
         self._emit(SNAPSHOT, self._gen, snap)
 
     def _flush(self, force: bool = False) -> None:

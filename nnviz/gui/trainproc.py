@@ -23,6 +23,7 @@ import dataclasses
 import itertools
 import multiprocessing
 import os
+import queue
 import threading
 from concurrent.futures import Future
 from multiprocessing.connection import Connection
@@ -77,14 +78,26 @@ def child_main(conn: Connection) -> None:
     from nnviz.gui.trainloop import TrainingLoop
 
     limit_blas_threads(1)
-    send_lock = threading.Lock()
+    # events leave through a sender thread: a snapshot is several times the pipe's buffer,
+    # and writing it from the loop would stall training until the window's process (busy
+    # drawing, holding its GIL) has read it all
+    outbox: queue.SimpleQueue = queue.SimpleQueue()
 
     def send(kind: str, *args: Any) -> None:
-        with send_lock:
+        outbox.put((kind, args))
+
+    def deliver() -> None:
+        while True:
+            message = outbox.get()
+            if message is None:
+                return
             try:
-                conn.send((kind, args))
-            except (BrokenPipeError, ConnectionError, EOFError):
+                conn.send(message)
+            except (BrokenPipeError, ConnectionError, EOFError, OSError):
                 loop.stop()  # the window is gone: nobody is listening
+                return
+
+    sender = threading.Thread(target=deliver, name="nnviz-events", daemon=True)
 
     try:
         kind, args, _ = conn.recv()
@@ -110,12 +123,14 @@ def child_main(conn: Connection) -> None:
                 return
 
     reader = threading.Thread(target=read_commands, name="nnviz-commands", daemon=True)
+    sender.start()
     reader.start()
     try:
         loop.run()
     finally:
-        with send_lock:
-            conn.close()
+        outbox.put(None)  # after STOPPED: everything the loop said is delivered first
+        sender.join(10.0)
+        conn.close()
 
 
 def _answer_copy(loop, request: int, send) -> None:

@@ -81,7 +81,7 @@ class TrainingWorker(QObject):
         self.mode = mode or training_mode()
         self.playing = False  # as last reported by the loop
         self.steps_done = 0  # all runs together, known once the loop has stopped
-        self.snapshot_interval = 1 / 30
+        self.snapshot_interval = trainloop.SNAPSHOT_INTERVAL
         self._signals = {
             trainloop.STEPS: self.stepsReady, trainloop.SNAPSHOT: self.snapshotReady,
             trainloop.DIVERGED: self.diverged, trainloop.RUN_CHANGED: self.runChanged,
