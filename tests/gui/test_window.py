@@ -113,6 +113,21 @@ def test_every_panel_updates_while_training(window, qtbot):
     assert window.steps_received == window.last_step or window.steps_received >= 200
 
 
+def test_a_window_training_on_a_thread_works_the_same(make_window, qtbot, monkeypatch):
+    """One CPU (or NNVIZ_TRAINING=thread): the loop runs on the worker's thread instead."""
+    from nnviz.gui.worker import ENV_MODE
+
+    monkeypatch.setenv(ENV_MODE, "thread")
+    w = make_window()
+    assert w.worker.mode == "thread"
+    before = {k: v.frame_count for k, v in w.views.items()}
+    trained(w, qtbot, 200)
+    qtbot.waitUntil(lambda: all(v.frame_count > before[k] for k, v in w.views.items()), timeout=10000)
+    s = w.worker.copy_session().result(5)
+    assert s.trainer.step_count == w.last_step
+    w.discard_changes()
+
+
 def test_learning_rate_applies_live(window, qtbot):
     trained(window, qtbot, 20)
     window.controls.lr.setValue(0.003)
