@@ -153,26 +153,26 @@ class TrainingProcess:
 
     def __init__(self, session: Session, generation: int, label: str):
         ctx = multiprocessing.get_context("spawn")  # fork would copy Qt's threads' locks
-        self._conn, child_conn = ctx.Pipe(duplex=True)
-        self.process = ctx.Process(target=child_main, args=(child_conn,), name="nnviz-trainer",
+        self._conn, self._child_conn = ctx.Pipe(duplex=True)
+        self.process = ctx.Process(target=child_main, args=(self._child_conn,), name="nnviz-trainer",
                                    daemon=True)
         self._lock = threading.Lock()
         self._requests: dict[int, Future] = {}
         self._ids = itertools.count(1)
         self._start_args: tuple | None = (session, generation, label)
         self._early: list[tuple[str, tuple, dict]] = []  # commands sent before begin()
-        self.process.start()
-        child_conn.close()
 
     def begin(self) -> bool:
-        """Hand the child its session, then any commands that came meanwhile.
+        """Start the child, hand it its session, then any commands that came meanwhile.
 
         Called by the worker's thread, not in the constructor: the session is larger than
         the pipe's buffer, so sending it waits until the child has started Python and
-        NumPy, and the window must not wait with it."""
+        NumPy, and the window (still opening) must not wait with it."""
         args, self._start_args = self._start_args, None
         if args is None:
             return True
+        self.process.start()
+        self._child_conn.close()
         ok = self._write((START, args, {}))
         with self._lock:
             early, self._early = self._early, []
@@ -236,9 +236,12 @@ class TrainingProcess:
 
     def close(self, timeout: float = 5.0) -> None:
         """Wait for the child to end (after ``stop``), then end it by force if it hangs."""
-        if self._start_args is not None:  # never begun: the child only waits for its session
+        if self._start_args is not None:  # never begun: there is no child
             with self._lock:
-                self._conn.close()  # it reads the end of the pipe and returns
+                self._conn.close()
+                self._child_conn.close()
+            self.fail_pending("the training process has stopped")
+            return
         self.process.join(timeout)
         if self.process.is_alive():
             self.process.terminate()
