@@ -44,12 +44,14 @@ class Activation:
     alpha: float = 0.01  # leaky ReLU slope, ELU scale
     pieces: int = 1
 
-    def forward(self, z: np.ndarray) -> np.ndarray:
+    def forward(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Outputs for ``z``; written into ``out`` when the function has a cheap in-place
+        form (ReLU, tanh), else a new array: use the returned array, not ``out``."""
         name = self.name
         if name == "relu":
-            return np.maximum(z, 0)
+            return np.maximum(z, 0.0, out=out)
         if name == "tanh":
-            return np.tanh(z)
+            return np.tanh(z, out=out)
         if name == "sigmoid":
             return sigmoid(z)
         if name == "identity":
@@ -65,9 +67,18 @@ class Activation:
             return _maxout_view(z, self.pieces).max(axis=2)
         raise ValueError(f"unknown activation {name!r}")
 
-    def backward(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray) -> np.ndarray:
-        """Gradient with respect to ``z`` given the gradient with respect to ``a``."""
+    def backward(
+        self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray, out: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Gradient with respect to ``z`` given the gradient with respect to ``a``.
+
+        ``out`` (shaped like ``z``, not ``grad_a`` itself) takes the result where an
+        in-place form exists; the results are the same bits either way. Use the returned
+        array: identity returns ``grad_a`` itself.
+        """
         name = self.name
+        if out is not None and name in _IN_PLACE_BACKWARD:
+            return _IN_PLACE_BACKWARD[name](z, a, grad_a, out)
         if name == "relu":
             return grad_a * (z > 0)
         if name == "tanh":
@@ -94,6 +105,31 @@ class Activation:
     def derivative(self, z: np.ndarray) -> np.ndarray:
         """Element-wise derivative (not defined for maxout); used by the statistics."""
         return self.backward(z, self.forward(z), np.ones_like(z))
+
+
+def _relu_backward(z: np.ndarray, a: np.ndarray, grad_a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    # the mask as 0.0/1.0 in the output's own dtype: a same-dtype product is a cheaper
+    # NumPy call than one mixing bool and float, and ``grad_a * (z > 0)`` converts the
+    # bools to exactly these numbers
+    np.greater(z, 0, out=out)
+    return np.multiply(grad_a, out, out=out)
+
+
+def _tanh_backward(z: np.ndarray, a: np.ndarray, grad_a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    np.multiply(a, a, out=out)
+    np.subtract(1, out, out=out)
+    return np.multiply(grad_a, out, out=out)
+
+
+def _sigmoid_backward(z: np.ndarray, a: np.ndarray, grad_a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    np.subtract(1, a, out=out)
+    np.multiply(a, out, out=out)
+    return np.multiply(grad_a, out, out=out)
+
+
+#: backward passes with an in-place form, each the same operations in the same order as
+#: the allocating form in :meth:`Activation.backward`
+_IN_PLACE_BACKWARD = {"relu": _relu_backward, "tanh": _tanh_backward, "sigmoid": _sigmoid_backward}
 
 
 def _maxout_view(z: np.ndarray, pieces: int) -> np.ndarray:

@@ -31,6 +31,33 @@ def _rows(n: int) -> np.ndarray:
     return r
 
 
+class LossScratch:
+    """Preallocated arrays for one loss over batches of ``n`` examples and ``c`` outputs.
+
+    Only the softmax loss uses them (the demo's loss, where a step is dominated by the
+    number of NumPy calls); the gradient returned with them lives here and is overwritten
+    by the next call with the same scratch.
+    """
+
+    def __init__(self, loss: Loss, n: int, c: int, dtype: np.dtype):
+        self.n = n
+        self.used = loss.name == "softmax" and n > 0
+        if not self.used:
+            return
+        self.rowmax = np.empty((n, 1), dtype)
+        self.shifted = np.empty((n, c), dtype)
+        self.shifted_flat = self.shifted.reshape(-1)
+        self.e = np.empty((n, c), dtype)
+        self.e_flat = self.e.reshape(-1)
+        self.rowsum = np.empty((n, 1), dtype)
+        self.rowsum_flat = self.rowsum.reshape(n)
+        self.log_rowsum = np.empty(n, dtype)
+        self.rows_c = np.arange(n) * c  # where each row starts in the flattened scores
+        self.flat_y = np.empty(n, np.int64)
+        self.picked = np.empty(n, dtype)
+        self.inv_n = dtype.type(1.0 / n)
+
+
 def softmax(scores: np.ndarray) -> np.ndarray:
     """Row-wise softmax with the row maximum subtracted, so it never overflows."""
     shifted = scores - scores.max(axis=1, keepdims=True)
@@ -56,9 +83,17 @@ class Loss:
             return target_dim
         return n_classes
 
-    def value_and_grad(self, scores: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        """Mean loss over the batch and its gradient with respect to ``scores``."""
+    def value_and_grad(
+        self, scores: np.ndarray, y: np.ndarray, scratch: LossScratch | None = None
+    ) -> tuple[float, np.ndarray]:
+        """Mean loss over the batch and its gradient with respect to ``scores``.
+
+        ``scratch`` (for this loss and batch size; ``y`` must then be valid class
+        indices) saves allocations: the same bits, the gradient in the scratch arrays.
+        """
         n = scores.shape[0]
+        if scratch is not None and scratch.used and scratch.n == n:
+            return _softmax_into(scores, y, scratch)
         dt = scores.dtype.type
         if self.name == "softmax":
             shifted = scores - scores.max(axis=1, keepdims=True)
@@ -124,6 +159,24 @@ class Loss:
         if self.name == "mse":
             return None
         return float(np.mean(self.predict(scores) == y))
+
+
+def _softmax_into(scores: np.ndarray, y: np.ndarray, sc: LossScratch) -> tuple[float, np.ndarray]:
+    """The softmax branch of :meth:`Loss.value_and_grad`, operation for operation, with
+    ``shifted[rows, y]`` read through flat indices (one index array instead of two)."""
+    n = sc.n
+    np.maximum.reduce(scores, axis=1, keepdims=True, out=sc.rowmax)
+    shifted = np.subtract(scores, sc.rowmax, out=sc.shifted)
+    e = np.exp(shifted, out=sc.e)
+    s = np.add.reduce(e, axis=1, keepdims=True, out=sc.rowsum)
+    flat_y = np.add(sc.rows_c, y, out=sc.flat_y)
+    np.log(sc.rowsum_flat, out=sc.log_rowsum)
+    picked = np.take(sc.shifted_flat, flat_y, out=sc.picked)
+    loss = float((np.add.reduce(sc.log_rowsum) - np.add.reduce(picked)) / n)
+    grad = np.divide(e, s, out=e)
+    sc.e_flat[flat_y] -= 1
+    np.multiply(grad, sc.inv_n, out=grad)
+    return loss, grad
 
 
 def make_loss(name: str) -> Loss:

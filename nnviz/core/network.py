@@ -6,13 +6,14 @@ treat them uniformly; gradients come back in the same order.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from nnviz.core.activations import Activation, make_activation
 from nnviz.core.init import initialise
-from nnviz.core.losses import Loss, make_loss
+from nnviz.core.losses import Loss, LossScratch, make_loss
 from nnviz.core.spec import NetworkSpec, SpecError
 
 
@@ -31,10 +32,46 @@ def split_flat(flat: np.ndarray, shapes: list[tuple[int, ...]]) -> list[np.ndarr
     """Views of consecutive pieces of ``flat`` with the given shapes."""
     views, start = [], 0
     for sh in shapes:
-        n = int(np.prod(sh))
+        n = math.prod(sh)  # np.prod costs microseconds, and checkpoints split often
         views.append(flat[start : start + n].reshape(sh))
         start += n
     return views
+
+
+def _matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``a @ b`` into ``out``, bit for bit. ``np.dot`` is the cheaper call, and for two
+    true matrices both it and ``@`` run BLAS gemm; with a dimension of 1 they may take
+    different routes (gemv, a scalar product, no BLAS), so those go through matmul."""
+    if a.shape[0] > 1 and a.shape[1] > 1 and b.shape[1] > 1:
+        return np.dot(a, b, out=out)
+    return np.matmul(a, b, out=out)
+
+
+class Workspace:
+    """Preallocated arrays for the passes over batches of ``n`` examples.
+
+    On a tiny network a training step is a few dozen NumPy calls on arrays of a few
+    dozen numbers, and allocating each result costs about as much as computing it; a
+    trainer keeps one workspace per batch size and reuses it step after step. Everything
+    a pass writes here is overwritten by the next pass with the same workspace.
+    """
+
+    def __init__(self, network: Network, n: int):
+        dt = network.dtype
+        shapes = network.spec.layer_shapes()
+        hidden = network.spec.hidden
+        self.n = n
+        self.pre = [np.empty((n, w[1]), dt) for w, _ in shapes[:-1]]
+        self.post = [np.empty((n, h.units), dt) for h in hidden]
+        self.hidden = [np.empty((n, h.units), dt) for h in hidden]  # skip sums, dropout
+        self.scores = np.empty((n, shapes[-1][0][1]), dt)
+        self.dz = [np.empty((n, w[1]), dt) for w, _ in shapes[:-1]]
+        self.dh = [np.empty((n, h.units), dt) for h in hidden]
+        self.dx = [np.empty((n, h.units), dt) for h in hidden]
+        self.predicted = np.empty(n, np.int64)  # the trainer's accuracy
+        self.correct = np.empty(n, bool)
+        self.no_masks: list[np.ndarray | None] = [None] * len(hidden)
+        self.loss = LossScratch(network.loss, n, shapes[-1][0][1], dt)
 
 
 class Network:
@@ -112,8 +149,17 @@ class Network:
             h = h + a if self.residual[i] else a
         return h @ params[-2] + params[-1]
 
-    def forward(self, X: np.ndarray, masks: list[np.ndarray | None] | None = None) -> ForwardCache:
-        """Forward pass keeping what backward needs; ``masks`` applies dropout."""
+    def forward(
+        self, X: np.ndarray, masks: list[np.ndarray | None] | None = None,
+        ws: Workspace | None = None,
+    ) -> ForwardCache:
+        """Forward pass keeping what backward needs; ``masks`` applies dropout.
+
+        With a workspace (for ``len(X)`` examples) the results land in its arrays, which
+        the next pass with it overwrites; the numbers are the same bits either way.
+        """
+        if ws is not None:
+            return self._forward_into(X, masks, ws)
         inputs, pre, post = [], [], []
         h = X
         params = self.params
@@ -130,12 +176,41 @@ class Network:
         scores = h @ params[-2] + params[-1]
         return ForwardCache(inputs, pre, post, masks or [None] * len(pre), scores)
 
+    def _forward_into(self, X: np.ndarray, masks, ws: Workspace) -> ForwardCache:
+        inputs, pre, post = [], [], []
+        h = X
+        params = self.params
+        add = np.add
+        for i, act in enumerate(self.activations):
+            inputs.append(h)
+            z = _matmul(h, params[2 * i], ws.pre[i])
+            add(z, params[2 * i + 1], out=z)
+            a = act.forward(z, ws.post[i])
+            pre.append(z)
+            post.append(a)
+            if self.residual[i]:
+                h = add(h, a, out=ws.hidden[i])
+                if masks is not None and masks[i] is not None:
+                    np.multiply(h, masks[i], out=h)
+            elif masks is not None and masks[i] is not None:
+                h = np.multiply(a, masks[i], out=ws.hidden[i])
+            else:
+                h = a
+        inputs.append(h)
+        scores = _matmul(h, params[-2], ws.scores)
+        add(scores, params[-1], out=scores)
+        return ForwardCache(inputs, pre, post, masks or ws.no_masks, scores)
+
     # --- backward --------------------------------------------------------------------
     def backward(
-        self, cache: ForwardCache, dscores: np.ndarray, out: list[np.ndarray] | None = None
+        self, cache: ForwardCache, dscores: np.ndarray, out: list[np.ndarray] | None = None,
+        ws: Workspace | None = None,
     ) -> list[np.ndarray]:
         """Gradients of the data loss, in the order of :attr:`params`; written into
-        ``out`` (views of a flat gradient buffer) when given."""
+        ``out`` (views of a flat gradient buffer) when given. With a workspace (the one
+        the forward pass used) intermediate gradients land in its arrays."""
+        if ws is not None and out is not None:
+            return self._backward_into(cache, dscores, out, ws)
         params = self.params
         L = len(self.activations)
         grads: list[np.ndarray] = out if out is not None else [None] * len(params)  # type: ignore[list-item]
@@ -161,6 +236,32 @@ class Network:
                 dx = dz @ params[2 * i].T
                 dh = dh + dx if self.residual[i] else dx
         return grads
+
+    def _backward_into(
+        self, cache: ForwardCache, dscores: np.ndarray, out: list[np.ndarray], ws: Workspace
+    ) -> list[np.ndarray]:
+        params = self.params
+        L = len(self.activations)
+        reduce = np.add.reduce
+        dot = np.dot
+        inputs = cache.inputs
+        dot(inputs[L].T, dscores, out=out[-2])
+        reduce(dscores, axis=0, out=out[-1])
+        dh = _matmul(dscores, params[-2].T, ws.dh[L - 1]) if L else None
+        for i in range(L - 1, -1, -1):
+            mask = cache.masks[i]
+            if mask is not None:
+                np.multiply(dh, mask, out=dh)  # dh is this workspace's own array
+            dz = self.activations[i].backward(cache.pre[i], cache.post[i], dh, ws.dz[i])
+            dot(inputs[i].T, dz, out=out[2 * i])
+            reduce(dz, axis=0, out=out[2 * i + 1])
+            if i:  # the first layer's input gradient is never needed
+                if self.residual[i]:
+                    dx = _matmul(dz, params[2 * i].T, ws.dx[i])
+                    dh = np.add(dh, dx, out=ws.dh[i - 1])
+                else:
+                    dh = _matmul(dz, params[2 * i].T, ws.dh[i - 1])
+        return out
 
     def input_gradient(self, cache: ForwardCache, dscores: np.ndarray) -> np.ndarray:
         """Gradient of the loss with respect to the network's inputs."""

@@ -15,6 +15,9 @@ import numpy as np
 
 OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
 SCHEDULE_NAMES = ("constant", "step", "exponential", "cosine")
+#: parameter arrays up to this size keep Adam's constant coefficients as whole arrays
+#: (cheaper calls); for bigger ones the extra memory traffic would cost more than it saves
+SMALL = 4096
 
 #: torch.optim defaults, by our optimiser names
 DEFAULTS: dict[str, dict[str, float]] = {
@@ -80,6 +83,8 @@ class Optimizer:
         self.t = 0
         self.state: dict[str, list[np.ndarray]] = {}
         zeros = [np.zeros_like(p) for p in params]
+        self._scratch: list[np.ndarray | None] = [None] * len(params)
+        self._coef: list[tuple | None] = [None] * len(params)
         if self.name in ("momentum", "nesterov", "sgd") and self.h["momentum"] > 0:
             self.state["momentum_buffer"] = zeros
         elif self.name == "rmsprop":
@@ -89,6 +94,35 @@ class Optimizer:
         elif self.name in ("adam", "adamw"):
             self.state["exp_avg"] = zeros
             self.state["exp_avg_sq"] = [np.zeros_like(p) for p in params]
+
+    # scratch arrays are rebuilt on demand, not copied or pickled
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_scratch"] = [None] * len(self._scratch)
+        state["_coef"] = [None] * len(self._coef)
+        return state
+
+    def _tmp(self, i: int, p: np.ndarray) -> np.ndarray:
+        """A scratch array like ``p`` for intermediate results, kept between steps."""
+        t = self._scratch[i]
+        if t is None or t.shape != p.shape or t.dtype != p.dtype:
+            t = self._scratch[i] = np.empty_like(p)
+        return t
+
+    def _adam_coefficients(self, i: int, p: np.ndarray) -> tuple:
+        """(b1, 1 - b1, b2, 1 - b2, eps) as Python floats, or for small parameter arrays
+        as arrays of ``p``'s shape and dtype holding the same values: a product of two
+        arrays alike is NumPy's cheapest call, and a Python float becomes exactly that
+        number in ``p``'s dtype either way."""
+        key = (p.shape, p.dtype)
+        c = self._coef[i]
+        if c is None or c[0] != key:
+            h = self.h
+            values = (h["beta1"], 1 - h["beta1"], h["beta2"], 1 - h["beta2"], h["eps"])
+            if p.size <= SMALL:
+                values = tuple(np.full(p.shape, x, dtype=p.dtype) for x in values)
+            c = self._coef[i] = (key, values)
+        return c[1]
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
         """Update ``params`` in place, as the matching ``torch.optim`` class would."""
@@ -100,10 +134,11 @@ class Optimizer:
         if name in ("sgd", "momentum", "nesterov"):
             mom = h["momentum"]
             if mom == 0:
-                for p, g in zip(params, grads, strict=True):
+                for i, (p, g) in enumerate(zip(params, grads, strict=True)):
                     if wd:
                         g = g + wd * p
-                    p -= lr * g
+                    t = np.multiply(g, lr, out=self._tmp(i, p))
+                    np.subtract(p, t, out=p)
                 return
             bufs = self.state["momentum_buffer"]
             first = self.t == 1
@@ -137,12 +172,15 @@ class Optimizer:
                 else:
                     p -= lr * (g / avg)
             return
-        # adam / adamw
-        b1, b2, eps = h["beta1"], h["beta2"], h["eps"]
+        # adam / adamw: the operations of the textbook form in the same order, each into
+        # a scratch array (m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
+        # p -= step_size m / (sqrt(v) / sqrt(1 - b2^t) + eps))
+        b1, b2 = h["beta1"], h["beta2"]
         bc1 = 1 - b1**self.t
         bc2_sqrt = math.sqrt(1 - b2**self.t)
         step_size = lr / bc1
         m_all, v_all = self.state["exp_avg"], self.state["exp_avg_sq"]
+        mul, add = np.multiply, np.add
         for i, (p, g) in enumerate(zip(params, grads, strict=True)):
             if wd:
                 if name == "adamw":
@@ -150,12 +188,21 @@ class Optimizer:
                 else:
                     g = g + wd * p
             m, v = m_all[i], v_all[i]
-            m *= b1
-            m += (1 - b1) * g
-            v *= b2
-            v += (1 - b2) * (g * g)
-            denom = np.sqrt(v) / bc2_sqrt + eps
-            p -= step_size * (m / denom)
+            t = self._tmp(i, p)
+            c_b1, c_1b1, c_b2, c_1b2, c_eps = self._adam_coefficients(i, p)
+            mul(m, c_b1, out=m)
+            mul(g, c_1b1, out=t)
+            add(m, t, out=m)
+            mul(v, c_b2, out=v)
+            mul(g, g, out=t)
+            mul(t, c_1b2, out=t)
+            add(v, t, out=v)
+            np.sqrt(v, out=t)
+            np.divide(t, bc2_sqrt, out=t)
+            add(t, c_eps, out=t)
+            np.divide(m, t, out=t)
+            mul(t, step_size, out=t)
+            np.subtract(p, t, out=p)
 
     # --- state, for files and divergence recovery ------------------------------------
     def _per_array(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
@@ -167,7 +214,9 @@ class Optimizer:
 
     def state_arrays(self) -> dict[str, list[np.ndarray]]:
         """Copies of the state, one array per parameter array."""
-        return {k: [a.copy() for a in self._per_array(v)] for k, v in self.state.items()}
+        if self.layout is not None:  # one copy of the flat buffer, then views of the copy
+            return {k: self._per_array([v[0].copy()]) for k, v in self.state.items()}
+        return {k: [a.copy() for a in v] for k, v in self.state.items()}
 
     def load_state(self, t: int, arrays: dict[str, list[np.ndarray]]) -> None:
         if set(arrays) != set(self.state):
