@@ -38,13 +38,12 @@ def split_flat(flat: np.ndarray, shapes: list[tuple[int, ...]]) -> list[np.ndarr
     return views
 
 
-def _matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """``a @ b`` into ``out``, bit for bit. ``np.dot`` is the cheaper call, and for two
-    true matrices both it and ``@`` run BLAS gemm; with a dimension of 1 they may take
-    different routes (gemv, a scalar product, no BLAS), so those go through matmul."""
-    if a.shape[0] > 1 and a.shape[1] > 1 and b.shape[1] > 1:
-        return np.dot(a, b, out=out)
-    return np.matmul(a, b, out=out)
+def _product(m: int, k: int, n: int):
+    """The function computing an (m, k) @ (k, n) product into ``out``, bit for bit as
+    ``@`` does. ``np.dot`` is the cheaper call, and for two true matrices both it and
+    ``@`` run BLAS gemm; with a dimension of 1 they may take different routes (gemv, a
+    scalar product, no BLAS), so those go through ``np.matmul``."""
+    return np.dot if m > 1 and k > 1 and n > 1 else np.matmul
 
 
 class Workspace:
@@ -70,6 +69,9 @@ class Workspace:
         self.dx = [np.empty((n, h.units), dt) for h in hidden]
         self.predicted = np.empty(n, np.int64)  # the trainer's accuracy
         self.correct = np.empty(n, bool)
+        # forward products (n, fan_in) @ (fan_in, fan_out), backward (n, fan_out) @ W.T
+        self.forward_product = [_product(n, w[0], w[1]) for w, _ in shapes]
+        self.backward_product = [_product(n, w[1], w[0]) for w, _ in shapes]
         self.no_masks: list[np.ndarray | None] = [None] * len(hidden)
         self.loss = LossScratch(network.loss, n, shapes[-1][0][1], dt)
 
@@ -183,7 +185,7 @@ class Network:
         add = np.add
         for i, act in enumerate(self.activations):
             inputs.append(h)
-            z = _matmul(h, params[2 * i], ws.pre[i])
+            z = ws.forward_product[i](h, params[2 * i], out=ws.pre[i])
             add(z, params[2 * i + 1], out=z)
             a = act.forward(z, ws.post[i])
             pre.append(z)
@@ -197,7 +199,7 @@ class Network:
             else:
                 h = a
         inputs.append(h)
-        scores = _matmul(h, params[-2], ws.scores)
+        scores = ws.forward_product[-1](h, params[-2], out=ws.scores)
         add(scores, params[-1], out=scores)
         return ForwardCache(inputs, pre, post, masks or ws.no_masks, scores)
 
@@ -247,7 +249,8 @@ class Network:
         inputs = cache.inputs
         dot(inputs[L].T, dscores, out=out[-2])
         reduce(dscores, axis=0, out=out[-1])
-        dh = _matmul(dscores, params[-2].T, ws.dh[L - 1]) if L else None
+        bprod = ws.backward_product
+        dh = bprod[-1](dscores, params[-2].T, out=ws.dh[L - 1]) if L else None
         for i in range(L - 1, -1, -1):
             mask = cache.masks[i]
             if mask is not None:
@@ -257,10 +260,10 @@ class Network:
             reduce(dz, axis=0, out=out[2 * i + 1])
             if i:  # the first layer's input gradient is never needed
                 if self.residual[i]:
-                    dx = _matmul(dz, params[2 * i].T, ws.dx[i])
+                    dx = bprod[i](dz, params[2 * i].T, out=ws.dx[i])
                     dh = np.add(dh, dx, out=ws.dh[i - 1])
                 else:
-                    dh = _matmul(dz, params[2 * i].T, ws.dh[i - 1])
+                    dh = bprod[i](dz, params[2 * i].T, out=ws.dh[i - 1])
         return out
 
     def input_gradient(self, cache: ForwardCache, dscores: np.ndarray) -> np.ndarray:

@@ -92,15 +92,28 @@ class Optimizer:
             if self.h["momentum"] > 0:
                 self.state["momentum_buffer"] = [np.zeros_like(p) for p in params]
         elif self.name in ("adam", "adamw"):
-            self.state["exp_avg"] = zeros
-            self.state["exp_avg_sq"] = [np.zeros_like(p) for p in params]
+            # both moments of an array as the two rows of one: one call updates both
+            self._moments = [np.zeros((2, *np.shape(p)), np.asarray(p).dtype) for p in params]
+            self._moment_views()
 
-    # scratch arrays are rebuilt on demand, not copied or pickled
+    def _moment_views(self) -> None:
+        self.state["exp_avg"] = [mv[0] for mv in self._moments]
+        self.state["exp_avg_sq"] = [mv[1] for mv in self._moments]
+
+    # scratch arrays are rebuilt on demand, not copied or pickled; Adam's moments stay
+    # views of their stacked arrays
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
         state["_scratch"] = [None] * len(self._scratch)
         state["_coef"] = [None] * len(self._coef)
+        if "_moments" in state:
+            state["state"] = {k: v for k, v in self.state.items() if k not in ("exp_avg", "exp_avg_sq")}
         return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        if "_moments" in state:
+            self._moment_views()
 
     def _tmp(self, i: int, p: np.ndarray) -> np.ndarray:
         """A scratch array like ``p`` for intermediate results, kept between steps."""
@@ -109,19 +122,29 @@ class Optimizer:
             t = self._scratch[i] = np.empty_like(p)
         return t
 
-    def _adam_coefficients(self, i: int, p: np.ndarray) -> tuple:
-        """(b1, 1 - b1, b2, 1 - b2, eps) as Python floats, or for small parameter arrays
-        as arrays of ``p``'s shape and dtype holding the same values: a product of two
-        arrays alike is NumPy's cheapest call, and a Python float becomes exactly that
-        number in ``p``'s dtype either way."""
-        key = (p.shape, p.dtype)
+    def _adam_scratch(self, i: int, mv: np.ndarray) -> tuple:
+        """For the stacked moments ``mv`` of array ``i``: its two rows (m and v), a scratch
+        array like ``mv`` and its two rows, and the constants: (b1, b2) and (1 - b1, 1 - b2)
+        stacked to multiply ``mv`` row by row, and eps. For small arrays the constants fill whole arrays of
+        ``mv``'s shape (a product of two arrays alike is NumPy's cheapest call); a Python
+        float or an array element holding it is the same number in ``mv``'s dtype."""
         c = self._coef[i]
+        key = (mv.shape, mv.dtype)
         if c is None or c[0] != key:
             h = self.h
-            values = (h["beta1"], 1 - h["beta1"], h["beta2"], 1 - h["beta2"], h["eps"])
-            if p.size <= SMALL:
-                values = tuple(np.full(p.shape, x, dtype=p.dtype) for x in values)
-            c = self._coef[i] = (key, values)
+            b1, b2, eps = h["beta1"], h["beta2"], h["eps"]
+            small = mv[0].size <= SMALL
+            shape = mv.shape if small else (2,) + (1,) * (mv.ndim - 1)
+
+            def rows(a: float, b: float) -> np.ndarray:
+                out = np.empty(shape, mv.dtype)
+                out[0], out[1] = a, b
+                return out
+
+            tmp = np.empty_like(mv)
+            c_eps = np.full(mv.shape[1:], eps, mv.dtype) if small else eps
+            parts = (mv[0], mv[1], tmp, tmp[0], tmp[1], rows(b1, b2), rows(1 - b1, 1 - b2), c_eps)
+            c = self._coef[i] = (key, parts)
         return c[1]
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
@@ -179,7 +202,6 @@ class Optimizer:
         bc1 = 1 - b1**self.t
         bc2_sqrt = math.sqrt(1 - b2**self.t)
         step_size = lr / bc1
-        m_all, v_all = self.state["exp_avg"], self.state["exp_avg_sq"]
         mul, add = np.multiply, np.add
         for i, (p, g) in enumerate(zip(params, grads, strict=True)):
             if wd:
@@ -187,16 +209,13 @@ class Optimizer:
                     p *= 1 - lr * wd
                 else:
                     g = g + wd * p
-            m, v = m_all[i], v_all[i]
-            t = self._tmp(i, p)
-            c_b1, c_1b1, c_b2, c_1b2, c_eps = self._adam_coefficients(i, p)
-            mul(m, c_b1, out=m)
-            mul(g, c_1b1, out=t)
-            add(m, t, out=m)
-            mul(v, c_b2, out=v)
-            mul(g, g, out=t)
-            mul(t, c_1b2, out=t)
-            add(v, t, out=v)
+            mv = self._moments[i]
+            m, v, tmp, t, t_sq, c_b, c_1b, c_eps = self._adam_scratch(i, mv)
+            np.copyto(t, g)
+            mul(g, g, out=t_sq)
+            mul(tmp, c_1b, out=tmp)  # (1 - b1) g and (1 - b2) g^2
+            mul(mv, c_b, out=mv)  # b1 m and b2 v
+            add(mv, tmp, out=mv)
             np.sqrt(v, out=t)
             np.divide(t, bc2_sqrt, out=t)
             add(t, c_eps, out=t)
