@@ -105,7 +105,10 @@ class Loss:
         indices) saves allocations: the same bits, the gradient in the scratch arrays.
         """
         n = scores.shape[0]
-        if scratch is not None and scratch.used and scratch.n == n:
+        if (
+            scratch is not None and scratch.used and self.name == "softmax"
+            and scratch.n == n and scratch.c == scores.shape[1]
+        ):
             return _softmax_into(scores, y, scratch)
         dt = scores.dtype.type
         if self.name == "softmax":

@@ -1,0 +1,172 @@
+"""The training step's cheap forms (workspaces, loss scratch, in-place activations, Adam's
+stacked moments) give exactly the bits of the plain allocating forms they replace."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+
+import numpy as np
+import pytest
+
+from nnviz.core.activations import ACTIVATION_NAMES, make_activation
+from nnviz.core.losses import LOSS_NAMES, LossScratch, make_loss
+from nnviz.core.network import Network, Workspace
+from nnviz.core.optim import Optimizer, OptimizerConfig
+from nnviz.core.session import demo_session
+from nnviz.core.spec import LayerSpec, NetworkSpec
+from nnviz.core.trainer import TrainConfig, Trainer
+
+
+def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    a, b = np.asarray(a), np.asarray(b)
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+def random_scores(rng: np.random.Generator, shape, dtype) -> np.ndarray:
+    s = rng.standard_normal(shape) * rng.choice([1e-3, 1.0, 30.0])
+    s[rng.random(shape) < 0.1] = 0.0  # ties and signed zeros
+    return s.astype(dtype)
+
+
+@pytest.mark.parametrize("name", ACTIVATION_NAMES)
+def test_in_place_activation_passes_match_the_allocating_ones(name):
+    act = make_activation(name)
+    rng = np.random.default_rng(1)
+    for dtype in (np.float64, np.float32):
+        z = random_scores(rng, (9, 6), dtype)
+        a = act.forward(z)
+        out = np.empty_like(a)
+        assert same_bits(act.forward(z.copy(), out if name != "maxout" else None), a)
+        g = random_scores(rng, a.shape, dtype)
+        expected = act.backward(z, a, g)
+        assert same_bits(act.backward(z, a, g, np.empty_like(z)), expected)
+
+
+@pytest.mark.parametrize("c", [2, 3, 10])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_softmax_with_scratch_matches_the_plain_form(c, dtype):
+    loss = make_loss("softmax")
+    rng = np.random.default_rng(c)
+    for n in (1, 2, 7, 8, 9, 10, 17, 128):
+        scratch = LossScratch(loss, n, c, np.dtype(dtype))
+        for _ in range(5):
+            s = random_scores(rng, (n, c), dtype)
+            y = rng.integers(0, c, n)
+            v0, g0 = loss.value_and_grad(s, y)
+            v1, g1 = loss.value_and_grad(s, y, scratch)
+            assert type(v1) is float and v1 == v0 and same_bits(g1, g0)
+
+
+@pytest.mark.parametrize("name", LOSS_NAMES)
+def test_scratch_for_another_size_or_loss_is_ignored(name):
+    loss = make_loss(name)
+    s = np.random.default_rng(0).standard_normal((5, 2))
+    y = np.array([0, 1, 1, 0, 1]) if name != "mse" else s[:, ::-1].copy()
+    v0, g0 = loss.value_and_grad(s, y)
+    softmax = make_loss("softmax")
+    others = [LossScratch(softmax, 4, 2, s.dtype), LossScratch(softmax, 5, 3, s.dtype)]
+    if name != "softmax":
+        others.append(LossScratch(softmax, 5, 2, s.dtype))
+    for scratch in others:
+        v1, g1 = loss.value_and_grad(s, y, scratch)
+        assert v1 == v0 and same_bits(g1, g0)
+
+
+NETWORKS = [
+    ((2, 8, 8, 2), ("relu", "relu"), "softmax", False),
+    ((1, 5, 1), ("tanh",), "mse", False),  # dimensions of 1: the products go through matmul
+    ((3, 6, 6, 6, 4), ("sigmoid", "relu", "identity"), "svm", True),
+    ((2, 4, 4, 1), ("maxout", "elu"), "logistic", False),
+    ((4, 3), (), "softmax", False),
+]
+
+
+@pytest.mark.parametrize("widths, acts, loss, residual", NETWORKS)
+@pytest.mark.parametrize("n", [1, 10])
+def test_workspace_passes_match_the_allocating_ones(widths, acts, loss, residual, n):
+    hidden = tuple(LayerSpec(w, a) for w, a in zip(widths[1:-1], acts, strict=True))
+    spec = NetworkSpec(widths[0], widths[-1], hidden, loss=loss, residual=residual)
+    net = Network.initialised(spec, 3)
+    rng = np.random.default_rng(4)
+    ws = Workspace(net, n)
+    for with_masks in (False, True):
+        X = rng.standard_normal((n, widths[0]))
+        masks = [(rng.random((n, h.units)) > 0.3) * 1.5 for h in hidden] if with_masks else None
+        plain = net.forward(X, masks)
+        fast = net.forward(X, masks, ws)
+        assert same_bits(fast.scores, plain.scores)
+        d = rng.standard_normal(plain.scores.shape)
+        expected = net.backward(plain, d)
+        flat = np.empty_like(net.flat)
+        from nnviz.core.network import split_flat
+
+        views = split_flat(flat, net.shapes)
+        got = net.backward(fast, d, views, ws)
+        for g0, g1 in zip(expected, got, strict=True):
+            assert same_bits(g1, g0)
+
+
+@pytest.mark.parametrize("name", ["adam", "adamw"])
+def test_adam_with_stacked_moments_matches_the_textbook_update(name):
+    rng = np.random.default_rng(5)
+    params = [rng.standard_normal((3, 4)), rng.standard_normal(5000)]  # small and big
+    ref = [p.copy() for p in params]
+    opt = Optimizer(OptimizerConfig(name, {"lr": 0.01, "weight_decay": 0.1}), params)
+    m = [np.zeros_like(p) for p in ref]
+    v = [np.zeros_like(p) for p in ref]
+    b1, b2, eps, lr, wd = 0.9, 0.999, 1e-8, 0.01, 0.1
+    for t in range(1, 6):
+        grads = [rng.standard_normal(p.shape) for p in params]
+        opt.step(params, grads)
+        for p, g, mi, vi in zip(ref, grads, m, v, strict=True):
+            if name == "adamw":
+                p *= 1 - lr * wd
+            else:
+                g = g + wd * p
+            mi *= b1
+            mi += (1 - b1) * g
+            vi *= b2
+            vi += (1 - b2) * (g * g)
+            denom = np.sqrt(vi) / np.sqrt(1 - b2**t) + eps
+            p -= lr / (1 - b1**t) * (mi / denom)
+    for p, r in zip(params, ref, strict=True):
+        assert same_bits(p, r)
+    state = opt.state_arrays()
+    for k, want in (("exp_avg", m), ("exp_avg_sq", v)):
+        for a, b in zip(state[k], want, strict=True):
+            assert same_bits(a, b)
+
+
+@pytest.mark.parametrize("how", ["pickle", "deepcopy"])
+def test_a_copied_optimizer_keeps_its_moments_as_views(how):
+    trainer = demo_session().trainer
+    trainer.run(5)
+    twin = pickle.loads(pickle.dumps(trainer)) if how == "pickle" else copy.deepcopy(trainer)
+    a = [tuple(r) for r in trainer.run(50)]
+    b = [tuple(r) for r in twin.run(50)]
+    assert a == b and same_bits(trainer.network.flat, twin.network.flat)
+    opt = twin.optimizer
+    assert np.shares_memory(opt.state["exp_avg"][0], opt._moments[0])
+
+
+def test_trainer_step_does_not_depend_on_the_workspace_or_preshuffling(monkeypatch):
+    """The same run with the cheap forms switched off gives the same records and weights."""
+    import nnviz.core.trainer as trainer_module
+
+    def run() -> tuple[list, np.ndarray]:
+        rng = np.random.default_rng(0)
+        X, y = rng.standard_normal((103, 2)), rng.integers(0, 2, 103)
+        spec = NetworkSpec(2, 2, (LayerSpec(8, "relu"), LayerSpec(8, "relu")), loss="softmax")
+        t = Trainer(Network.initialised(spec, 0), TrainConfig(batch_size=10), X, y)
+        recs = [tuple(t.step()) for _ in range(25)]
+        t.update_config(batch_size=7)  # mid-epoch: batches no longer aligned
+        recs += [tuple(t.step()) for _ in range(25)]
+        return recs, t.network.flat.copy()
+
+    fast = run()
+    monkeypatch.setattr(trainer_module, "PRESHUFFLE_BYTES", -1)
+    monkeypatch.setattr(trainer_module, "WORKSPACE_BYTES", 0)
+    slow = run()
+    assert fast[0] == slow[0] and same_bits(fast[1], slow[1])
+    assert all(type(r[4]) is float for r in fast[0])  # accuracy stays a Python float
