@@ -30,6 +30,7 @@ class Recorder(QObject):
         self.rows: list[np.ndarray] = []
         self.snaps = []
         self.diverged: list[int] = []
+        self.snaps_at_divergence = 0
         self.changed = []
         self.failed: list[str] = []
         self.gens: list[int] = []
@@ -56,6 +57,7 @@ class Recorder(QObject):
     @Slot(int, int)
     def on_diverged(self, gen, step):
         self.diverged.append(step)
+        self.snaps_at_divergence = len(self.snaps)  # emissions arrive in order
 
     @Slot(int, object)
     def on_changed(self, gen, info):
@@ -156,15 +158,15 @@ def test_speed_limit(handle, qtbot):
     assert 25 <= rec.steps.size <= 90
 
 
-def test_divergence_pauses_and_keeps_finite_weights(qapp, qtbot):
+def test_divergence_pauses_and_keeps_finite_weights(qapp, qtbot, mode):
     h = WorkerHandle(build_session(DIVERGING), mode=mode)
     h.start()
     try:
         rec = Recorder(h)
         h.worker.play()
         qtbot.waitUntil(lambda: bool(rec.diverged), timeout=10000)
-        n_snaps = len(rec.snaps)
-        qtbot.waitUntil(lambda: len(rec.snaps) > n_snaps, timeout=5000)  # the state kept
+        # the state kept: a snapshot after the divergence (it may already be here)
+        qtbot.waitUntil(lambda: len(rec.snaps) > rec.snaps_at_divergence, timeout=5000)
         assert all(np.isfinite(p).all() for p in rec.snaps[-1].params)
         assert rec.snaps[-1].step < rec.diverged[0]
         copy = h.worker.copy_session().result(timeout=5)
