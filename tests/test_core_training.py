@@ -295,3 +295,17 @@ def test_handwritten_digits_are_seeded_images_that_need_a_hidden_layer():
     linear, hidden = test_accuracy(()), test_accuracy((32,))
     assert linear < 0.85  # not separable at a glance, unlike digits_like
     assert hidden > linear + 0.08
+
+
+def test_history_takes_steps_one_by_one_or_in_bulk_alike():
+    from nnviz.core.history import History
+
+    rows = np.column_stack([np.arange(1, 3001), np.arange(3000) // 100, np.linspace(2, 0, 3000),
+                            np.where(np.arange(3000) % 7 == 0, np.nan, 0.5)])
+    one, bulk = History(), History()
+    for step, epoch, loss, acc in rows:
+        one.add_step(int(step), int(epoch), float(loss), None if np.isnan(acc) else float(acc))
+    for chunk in np.array_split(rows, [1, 5, 1500, 1501]):  # tiny, empty-free, across growth
+        bulk.add_steps(chunk)
+    assert bulk.steps.size == one.steps.size == 3000
+    np.testing.assert_array_equal(bulk.steps.array(), one.steps.array())

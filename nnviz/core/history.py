@@ -24,6 +24,17 @@ class GrowingTable:
         self._data[self.size] = [np.nan if v is None else v for v in row]
         self.size += 1
 
+    def extend(self, rows: np.ndarray) -> None:
+        """Append many rows at once (NaN for missing values): one copy, not one per row."""
+        rows = np.asarray(rows, dtype=np.float64).reshape(-1, len(self.columns))
+        need = self.size + len(rows)
+        if need > len(self._data):
+            grown = np.full((max(2 * len(self._data), need), len(self.columns)), np.nan)
+            grown[: self.size] = self._data[: self.size]
+            self._data = grown
+        self._data[self.size : need] = rows
+        self.size = need
+
     def column(self, name: str) -> np.ndarray:
         """A view of the filled part of one column (valid until the next append)."""
         return self._data[: self.size, self.columns.index(name)]
@@ -48,6 +59,10 @@ class History:
 
     def add_step(self, step: int, epoch: int, loss: float, accuracy: float | None) -> None:
         self.steps.append((step, epoch, loss, accuracy))
+
+    def add_steps(self, rows: np.ndarray) -> None:
+        """Many steps at once: rows of (step, epoch, loss, accuracy), NaN accuracy for none."""
+        self.steps.extend(rows)
 
     def add_eval(self, step, train_loss, train_acc, test_loss, test_acc) -> None:
         self.evals.append((step, train_loss, train_acc, test_loss, test_acc))

@@ -355,8 +355,7 @@ class TrainingLoop:
 
     def _train_chunk(self) -> None:
         trainer = self._session.trainer
-        history = self._session.history
-        rows = self._rows
+        rows = self._rows  # the history gets them in bulk when they are sent (_flush)
         start = time.perf_counter()
         now = start
         allowed = self._allowed_steps(now)
@@ -366,51 +365,55 @@ class TrainingLoop:
             return
         gui_free = self._gui_free
         n_train = max(trainer.n_train, 1)
+        batch = trainer.config.batch_size  # settings change only between chunks
         # a command put from here on sets the flag and ends the chunk: a plain flag is far
         # cheaper than asking the queue (a lock) after every step
         self._pending = False
         if not self._q.empty():
             return
-        while allowed > 0 and not self._pending:
-            if not gui_free.is_set():
-                gui_free.wait(HOLD_MAX)
-                gui_free.set()
-            last_single = self._steps_to_run == 1 and not self._playing
-            want = last_single or self._snap_wanted or now >= self._next_snap
-            snap = want and self._acked
-            try:
-                rec = trainer.step(snapshot=snap)
-            except DivergedError as exc:
-                self._on_diverged(exc.step)
-                return
-            except Exception as exc:  # report, pause, keep the thread alive
-                self._do_pause()
-                self._emit(FAILED, f"Training stopped: {exc}")
-                return
-            acc = rec.accuracy
-            acc_value = math.nan if acc is None else acc
-            if rec.epoch != self._epoch_seen:
-                self._epoch_seen, self._in_epoch = rec.epoch, 0
-                epoch = float(rec.epoch)
-            else:
-                self._in_epoch += trainer.config.batch_size
-                epoch = rec.epoch + min(self._in_epoch / n_train, 0.999)
-            rows.append((rec.step, epoch, rec.loss, rec.reg_loss, acc_value, rec.lr))
-            history.add_step(rec.step, rec.epoch, rec.loss, acc)
-            self.steps_done += 1
-            self._pace_done += 1
-            allowed -= 1
-            if self._steps_to_run > 0:
-                self._steps_to_run -= 1
-            if snap:
-                self._emit_snapshot(trainer.last_snapshot)
-            elif last_single:
-                self._snap_wanted = True  # drawn once the window acknowledges the last one
-            now = time.perf_counter()
-            if now - self._last_emit >= EMIT_INTERVAL:
-                self._flush()
-            if now - start >= CHUNK_SECONDS or not self._busy():
-                break
+        done = 0  # added to the counters once: per-step attribute updates add up at 10k steps/s
+        try:
+            while allowed > 0 and not self._pending:
+                if not gui_free.is_set():
+                    gui_free.wait(HOLD_MAX)
+                    gui_free.set()
+                last_single = self._steps_to_run == 1 and not self._playing
+                want = last_single or self._snap_wanted or now >= self._next_snap
+                snap = want and self._acked
+                try:
+                    rec = trainer.step(snapshot=snap)
+                except DivergedError as exc:
+                    self._on_diverged(exc.step)
+                    return
+                except Exception as exc:  # report, pause, keep the thread alive
+                    self._do_pause()
+                    self._emit(FAILED, f"Training stopped: {exc}")
+                    return
+                acc = rec.accuracy
+                acc_value = math.nan if acc is None else acc
+                if rec.epoch != self._epoch_seen:
+                    self._epoch_seen, self._in_epoch = rec.epoch, 0
+                    epoch = float(rec.epoch)
+                else:
+                    self._in_epoch += batch
+                    epoch = rec.epoch + min(self._in_epoch / n_train, 0.999)
+                rows.append((rec.step, epoch, rec.loss, rec.reg_loss, acc_value, rec.lr))
+                done += 1
+                allowed -= 1
+                if self._steps_to_run > 0:
+                    self._steps_to_run -= 1
+                if snap:
+                    self._emit_snapshot(trainer.last_snapshot)
+                elif last_single:
+                    self._snap_wanted = True  # drawn once the window acknowledges the last one
+                now = time.perf_counter()
+                if now - self._last_emit >= EMIT_INTERVAL:
+                    self._flush()
+                if now - start >= CHUNK_SECONDS or not self._busy():
+                    break
+        finally:
+            self.steps_done += done
+            self._pace_done += done
 
     def _wait_for_command(self, seconds: float) -> None:
         try:
@@ -461,6 +464,9 @@ class TrainingLoop:
             return
         arr = np.array(self._rows, dtype=np.float64)
         arr.flags.writeable = False
+        # the session's history: step, whole epochs, loss, accuracy (NaN for regression)
+        self._session.history.add_steps(
+            np.column_stack([arr[:, 0], np.floor(arr[:, 1]), arr[:, 2], arr[:, 4]]))
         self._rows.clear()  # in place: the training loop holds a reference to this list
         self._last_emit = now
         self._emit(STEPS, self._gen, arr)
