@@ -2,7 +2,8 @@
 
 Per run it reports how many examples per second the window shows, how that compares
 with the bare trainer (snapshots on at the same cadence, same settings, timed in the same
-process just before and after the window run), how many frames were redrawn, how late a
+process in short bursts between stretches of the window run, so both see the same moments
+of a machine whose speed drifts), how many frames were redrawn, how late a
 10 ms timer on the GUI thread fires (the window's responsiveness) and how much resident
 memory grew after the first five seconds. Numbers from a shared machine are noisy; the
 table says so rather than hiding it.
@@ -27,6 +28,10 @@ from nnviz.core.trainer import TrainConfig
 
 PROBE_MS = 10
 MEMORY_FROM_S = 5.0
+#: the window's run is cut into this many stretches, each after a burst of the bare trainer
+SEGMENTS = 5
+#: seconds of each burst of the bare trainer (shorter for very short runs)
+HEADLESS_BURST_S = 0.6
 GOALS = {"throughput_ratio": 0.8, "fps": 30.0, "latency_p99_ms": 30.0, "memory_growth_mb": 30.0,
          "spiral_examples_per_s": 150_000.0}
 
@@ -73,25 +78,6 @@ def rss_mb() -> float:
         return float("nan")
 
 
-def headless_rate(make: Callable[[], Session], seconds: float, interval: float) -> float:
-    """Steps per second of the bare trainer with a snapshot every ``interval`` seconds."""
-    trainer = make().trainer
-    for _ in range(20):
-        trainer.step()
-    n = 0
-    t0 = time.perf_counter()
-    next_snap = t0
-    now = t0
-    while now - t0 < seconds:
-        snap = now >= next_snap
-        if snap:
-            next_snap = now + interval
-        trainer.step(snapshot=snap)
-        n += 1
-        now = time.perf_counter()
-    return n / (now - t0)
-
-
 def _spin(seconds: float) -> None:
     loop = QEventLoop()
     QTimer.singleShot(max(int(seconds * 1000), 0), loop.quit)
@@ -108,83 +94,137 @@ def _spin_until(cond: Callable[[], bool], timeout: float) -> bool:
 
 
 class _Probe:
-    """A 10 ms precise timer on the GUI thread; lateness = interval beyond 10 ms."""
+    """A 10 ms precise timer on the GUI thread; lateness = interval beyond 10 ms. It runs in
+    segments (the window's training stretches); the pause between two is not lateness."""
 
     def __init__(self):
-        self.times: list[float] = []
+        self.late_ms: list[float] = []
+        self._last: float | None = None
         self.timer = QTimer()
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.setInterval(PROBE_MS)
         self.timer.timeout.connect(self._tick)
 
     def _tick(self) -> None:
-        self.times.append(time.perf_counter())
+        now = time.perf_counter()
+        if self._last is not None:
+            self.late_ms.append(max((now - self._last) * 1000 - PROBE_MS, 0.0))
+        self._last = now
 
     def start(self) -> None:
-        self.times.clear()
+        self._last = None
         self.timer.start()
 
     def stop(self) -> None:
         self.timer.stop()
 
     def p99_ms(self) -> float:
-        if len(self.times) < 3:
+        if len(self.late_ms) < 3:
             return float("nan")
-        late = np.maximum(np.diff(self.times) * 1000 - PROBE_MS, 0.0)
-        return float(np.percentile(late, 99))
+        return float(np.percentile(self.late_ms, 99))
+
+
+class _Headless:
+    """The bare trainer, timed in short bursts between the window's stretches, so that both
+    see the same moments of a machine whose speed drifts from second to second."""
+
+    def __init__(self, make: Callable[[], Session], interval: float):
+        self.trainer = make().trainer
+        self.interval = interval
+        for _ in range(20):
+            self.trainer.step()
+        self.steps = 0
+        self.seconds = 0.0
+
+    def burst(self, seconds: float) -> None:
+        trainer = self.trainer
+        n = 0
+        t0 = time.perf_counter()
+        next_snap = t0
+        now = t0
+        while now - t0 < seconds:
+            snap = now >= next_snap
+            if snap:
+                next_snap = now + self.interval
+            trainer.step(snapshot=snap)
+            n += 1
+            now = time.perf_counter()
+        self.steps += n
+        self.seconds += now - t0
+
+    @property
+    def rate(self) -> float:
+        return self.steps / self.seconds if self.seconds > 0 else float("nan")
 
 
 def bench_case(name: str, make: Callable[[], Session], seconds: float) -> GuiBenchResult:
+    """``seconds`` of the window training at full speed, in :data:`SEGMENTS` stretches with
+    a burst of the bare trainer before each and after the last (the window paused)."""
     from nnviz.gui.main_window import SPEEDS, MainWindow
     from nnviz.gui.settings import Preferences
 
     session = make()
     batch = session.train_config.batch_size
     window = MainWindow(session, prefs=Preferences(), restore_layout=False)
-    interval = window.worker.snapshot_interval
-    head_s = max(0.5, min(5.0, seconds / 3))
-    before = headless_rate(make, head_s, interval)
+    headless = _Headless(make, window.worker.snapshot_interval)
+    stretch = seconds / SEGMENTS
+    burst = min(HEADLESS_BURST_S, max(stretch / 5, 0.1))
+    probe = _Probe()
+    steps = snapshots = 0
+    view_frames = dict.fromkeys(window.views, 0)
+    trained = 0.0
+    rss0 = rss1 = float("nan")
     try:
         window.show()
         if not _spin_until(lambda: window.frame_count > 0, 20):
             raise RuntimeError("the window never drew its first frame")
         window.set_speed_index(len(SPEEDS) - 1)
-        probe = _Probe()
         _spin(0.3)
-        frames0 = {k: v.frame_count for k, v in window.views.items()}
-        snaps0 = window.snapshots_drawn
-        steps0 = window.steps_received
-        t0 = time.perf_counter()
-        window.play()
-        probe.start()
-        mem_at = MEMORY_FROM_S if seconds > MEMORY_FROM_S + 1 else seconds / 3
-        _spin(mem_at)
-        rss0 = rss_mb()
-        _spin(max(seconds - mem_at, 0.0))
+        for _ in range(SEGMENTS):
+            headless.burst(burst)
+            _spin(0.05)  # let the window take in what arrived during the burst
+            frames0 = {k: v.frame_count for k, v in window.views.items()}
+            snaps0, steps0 = window.snapshots_drawn, window.steps_received
+            t0 = time.perf_counter()
+            window.play()
+            probe.start()
+            _spin(stretch)
+            probe.stop()
+            window.pause()
+            dt = time.perf_counter() - t0
+            for k, v in window.views.items():
+                view_frames[k] += v.frame_count - frames0[k]
+            snapshots += window.snapshots_drawn - snaps0
+            # the minibatches trained before the pause reached the worker are still on
+            # their way: count them once the worker says it stopped
+            if not _spin_until(lambda: not window.worker.playing, 5):
+                raise RuntimeError("the worker did not pause")
+            _spin(0.05)
+            steps += window.steps_received - steps0
+            trained += dt
+            if trained >= MEMORY_FROM_S and rss0 != rss0:  # nan: not taken yet
+                rss0 = rss_mb()
         rss1 = rss_mb()
-        probe.stop()
-        dt = time.perf_counter() - t0
-        steps = window.steps_received - steps0
-        view_fps = {k: (v.frame_count - frames0[k]) / dt for k, v in window.views.items()}
-        frames = min((window.snapshots_drawn - snaps0) / dt, view_fps["loss"])
-        window.pause()
+        headless.burst(burst)
     finally:
         window.discard_changes()
         window.close()
-    after = headless_rate(make, head_s, interval)
-    headless = (before + after) / 2
-    steps_per_s = steps / dt
+    if rss0 != rss0:
+        rss0 = rss1
+    view_fps = {k: n / trained for k, n in view_frames.items()}
+    steps_per_s = steps / trained
+    rate = headless.rate
     return GuiBenchResult(
         name=name,
         examples_per_s=steps_per_s * batch,
         steps_per_s=steps_per_s,
-        headless_steps_per_s=headless,
-        throughput_ratio=steps_per_s / headless if headless > 0 else float("nan"),
-        fps=frames,
+        headless_steps_per_s=rate,
+        throughput_ratio=steps_per_s / rate if rate > 0 else float("nan"),
+        fps=min(snapshots / trained, view_fps["loss"]),
         view_fps=view_fps,
         latency_p99_ms=probe.p99_ms(),
         memory_growth_mb=rss1 - rss0,
-        seconds=dt,
+        seconds=trained,
         batch_size=batch,
     )
 
