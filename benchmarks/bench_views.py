@@ -35,10 +35,9 @@ import PySide6  # noqa: F401  (before pyqtgraph)
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication, QWidget
 
-from nnviz.core.data import digits_like
-from nnviz.core.optim import OptimizerConfig, Schedule
-from nnviz.core.session import DataConfig, Session, build_spec, demo_session
-from nnviz.core.trainer import Snapshot, StepRecord, TrainConfig
+from nnviz.core.session import Session, demo_session
+from nnviz.core.trainer import Snapshot, StepRecord
+from nnviz.gui.bench import digits_session  # the network `nnviz bench --gui` runs
 from nnviz.gui.runinfo import RunInfo
 from nnviz.gui.views.decision import DecisionView
 from nnviz.gui.views.histograms import HistogramPanel
@@ -51,16 +50,6 @@ WARMUP = 5
 #: (x, y, width, height) of each view in the window: about the docks of a 1600x1000 screen
 GEOMETRY = {"topology": (0, 0, 470, 500), "decision": (470, 0, 650, 380),
             "histograms": (470, 380, 650, 440), "loss": (0, 500, 470, 320)}
-
-
-def digits_session() -> Session:
-    """64-256-128-10 ReLU on digits-shaped data (as ``nnviz bench --gui`` runs it)."""
-    data = digits_like(n=2000, seed=0)
-    cfg = DataConfig(test_fraction=0.2, preprocess="standardize")
-    spec = build_spec(data, cfg, layers=(256, 128), activation="relu")
-    train = TrainConfig(optimizer=OptimizerConfig("adam", {"lr": 0.001}), schedule=Schedule(),
-                        batch_size=64, seed=0)
-    return Session(data, cfg, spec, train)
 
 
 CASES: dict[str, Callable[[], Session]] = {"spiral 2-8-8-2": demo_session,

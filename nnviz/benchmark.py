@@ -153,14 +153,19 @@ def _nnviz_step(widths, X, y, batch, dtype, snapshots: bool):
     net = Network.initialised(_spec(widths, dtype), 0)
     cfg = TrainConfig(OptimizerConfig("sgd", {"lr": LR}), batch_size=batch, seed=0)
     trainer = Trainer(net, cfg, X, y)
-    if not snapshots:
-        return trainer.step
-    state = {"next": time.perf_counter()}
+    return with_snapshots(trainer, SNAPSHOT_PERIOD_S) if snapshots else trainer.step
+
+
+def with_snapshots(trainer: Trainer, period: float) -> Callable[[], object]:
+    """``trainer.step`` that takes a snapshot once ``period`` seconds have passed since the
+    last one, as a window asking for them would."""
+    next_at = time.perf_counter()
 
     def step():
+        nonlocal next_at
         now = time.perf_counter()
-        if now >= state["next"]:
-            state["next"] = now + SNAPSHOT_PERIOD_S
+        if now >= next_at:
+            next_at = now + period
             return trainer.step(snapshot=True)
         return trainer.step()
 

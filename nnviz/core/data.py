@@ -113,14 +113,18 @@ def split(data: Dataset, test_fraction: float, seed: int) -> Split:
 
 
 # --- generators ------------------------------------------------------------------------
+def _check_size_and_noise(n: int, noise: float) -> None:
+    if not 4 <= n <= MAX_EXAMPLES:
+        raise DataError(f"the number of examples must be in 4..{MAX_EXAMPLES:,}, not {n}")
+    if not 0 <= noise <= 10:
+        raise DataError(f"noise must be in [0, 10], not {noise}")
+
+
 def generate(name: str, n: int = 500, noise: float = 0.1, seed: int = 0, **kw) -> Dataset:
     """A built-in data set by name; ``noise`` is relative to the data's scale."""
     if name not in BUILTIN_SETS:
         raise DataError(f"unknown data set {name!r}; built-in ones: {', '.join(BUILTIN_SETS)}")
-    if not 4 <= n <= MAX_EXAMPLES:
-        raise DataError(f"the number of examples must be in 4..{MAX_EXAMPLES:,}")
-    if not 0 <= noise <= 10:
-        raise DataError("noise must be in [0, 10]")
+    _check_size_and_noise(n, noise)
     rng = np.random.default_rng(seed)
     X, y = _GENERATORS[name](n, noise, rng, **kw)
     task = "regression" if name in REGRESSION_SETS else "classification"
@@ -237,8 +241,7 @@ def digits(n: int = 2000, noise: float = 1.0, seed: int = 0) -> Dataset:
     enough that a hidden layer, regularisation and the test split all show their worth."""
     from nnviz.core.glyphs import digit_images
 
-    if not 4 <= n <= MAX_EXAMPLES:
-        raise DataError(f"the number of examples must be in 4..{MAX_EXAMPLES:,}, not {n}")
+    _check_size_and_noise(n, noise)
     X, y = digit_images(n, noise=noise, seed=seed)
     source = {"generator": "digits", "n": n, "noise": noise, "seed": seed}
     names = tuple(f"pixel {r},{c}" for r in range(8) for c in range(8))

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from PySide6.QtCore import QEventLoop, Qt, QTimer
 
+from nnviz.benchmark import with_snapshots
 from nnviz.core.data import digits
 from nnviz.core.optim import OptimizerConfig, Schedule
 from nnviz.core.session import DataConfig, Session, build_spec, demo_session
@@ -129,24 +130,19 @@ class _Headless:
     see the same moments of a machine whose speed drifts from second to second."""
 
     def __init__(self, make: Callable[[], Session], interval: float):
-        self.trainer = make().trainer
-        self.interval = interval
+        trainer = make().trainer
         for _ in range(20):
-            self.trainer.step()
+            trainer.step()
+        self._step = with_snapshots(trainer, interval)
         self.steps = 0
         self.seconds = 0.0
 
     def burst(self, seconds: float) -> None:
-        trainer = self.trainer
+        step = self._step
         n = 0
-        t0 = time.perf_counter()
-        next_snap = t0
-        now = t0
+        t0 = now = time.perf_counter()
         while now - t0 < seconds:
-            snap = now >= next_snap
-            if snap:
-                next_snap = now + self.interval
-            trainer.step(snapshot=snap)
+            step()
             n += 1
             now = time.perf_counter()
         self.steps += n

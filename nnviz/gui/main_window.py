@@ -361,7 +361,7 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
         else:  # the trainer ended (its process died): a fresh one takes this run
             self.handle.shutdown()
             self._start_worker(session, label)
-            self.worker.set_speed(SPEEDS[self.speed_slider.value()])
+            self.set_speed_index(self.speed_slider.value())
         self.runStarted.emit(self.generation)
         if keep_playing and was_playing:
             self.play()

@@ -100,7 +100,6 @@ class TrainingLoop:
         self.snapshot_interval = SNAPSHOT_INTERVAL
         self._gui_free = threading.Event()  # cleared while the window draws a frame
         self._gui_free.set()
-        self.hold_enabled = True
         self.steps_done = 0  # all runs together (read by the bench after the thread ends)
         self._epoch_seen = session.trainer.epoch
         self._in_epoch = 0  # examples seen in the current pass
@@ -167,8 +166,7 @@ class TrainingLoop:
         Both threads run Python under one GIL; a frame that has to win the GIL back from
         the trainer after each of its thousands of calls into Qt takes ten times longer.
         Standing aside for the few milliseconds of a frame costs the trainer far less."""
-        if self.hold_enabled:
-            self._gui_free.clear()
+        self._gui_free.clear()
 
     def release(self) -> None:
         self._gui_free.set()

@@ -81,7 +81,6 @@ class TrainingWorker(QObject):
         self.mode = mode or training_mode()
         self.playing = False  # as last reported by the loop
         self.steps_done = 0  # all runs together, known once the loop has stopped
-        self.snapshot_interval = trainloop.SNAPSHOT_INTERVAL
         self._signals = {
             trainloop.STEPS: self.stepsReady, trainloop.SNAPSHOT: self.snapshotReady,
             trainloop.DIVERGED: self.diverged, trainloop.RUN_CHANGED: self.runChanged,
@@ -94,7 +93,6 @@ class TrainingWorker(QObject):
             self._process = TrainingProcess(session, generation, label)
         else:
             self._loop = TrainingLoop(session, self._on_event, generation, label)
-            self._loop.snapshot_interval = self.snapshot_interval
 
     # --- commands: callable from any thread ---------------------------------------------
     def _send(self, name: str, *args: Any, **kwargs: Any) -> None:
@@ -146,9 +144,19 @@ class TrainingWorker(QObject):
             return self._process.copy_session()
         return self._loop.copy_session()
 
+    @property
+    def snapshot_interval(self) -> float:
+        """The most often a snapshot is made (seconds)."""
+        return trainloop.SNAPSHOT_INTERVAL if self._loop is None else self._loop.snapshot_interval
+
     def stop(self) -> None:
         self._stop_requested = True
         self._send("stop")
+
+    def close_unstarted(self) -> None:
+        """End a training process whose thread never ran (no pump will ever end it)."""
+        if self._process is not None:
+            self._process.close()
 
     def hold(self) -> None:
         """The window starts drawing a frame (see :meth:`TrainingLoop.hold`); a trainer in
@@ -159,15 +167,6 @@ class TrainingWorker(QObject):
     def release(self) -> None:
         if self._loop is not None:
             self._loop.release()
-
-    @property
-    def hold_enabled(self) -> bool:
-        return self._loop is not None and self._loop.hold_enabled
-
-    @hold_enabled.setter
-    def hold_enabled(self, value: bool) -> None:
-        if self._loop is not None:
-            self._loop.hold_enabled = value
 
     # --- the thread's body --------------------------------------------------------------
     @Slot()
@@ -253,7 +252,7 @@ class WorkerHandle:
         self.worker.stop()
         self.thread.quit()
         ok = self.thread.wait(timeout_ms)
-        if not self._started and self.worker._process is not None:
-            self.worker._process.close()  # no pump ever ran to end the child
+        if not self._started:
+            self.worker.close_unstarted()
         return bool(ok)
 
