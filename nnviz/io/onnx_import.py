@@ -22,8 +22,11 @@ Anything else is refused with an :class:`OnnxImportError` that names the operato
 
 from __future__ import annotations
 
+import functools
+import io
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +34,8 @@ from typing import Any
 import numpy as np
 
 from nnviz.core.preprocess import FEATURES_2D, PREPROCESS_NAMES, InputPipeline
-from nnviz.core.spec import LayerSpec, NetworkSpec, SpecError
+from nnviz.core.spec import MAX_LAYERS, MAX_PARAMETERS, LayerSpec, NetworkSpec, SpecError
+from nnviz.io.errors import FileFormatError
 from nnviz.io.onnx_common import (
     META_PREPROCESS,
     META_SPEC,
@@ -39,11 +43,26 @@ from nnviz.io.onnx_common import (
     OnnxUnavailableError,
     require_onnx,
 )
+from nnviz.io.onnx_tensors import (
+    MAX_ATTRIBUTE_VALUES,
+    Budget,
+    TensorRefusedError,
+    attribute_array,
+    broadcast_size,
+    numpy_dtype,
+    refuse_external_data,
+    tensor_to_array,
+)
+from nnviz.io.regular_file import open_regular
 
 __all__ = ["OnnxImportError", "OnnxUnavailableError", "import_onnx"]
 
-#: files past this are refused before parsing: protobuf cannot hold more than 2 GiB
-MAX_FILE_BYTES = 2**31
+#: files past this are refused before parsing: the largest network nnviz builds, in
+#: float64, with a preprocessing matrix as large again, and room for the graph itself
+MAX_FILE_BYTES = 2 * 8 * MAX_PARAMETERS + 2**24
+#: metadata is a few short strings; a model with more is not read
+MAX_METADATA_ENTRIES = 1_000
+MAX_METADATA_CHARS = 1_000_000
 _ACTIVATION_OPS = {
     "Relu": "relu",
     "Sigmoid": "sigmoid",
@@ -54,6 +73,10 @@ _ACTIVATION_OPS = {
 }
 _DEFAULT_ALPHA = {"leaky_relu": 0.01, "elu": 1.0}
 _PASS_THROUGH = frozenset({"Identity", "Dropout"})
+#: the operators folded when all their inputs are constants (Cast and Transpose too)
+_FOLDED: dict[str, Any] = {
+    "Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Cast": None, "Transpose": None,
+}
 #: the operators understood, with the method of :class:`_Reader` that reads each
 _HANDLERS = {
     "Constant": "_op_constant",
@@ -110,10 +133,23 @@ def import_onnx(path: str | os.PathLike[str]) -> tuple[NetworkSpec, list[np.ndar
     """
     onnx = require_onnx()
     path = Path(path)
+    try:
+        return _read(onnx, path)
+    except MemoryError:
+        # every size is bounded before it is allocated, so this is a machine short of
+        # memory: still a message, never a traceback
+        raise OnnxImportError(
+            f"{path.name}: there is not enough free memory to read this model"
+        ) from None
+    except RecursionError:
+        raise OnnxImportError(f"{path.name}: the model is nested too deeply to read") from None
+
+
+def _read(onnx: Any, path: Path) -> tuple[NetworkSpec, list[np.ndarray], InputPipeline]:
     model = _load(onnx, path)
     try:
         return _Reader(onnx, model).read()
-    except _RefusedError as e:
+    except (_RefusedError, TensorRefusedError) as e:
         raise OnnxImportError(f"{path.name}: {e}") from None
     except (ArithmeticError, LookupError, TypeError, ValueError) as e:
         # a file that passes the ONNX checker can still hold inconsistent tensors or
@@ -127,27 +163,42 @@ class _RefusedError(Exception):
 
 
 def _load(onnx: Any, path: Path) -> Any:
+    """The parsed model, read only if it is a regular file of a bounded size, and checked:
+    no tensor may keep its data in another file, and the ONNX checker must accept it."""
     try:
-        size = path.stat().st_size
+        with open_regular(path) as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > MAX_FILE_BYTES:
+                raise OnnxImportError(
+                    f"{path.name}: {size:,} bytes is more than an ONNX file of the largest network "
+                    f"nnviz builds needs (at most {MAX_FILE_BYTES:,} are read)"
+                )
+            data = f.read(MAX_FILE_BYTES + 1)  # bounded even if the file grows meanwhile
+        if len(data) > MAX_FILE_BYTES:
+            raise OnnxImportError(f"{path.name}: more than {MAX_FILE_BYTES:,} bytes")
+        # protobuf always (a path's extension could pick the text format), and never the
+        # external data: tensors that name other files are refused below
+        model = onnx.load(io.BytesIO(data), format="protobuf", load_external_data=False)
+        del data
+    except FileFormatError as e:
+        raise OnnxImportError(f"{path.name}: {e.problem}") from None
     except OSError as e:
         raise OnnxImportError(f"{path.name}: cannot read the file ({e.strerror or e})") from e
-    if size > MAX_FILE_BYTES:
-        raise OnnxImportError(f"{path.name}: {size:,} bytes is more than one ONNX file can hold")
-    try:
-        model = onnx.load(str(path), load_external_data=False)
-    except OSError as e:
-        raise OnnxImportError(f"{path.name}: cannot read the file ({e.strerror or e})") from e
+    except (OnnxImportError, MemoryError):
+        raise
     except Exception as e:  # protobuf's DecodeError and friends: not an ONNX file
         raise OnnxImportError(f"{path.name}: not a readable ONNX model ({_short(e)})") from e
     if not model.HasField("graph") or not model.graph.node:
         raise OnnxImportError(f"{path.name}: not an ONNX model (it has no graph)")
     try:
-        from onnx.external_data_helper import load_external_data_for_model, uses_external_data
-
-        if any(uses_external_data(t) for t in model.graph.initializer):
-            load_external_data_for_model(model, str(path.parent))
+        refuse_external_data(model)
+    except TensorRefusedError as e:
+        raise OnnxImportError(f"{path.name}: {e}") from None
+    try:
         onnx.checker.check_model(model)
-    except Exception as e:  # the checker's and the loader's exception types vary
+    except MemoryError:
+        raise
+    except Exception as e:  # the checker's exception types vary
         raise OnnxImportError(f"{path.name}: not a valid ONNX model ({_short(e)})") from e
     return model
 
@@ -158,9 +209,22 @@ def _short(e: Exception) -> str:
 
 
 # --- abstract values: what each tensor of the graph is, in nnviz's terms -----------------
-@dataclass(frozen=True)
 class _Const:
-    value: np.ndarray = field(compare=False)
+    """A constant tensor. An initializer is converted only when a node reads its values
+    (through the reader's budget), so an unused one costs nothing."""
+
+    __slots__ = ("_load", "_value")
+
+    def __init__(self, value: np.ndarray | None = None, load: Callable[[], np.ndarray] | None = None):
+        self._value = value
+        self._load = load
+
+    @property
+    def value(self) -> np.ndarray:
+        if self._value is None:
+            assert self._load is not None
+            self._value, self._load = self._load(), None
+        return self._value
 
 
 @dataclass(frozen=True)
@@ -275,22 +339,26 @@ class _Reader:
         self.layers: list[_Layer] = []
         self.pipeline: InputPipeline | None = None
         self.input_width: int | None = None
-        self.meta = {p.key: p.value for p in model.metadata_props}
+        self.meta = self._metadata(model)
         self.node_desc = ""
         self.op = ""
         self.saw_softmax = False
+        self.budget = Budget()
+
+    @staticmethod
+    def _metadata(model: Any) -> dict[str, str]:
+        """The model's metadata; untrusted hints, so a flood of them is not read at all."""
+        props = model.metadata_props
+        if len(props) > MAX_METADATA_ENTRIES or sum(len(p.value) for p in props) > MAX_METADATA_CHARS:
+            return {}
+        return {p.key: p.value for p in props}
 
     # --- entry ---------------------------------------------------------------------------
     def read(self) -> tuple[NetworkSpec, list[np.ndarray], InputPipeline]:
-        np_helper = self.onnx.numpy_helper
-        for init in self.graph.initializer:
-            try:
-                array = np_helper.to_array(init)
-            except Exception as e:  # inconsistent shape and data, unknown type...
-                raise _RefusedError(f"the tensor {init.name!r} cannot be read ({_short(e)})") from None
-            self.values[init.name] = _Const(self._array(array, init.name))
         for sparse in self.graph.sparse_initializer:
             raise _RefusedError(f"sparse initializer {sparse.values.name!r} is not supported")
+        for init in self.graph.initializer:
+            self.values[init.name] = _Const(load=self._converter(init, f"the tensor {init.name!r}"))
         inputs = [i for i in self.graph.input if i.name not in self.values]
         if len(inputs) != 1:
             raise _RefusedError(
@@ -305,6 +373,10 @@ class _Reader:
                 if name:
                     self.values[name] = value
         return self._finish()
+
+    def _converter(self, tensor: Any, what: str) -> Callable[[], np.ndarray]:
+        """Converts ``tensor`` when called: sizes from its fields first, then the budget."""
+        return lambda: self._array(tensor_to_array(tensor, what, self.budget), what)
 
     def _input_width(self, value_info: Any) -> int | None:
         t = value_info.type
@@ -360,7 +432,15 @@ class _Reader:
         return v.value
 
     def attrs(self, node: Any) -> dict[str, Any]:
-        return {a.name: self.onnx.helper.get_attribute_value(a) for a in node.attribute}
+        """The node's attributes as Python values; a tensor stays a TensorProto (converted
+        only through the budget) and a list longer than any operator here needs is refused."""
+        values = {}
+        for a in node.attribute:
+            size = len(a.floats) + len(a.ints) + len(a.strings) + len(a.tensors) + len(a.graphs)
+            if size > MAX_ATTRIBUTE_VALUES:
+                raise self.refuse(f"has an attribute {a.name!r} of {size:,} values")
+            values[a.name] = self.onnx.helper.get_attribute_value(a)
+        return values
 
     def width(self, v: Any) -> int | None:
         if isinstance(v, _Raw):
@@ -451,6 +531,7 @@ class _Reader:
     def new_layer(self, k: int, W: np.ndarray, b: np.ndarray) -> _Pre:
         if k != len(self.layers):
             raise self.refuse("starts a second layer on the same input (the graph branches)")
+        self.check_size(W.size + b.size)
         expected = self.input_width if k == 0 else self.layers[k - 1].units
         if expected is not None and W.shape[0] != expected:
             raise self.refuse(f"has {W.shape[0]} inputs per unit but receives {expected} columns")
@@ -458,6 +539,17 @@ class _Reader:
             self.input_width = W.shape[0]
         self.layers.append(_Layer(W, b))
         return _Pre(k)
+
+    def check_size(self, new: int) -> None:
+        """Refuse a layer past nnviz's limits before it is stored: without this, a model
+        could repeat one large weight in thousands of layers, each a copy."""
+        if len(self.layers) > MAX_LAYERS:
+            raise self.refuse(f"adds a layer past the {MAX_LAYERS} hidden layers nnviz allows")
+        total = sum(layer.W.size + layer.b.size for layer in self.layers) + new
+        if total > MAX_PARAMETERS:
+            raise self.refuse(
+                f"brings the network to {total:,} parameters, more than the {MAX_PARAMETERS:,} allowed"
+            )
 
     def pre(self, v: Any) -> int:
         """The layer whose pre-activations ``v`` are, still open for a bias or activation."""
@@ -502,36 +594,55 @@ class _Reader:
         if ins and all(isinstance(v, _Const) or v is None for v in ins):
             try:
                 return [_Const(self._fold(node))]
+            except TensorRefusedError:
+                raise
             except (ArithmeticError, ValueError, TypeError) as e:
                 raise self.refuse(f"cannot be computed on its constants ({_short(e)})") from None
         return handler(node, ins)
 
     def _fold(self, node: Any) -> np.ndarray:
-        """A node of constants only (torch writes a few): computed here with NumPy."""
-        a = [self.const(node, i, "input") for i in range(len(node.input)) if node.input[i]]
-        attrs = self.attrs(node)
+        """A node of constants only (torch writes a few): computed here with NumPy, once
+        the result's size (from the shapes alone) fits the budget."""
         op = self.op
+        if op not in _PASS_THROUGH and op not in _FOLDED:
+            raise self.refuse("of constants is not supported")
+        attrs = self.attrs(node)
+        a = [self.const(node, i, "input") for i in range(len(node.input)) if node.input[i]]
         if op in _PASS_THROUGH:
             return a[0]
+        what = f"{op} ({self.node_desc}) of constants"
         if op == "Cast":
-            return self._array(a[0].astype(self.onnx.helper.tensor_dtype_to_np_dtype(attrs["to"])), "Cast")
+            dtype = numpy_dtype(attrs.get("to", 0))
+            if dtype is None:
+                raise self.refuse("casts a constant to a type nnviz cannot use")
+            self.budget.take(a[0].size * (2 if dtype == np.float16 else 1), what)
+            return self._array(a[0].astype(dtype), what)
         if op == "Transpose":
+            self.budget.take(a[0].size, what)  # a view, but the layer copies it
             return np.transpose(a[0], attrs.get("perm"))
-        if op in ("Add", "Sub", "Mul"):
-            return {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply}[op](a[0], a[1])
-        raise self.refuse("of constants is not supported")
+        _, n = broadcast_size([a[0].shape, a[1].shape], what)
+        self.budget.take(n, what)
+        return _FOLDED[op](a[0], a[1])
 
     def _op_transpose(self, node: Any, ins: list[Any]) -> list[Any]:
         raise self.refuse("transposes the data, which an MLP does not do")
 
     def _op_constant(self, node: Any, ins: list[Any]) -> list[Any]:
-        attrs = self.attrs(node)
-        if "value" in attrs:
-            return [_Const(self._array(self.onnx.numpy_helper.to_array(attrs["value"]), "Constant"))]
-        for key, dtype in (("value_float", np.float32), ("value_floats", np.float32),
-                           ("value_int", np.int64), ("value_ints", np.int64)):
-            if key in attrs:
-                return [_Const(np.asarray(attrs[key], dtype=dtype))]
+        """The node's value, converted (bounded) only when something reads it."""
+        found = {a.name: a for a in node.attribute}
+        what = f"the value of {self.node_desc}"
+        if "value" in found:
+            return [_Const(load=self._converter(found["value"].t, what))]
+        budget = self.budget
+        loaders: dict[str, Callable[[Any], np.ndarray]] = {
+            "value_float": lambda a: np.asarray(a.f, dtype=np.float32),
+            "value_floats": lambda a: attribute_array(a.floats, np.float32, what, budget),
+            "value_int": lambda a: np.asarray(a.i, dtype=np.int64),
+            "value_ints": lambda a: attribute_array(a.ints, np.int64, what, budget),
+        }
+        for key, load in loaders.items():
+            if key in found:
+                return [_Const(load=functools.partial(load, found[key]))]
         raise self.refuse("has a kind of constant nnviz does not read")
 
     def _op_identity(self, node: Any, ins: list[Any]) -> list[Any]:
@@ -804,6 +915,7 @@ class _Reader:
             # keeps that exact (the hidden layer is what the ONNX model computed)
             final.out = final.out or "act"
             width = final.units
+            self.check_size(width * width + width)
             dtype = final.W.dtype
             self.layers.append(_Layer(np.eye(width, dtype=dtype), np.zeros(width, dtype=dtype)))
         else:
