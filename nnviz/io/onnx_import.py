@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from nnviz.core.preprocess import FEATURES_2D, PREPROCESS_NAMES, InputPipeline
-from nnviz.core.spec import MAX_LAYERS, MAX_PARAMETERS, LayerSpec, NetworkSpec, SpecError
+from nnviz.core.spec import MAX_LAYERS, MAX_PARAMETERS, MAX_UNITS, LayerSpec, NetworkSpec, SpecError
 from nnviz.io.errors import FileFormatError
 from nnviz.io.onnx_common import (
     META_PREPROCESS,
@@ -165,6 +165,34 @@ class _RefusedError(Exception):
 def _load(onnx: Any, path: Path) -> Any:
     """The parsed model, read only if it is a regular file of a bounded size, and checked:
     no tensor may keep its data in another file, and the ONNX checker must accept it."""
+    data = _read_bytes(path)
+    # the checker runs on the bytes before they are parsed here, so the file is held at
+    # most twice at once (it would serialise a parsed model again); it only looks at the
+    # names of external files, and any tensor naming one is refused below with the
+    # clearer message whatever the checker said
+    checker_error = _check(onnx, data)
+    try:
+        # protobuf always (a path's extension could pick the text format), and never the
+        # external data: tensors that name other files are refused below
+        model = onnx.load(io.BytesIO(data), format="protobuf", load_external_data=False)
+    except MemoryError:
+        raise
+    except Exception as e:  # protobuf's DecodeError and friends: not an ONNX file
+        raise OnnxImportError(f"{path.name}: not a readable ONNX model ({_short(e)})") from e
+    del data
+    if not model.HasField("graph") or not model.graph.node:
+        raise OnnxImportError(f"{path.name}: not an ONNX model (it has no graph)")
+    try:
+        refuse_external_data(model)
+    except TensorRefusedError as e:
+        raise OnnxImportError(f"{path.name}: {e}") from None
+    if checker_error is not None:
+        raise OnnxImportError(f"{path.name}: not a valid ONNX model ({checker_error})")
+    return model
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, if it is a regular file of at most :data:`MAX_FILE_BYTES`."""
     try:
         with open_regular(path) as f:
             size = os.fstat(f.fileno()).st_size
@@ -174,33 +202,24 @@ def _load(onnx: Any, path: Path) -> Any:
                     f"nnviz builds needs (at most {MAX_FILE_BYTES:,} are read)"
                 )
             data = f.read(MAX_FILE_BYTES + 1)  # bounded even if the file grows meanwhile
-        if len(data) > MAX_FILE_BYTES:
-            raise OnnxImportError(f"{path.name}: more than {MAX_FILE_BYTES:,} bytes")
-        # protobuf always (a path's extension could pick the text format), and never the
-        # external data: tensors that name other files are refused below
-        model = onnx.load(io.BytesIO(data), format="protobuf", load_external_data=False)
-        del data
     except FileFormatError as e:
         raise OnnxImportError(f"{path.name}: {e.problem}") from None
     except OSError as e:
         raise OnnxImportError(f"{path.name}: cannot read the file ({e.strerror or e})") from e
-    except (OnnxImportError, MemoryError):
-        raise
-    except Exception as e:  # protobuf's DecodeError and friends: not an ONNX file
-        raise OnnxImportError(f"{path.name}: not a readable ONNX model ({_short(e)})") from e
-    if not model.HasField("graph") or not model.graph.node:
-        raise OnnxImportError(f"{path.name}: not an ONNX model (it has no graph)")
+    if len(data) > MAX_FILE_BYTES:
+        raise OnnxImportError(f"{path.name}: more than {MAX_FILE_BYTES:,} bytes")
+    return data
+
+
+def _check(onnx: Any, data: bytes) -> str | None:
+    """What the ONNX checker finds wrong with the serialised model, or None."""
     try:
-        refuse_external_data(model)
-    except TensorRefusedError as e:
-        raise OnnxImportError(f"{path.name}: {e}") from None
-    try:
-        onnx.checker.check_model(model)
+        onnx.checker.check_model(data)
     except MemoryError:
         raise
     except Exception as e:  # the checker's exception types vary
-        raise OnnxImportError(f"{path.name}: not a valid ONNX model ({_short(e)})") from e
-    return model
+        return _short(e)
+    return None
 
 
 def _short(e: Exception) -> str:
@@ -531,6 +550,8 @@ class _Reader:
     def new_layer(self, k: int, W: np.ndarray, b: np.ndarray) -> _Pre:
         if k != len(self.layers):
             raise self.refuse("starts a second layer on the same input (the graph branches)")
+        if max(W.shape) > MAX_UNITS:
+            raise self.refuse(f"has a weight of shape {W.shape}; a layer has at most {MAX_UNITS:,} units")
         self.check_size(W.size + b.size)
         expected = self.input_width if k == 0 else self.layers[k - 1].units
         if expected is not None and W.shape[0] != expected:

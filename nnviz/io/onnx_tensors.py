@@ -249,8 +249,8 @@ def broadcast_size(shapes: list[tuple[int, ...]], what: str) -> tuple[tuple[int,
 class Budget:
     """Values converted or computed so far, against :data:`MAX_CONSTANT_ELEMENTS`."""
 
-    def __init__(self, limit: int = MAX_CONSTANT_ELEMENTS):
-        self.limit = limit
+    def __init__(self, limit: int | None = None):
+        self.limit = MAX_CONSTANT_ELEMENTS if limit is None else limit
         self.used = 0
 
     def take(self, n: int, what: str) -> None:
