@@ -42,7 +42,13 @@ ARRAY_MEMBERS = (WEIGHTS, OPTIMIZER, PIPELINE, TRAINER, HISTORY, DATA)
 ALL_MEMBERS = (MANIFEST, NETWORK, *ARRAY_MEMBERS)
 MAX_MANIFEST_BYTES = 64 * 1024
 MAX_NETWORK_JSON_BYTES = 8 * 1024**2
-MAX_COUNTER = 2**63 - 1
+#: step, epoch and optimiser counters (and schedule lengths): at most 2**53, the largest
+#: range in which a float64 (the history, the plots) holds every integer exactly; the
+#: saver checks the same bound, so whatever loads can be saved again
+MAX_COUNTER = 2**53
+#: data inputs and regression targets stored in a file: at most this in magnitude, the
+#: bound the CSV loader uses (squares and sums of larger values overflow float64)
+MAX_DATA_MAGNITUDE = 1e100
 MAX_HISTORY_ROWS = 2**31
 FLOAT = ("f4", "f8")
 
@@ -171,8 +177,8 @@ class Plan:
         if member == WEIGHTS:
             out = {}
             for i, (w, b) in enumerate(shapes):
-                out[f"W{i}"] = ArraySpec(w, FLOAT, f"weights of layer {i + 1}")
-                out[f"b{i}"] = ArraySpec(b, FLOAT, f"biases of layer {i + 1}")
+                out[f"W{i}"] = ArraySpec(w, FLOAT, f"weights of layer {i + 1}", into=self._param_code)
+                out[f"b{i}"] = ArraySpec(b, FLOAT, f"biases of layer {i + 1}", into=self._param_code)
             return out
         if member == OPTIMIZER:
             assert self.trainer is not None
@@ -180,14 +186,14 @@ class Plan:
             for key in self.trainer.state_keys:
                 for i, (w, b) in enumerate(shapes):
                     what = f"the optimizer's {key} for layer {i + 1}"
-                    out[f"{key}_{2 * i}"] = ArraySpec(w, FLOAT, f"{what} weights", False)
-                    out[f"{key}_{2 * i + 1}"] = ArraySpec(b, FLOAT, f"{what} biases", False)
+                    out[f"{key}_{2 * i}"] = ArraySpec(w, FLOAT, f"{what} weights", False, self._param_code)
+                    out[f"{key}_{2 * i + 1}"] = ArraySpec(b, FLOAT, f"{what} biases", False, self._param_code)
             return out
         if member == PIPELINE:
             d = self.spec.input_dim
             return {
-                "mean": ArraySpec((d,), FLOAT, "the preprocessing mean", False),
-                "matrix": ArraySpec((d, d), FLOAT, "the preprocessing matrix", False),
+                "mean": ArraySpec((d,), FLOAT, "the preprocessing mean", False, "f8"),
+                "matrix": ArraySpec((d, d), FLOAT, "the preprocessing matrix", False, "f8"),
             }
         if member == TRAINER:
             assert self.trainer is not None
@@ -203,18 +209,28 @@ class Plan:
             assert self.data is not None
             n, info = self.data.n_examples, self.data
             y = (
-                ArraySpec((n,), ("i8", "i4"), "the class labels")
+                ArraySpec((n,), ("i8", "i4"), "the class labels", into="i8")
                 if info.task == "classification"
-                else ArraySpec((n, info.target_dim), FLOAT, "the targets")
+                else ArraySpec((n, info.target_dim), FLOAT, "the targets", into="f8")
             )
-            return {"X": ArraySpec((n, info.n_features), FLOAT, "the data inputs"), "y": y}
+            return {"X": ArraySpec((n, info.n_features), FLOAT, "the data inputs", into="f8"), "y": y}
         raise KeyError(member)
+
+    @property
+    def _param_code(self) -> str:
+        """Weights and optimiser state are loaded in the architecture's dtype."""
+        return "f4" if np.dtype(self.spec.dtype) == np.float32 else "f8"
 
     def size_bounds(self, member: str) -> tuple[int, int]:
         return npz_size_bounds(self.arrays(member))
 
+    def memory_bytes(self, member: str) -> int:
+        """What one member's arrays take once loaded."""
+        return sum(a.memory_bytes for a in self.arrays(member).values())
+
     def check_total(self) -> None:
-        total = sum(self.size_bounds(m)[0] for m in self.members() if m in ARRAY_MEMBERS)
+        """The arrays as loaded (data as float64 whatever the file stores) fit the cap."""
+        total = sum(self.memory_bytes(m) for m in self.members() if m in ARRAY_MEMBERS)
         if total > MAX_TOTAL_BYTES:
             raise ArchiveError(
                 f"the network and data it describes need {total:,} bytes, more than the "

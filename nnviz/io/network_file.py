@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import io
 import os
-import stat
 import struct
 import zipfile
 import zlib
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,12 +32,13 @@ from nnviz.io.archive import (
     check_directory,
     check_member_size,
     read_member,
-    read_npz,
+    read_npz_member,
 )
 from nnviz.io.atomic import atomic_write, describe_os_error
 from nnviz.io.errors import FileFormatError, SaveError
 from nnviz.io.json_spec import MAX_SPEC_BYTES, load_json_spec
 from nnviz.io.loaded import LoadedNetwork, history_from_arrays
+from nnviz.io.regular_file import open_regular
 from nnviz.io.schema import SchemaError, parse_json, to_json_bytes
 from nnviz.io.sources import compatibility_problem, regenerate
 
@@ -52,6 +51,9 @@ _WRAPPED = (
 )
 _SQUARED_STATES = ("square_avg", "exp_avg_sq")  # optimiser states that must be >= 0
 _SAMPLE_BYTES = 1 << 20
+_CHECK_ITEMS = 1 << 20  # values are checked in slices of this many: no full-size temporaries
+#: history columns that count (steps, epochs): whole numbers in 0..MAX_COUNTER
+_COUNTER_COLUMNS = {"steps": (0, 1), "evals": (0,)}
 
 
 # --- saving ----------------------------------------------------------------------------
@@ -173,6 +175,12 @@ def _check_savable(path: str | os.PathLike, network: dict[str, Any], arrays: Arr
         for key, a in arrays.get(member, {}).items():
             if a.dtype.kind == "f" and not np.isfinite(a).all():
                 raise refuse(f"{key} in {member} holds NaN or infinite values (did the run diverge?)")
+    try:
+        _check_data_values(arrays.get(lay.DATA), plan)
+        if lay.HISTORY in arrays:
+            _check_history(arrays[lay.HISTORY])
+    except ArchiveError as exc:
+        raise refuse(str(exc)) from exc
     return body
 
 
@@ -241,21 +249,22 @@ def _describe(exc: BaseException) -> str:
 
 
 def _load(path: str | os.PathLike) -> LoadedNetwork:
-    p = Path(os.fspath(path))
-    st = p.stat()
-    if stat.S_ISDIR(st.st_mode):
-        raise FileFormatError("it is a folder, not a file", path)
-    if st.st_size == 0:
-        raise FileFormatError("the file is empty", path)
-    if st.st_size > MAX_TOTAL_BYTES:
-        raise FileFormatError(f"the file is {st.st_size:,} bytes, larger than any network file", path)
-    with open(p, "rb") as f:
+    with open_regular(path) as f:  # a FIFO, device or folder is refused before open()
+        size = os.fstat(f.fileno()).st_size
+        if size == 0:
+            raise FileFormatError("the file is empty", path)
+        if size > MAX_TOTAL_BYTES:
+            raise FileFormatError(f"the file is {size:,} bytes, larger than any network file", path)
         head = f.read(4)
         f.seek(0)
         if head in _ZIP_MAGIC:
-            check_central_directory(f, st.st_size)
+            check_central_directory(f, size)
             with zipfile.ZipFile(f) as zf:
                 return _load_archive(zf, path)
+        if size > MAX_SPEC_BYTES:
+            raise FileFormatError(
+                "it is neither a ZIP-based .nnviz file nor a JSON spec of sensible size", path
+            )
         data = f.read(MAX_SPEC_BYTES + 1)
     if len(data) > MAX_SPEC_BYTES:
         raise FileFormatError("it is neither a ZIP-based .nnviz file nor a JSON spec of sensible size", path)
@@ -285,14 +294,46 @@ def _load_archive(zf: zipfile.ZipFile, path: str | os.PathLike) -> LoadedNetwork
     array_members = [m for m in lay.ARRAY_MEMBERS if m in expected]
     for m in array_members:  # every size is checked before any array is read
         check_member_size(infos[m], plan.size_bounds(m)[1])  # too small: the array checks say why
-    arrays = {m: read_npz(read_member(zf, infos[m]), m, plan.arrays(m)) for m in array_members}
+    arrays = {m: read_npz_member(zf, infos[m], plan.arrays(m)) for m in array_members}
     return _assemble(plan, arrays, path, manifest)
 
 
-def _finite(a: np.ndarray, what: str) -> np.ndarray:
-    if not np.isfinite(a).all():
-        raise ArchiveError(f"{what} contain NaN or infinite values")
+def _finite(a: np.ndarray, what: str, bound: float | None = None) -> np.ndarray:
+    """``a`` if all its values are finite (and at most ``bound`` in magnitude), checked
+    slice by slice so a large array needs no full-size temporary."""
+    flat = a.reshape(-1)
+    for at in range(0, flat.size, _CHECK_ITEMS):
+        part = flat[at : at + _CHECK_ITEMS]
+        if not np.isfinite(part).all():
+            raise ArchiveError(f"{what} contain NaN or infinite values")
+        if bound is not None and not (np.abs(part) <= bound).all():
+            raise ArchiveError(f"{what} hold values beyond ±{bound:.0e}, the most nnviz accepts")
     return a
+
+
+def _check_data_values(stored: dict[str, np.ndarray] | None, plan: lay.Plan) -> None:
+    """Data inputs (and regression targets) are finite and at most MAX_DATA_MAGNITUDE."""
+    if stored is None:
+        return
+    _finite(stored["X"], "the data inputs", lay.MAX_DATA_MAGNITUDE)
+    if plan.data is not None and plan.data.task == "regression":
+        _finite(stored["y"], "the targets", lay.MAX_DATA_MAGNITUDE)
+
+
+def _check_history(h: dict[str, np.ndarray]) -> None:
+    """Step and epoch columns hold whole numbers in 0..MAX_COUNTER (the plots and the
+    evolution image keep them as int64)."""
+    for table, columns in _COUNTER_COLUMNS.items():
+        a = h[table]
+        for c in columns:
+            col = a[:, c]
+            ok = np.isfinite(col) & (col >= 0) & (col <= lay.MAX_COUNTER) & (col == np.floor(col))
+            if not ok.all():
+                what = "step" if table == "evals" else ("step", "epoch")[c]
+                raise ArchiveError(
+                    f"the {table[:-1]} history's {what} column must hold whole numbers in "
+                    f"0..{lay.MAX_COUNTER:,}"
+                )
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -336,6 +377,7 @@ def _assemble(plan: lay.Plan, arrays: Arrays, path: str | os.PathLike, manifest:
     history = None
     if plan.history_rows is not None:
         h = arrays[lay.HISTORY]
+        _check_history(h)
         history = history_from_arrays(h["steps"], h["evals"])
 
     return LoadedNetwork(
@@ -352,14 +394,10 @@ def _data(plan: lay.Plan, stored: dict[str, np.ndarray] | None) -> Dataset | Non
     if info is None:
         return None
     if stored is not None:
-        X = _finite(stored["X"], "the data inputs")
-        y = stored["y"]
-        if info.task == "classification":
-            y = y.astype(np.int64)
-            if len(y) and (y.min() < 0 or y.max() >= 65_536):
-                raise ArchiveError("the class labels must be in 0..65535")
-        else:
-            _finite(y, "the targets")
+        _check_data_values(stored, plan)
+        X, y = stored["X"], stored["y"]
+        if info.task == "classification" and len(y) and (y.min() < 0 or y.max() >= 65_536):
+            raise ArchiveError("the class labels must be in 0..65535")
     elif info.regenerable:
         try:
             made = regenerate(info.source)
