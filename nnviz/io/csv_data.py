@@ -1,15 +1,20 @@
 """CSV data in and out, with errors that point at a row and a column.
 
-Reading streams the file through the ``csv`` module (no pandas): the header is optional
-and sniffed, the label is the last column unless named, text class labels become integer
-classes in sorted order, and every bad cell is reported as a spreadsheet would show it
-(row 1 is the first line of the file). Writing goes through the atomic writer.
+Reading streams the file through the ``csv`` module (no pandas) straight into a float64
+table allocated once: a first pass over the bytes finds the encoding and bounds the rows,
+so memory peaks near the final arrays (never a Python float per cell), and anything but a
+regular file is refused before it is opened. The header is optional and detected, the
+separator found in linear time (:mod:`nnviz.io.csv_sniff`), the label is the last column
+unless named, text class labels become integer classes in sorted order
+(:mod:`nnviz.io.csv_labels` has the rule), and every bad cell is reported as a
+spreadsheet would show it (row 1 is the first line of the file). Numbers beyond
+±:data:`~nnviz.io.csv_cells.MAX_MAGNITUDE` are refused. Writing goes through the atomic writer.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
+import io
 import itertools
 import math
 import os
@@ -17,7 +22,7 @@ from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -25,14 +30,16 @@ from nnviz.core.data import MAX_EXAMPLES, DataError, Dataset
 from nnviz.core.history import COLUMNS, EVAL_COLUMNS, History
 from nnviz.core.spec import MAX_UNITS
 from nnviz.io.atomic import atomic_write_text, describe_os_error
-from nnviz.io.errors import CsvError
+from nnviz.io.csv_cells import MAX_MAGNITUDE, number, resize_rows, short, too_large
+from nnviz.io.csv_labels import MAX_NAME_CHARS, InferredLabels, KnownClasses, LabelColumn, Targets
+from nnviz.io.csv_sniff import SAMPLE_CHARS, FileScan, scan_file, sniff_delimiter
+from nnviz.io.errors import CsvError, FileFormatError
+from nnviz.io.regular_file import open_regular
 
-#: at most this many distinct label values make an inferred classification task
-MAX_INFERRED_CLASSES = 50
 MAX_LINE_CHARS = 4 * 1024**2
-MAX_NAME_CHARS = 1000
 _BLOCK = 65_536
-_DELIMITERS = ",;\t|"
+#: feature cells written between two checks of their range (the rows stay at hand for the message)
+_CHECK_CELLS = 32_768
 
 
 @dataclass(frozen=True)
@@ -49,17 +56,16 @@ class FeatureTable:
 
 
 @dataclass
-class _Columns:
-    """One pass over a CSV file: the feature columns as numbers, the label cells as text."""
+class _Table:
+    """A CSV file read once: the feature columns as a float table, the labels compactly."""
 
     header: list[str] | None
     n_columns: int
     feature_cols: list[int]
     label_col: int | None
-    X: np.ndarray
-    labels: list[str]
-    rows: array  # spreadsheet row number of each data row
     delimiter: str
+    X: np.ndarray | None = None
+    labels: LabelColumn | None = None
 
     def name(self, i: int) -> str:
         return self.header[i] if self.header else f"column {i + 1}"
@@ -74,6 +80,14 @@ class _Columns:
     def label_name(self) -> str | None:
         return None if self.label_col is None else self.name(self.label_col)
 
+    @property
+    def decimal_comma(self) -> bool:
+        return self.delimiter != ","
+
+
+#: makes the label column for a table about to be read, with room for so many rows
+LabelMaker = Callable[[_Table, int], LabelColumn | None]
+
 
 # --- reading -----------------------------------------------------------------------------
 def _read_reason(exc: OSError) -> str:
@@ -84,24 +98,16 @@ def _read_reason(exc: OSError) -> str:
     return describe_os_error(exc)
 
 
-def _encoding(path: Path) -> str:
-    """UTF-8 if the whole file decodes as UTF-8, else Latin-1; refuses binary files."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    utf8 = True
-    seen = False
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            if b"\x00" in chunk:
-                raise CsvError("it is a binary file, not CSV text", path)
-            seen = seen or bool(chunk.strip())
-            if utf8:
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    utf8 = False
-    if not seen:
-        raise CsvError("the file is empty", path)
-    return "utf-8-sig" if utf8 else "latin-1"
+def _open(path: Path) -> BinaryIO:
+    """The file opened for reading if it is a regular file (a FIFO or a device would hang
+    ``open()``; a folder is no CSV)."""
+    try:
+        return open_regular(path)
+    except FileFormatError as exc:
+        problem = exc.problem
+        reason = ("there is no such file" if problem == "no such file" else
+                  f"it {problem}" if problem.startswith("is ") else problem)
+        raise CsvError(f"cannot read the file: {reason}", path) from None
 
 
 def _lines(f, path: Path) -> Iterator[str]:
@@ -117,20 +123,8 @@ def _lines(f, path: Path) -> Iterator[str]:
         yield line
 
 
-def _sniff_delimiter(sample: str) -> str:
-    lines = [ln for ln in sample.splitlines() if ln.strip()][:20]
-    if not lines:
-        return ","
-    try:
-        return csv.Sniffer().sniff("\n".join(lines), delimiters=_DELIMITERS).delimiter
-    except csv.Error:
-        counts = {d: lines[0].count(d) for d in _DELIMITERS}
-        best = max(counts, key=lambda d: counts[d])
-        return best if counts[best] else ","
-
-
 def _records(f, path: Path, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    """(spreadsheet row number, stripped cells) for every non-blank record."""
+    """(spreadsheet row number, cells as written) for every non-blank record."""
     reader = csv.reader(_lines(f, path), delimiter=delimiter, skipinitialspace=True, strict=True)
     row_no = 0
     try:
@@ -138,18 +132,9 @@ def _records(f, path: Path, delimiter: str) -> Iterator[tuple[int, list[str]]]:
             row_no = reader.line_num
             if not cells or (len(cells) == 1 and not cells[0].strip()):
                 continue  # a blank line
-            yield row_no, [c.strip() for c in cells]
+            yield row_no, cells
     except csv.Error as exc:
         raise CsvError(f"the CSV is malformed ({exc})", path, row=reader.line_num or row_no + 1) from exc
-
-
-def _number(cell: str, decimal_comma: bool) -> float | None:
-    if decimal_comma and "," in cell and "." not in cell:
-        cell = cell.replace(",", ".")
-    try:
-        return float(cell)
-    except ValueError:
-        return None
 
 
 def _column_index(label: int | str | None, header: list[str] | None, n_columns: int, path: Path) -> int:
@@ -171,92 +156,201 @@ def _column_index(label: int | str | None, header: list[str] | None, n_columns: 
     return header.index(label)
 
 
-def _short(cell: str) -> str:
-    return cell if len(cell) <= 40 else cell[:37] + "..."
-
-
 _NO_LABEL = -1
 
 
-def _read_columns(
+def _read_table(
     path: Path,
     label: int | str | None,
     has_header: bool | None,
     label_guess: Callable[[int], int | None],
-) -> _Columns:
+    make_labels: LabelMaker,
+) -> _Table:
     """Read the whole file once. ``label_guess(n_columns)`` gives the label column before
     the header is known (None when ``label`` is a name; ``_NO_LABEL`` for none)."""
-    encoding = _encoding(path)
-    with open(path, encoding=encoding, newline="") as f:
-        delimiter = _sniff_delimiter(f.read(65_536))
-        f.seek(0)
-        records = _records(f, path, delimiter)
-        first = next(records, None)
-        if first is None:
-            raise CsvError("the file holds no rows", path)
-        first_no, first_cells = first
-        c = len(first_cells)
-        if c > MAX_UNITS + 1:
-            raise CsvError(f"it has {c:,} columns; at most {MAX_UNITS + 1:,} are allowed", path, row=first_no)
-        guess = label_guess(c)
-        if has_header is None:
-            skip = c - 1 if guess is None else guess
-            has_header = any(_number(cell, True) is None for i, cell in enumerate(first_cells) if i != skip)
-        header = None
-        if has_header:
-            for i, name in enumerate(first_cells):
-                if len(name) > MAX_NAME_CHARS:
-                    raise CsvError(f"the column name is longer than {MAX_NAME_CHARS} characters", path,
-                                   row=first_no, column=f"column {i + 1}")
-            header = [name if name else f"column {i + 1}" for i, name in enumerate(first_cells)]
-        if guess == _NO_LABEL:
-            col = None
-        else:
-            col = _column_index(label, header, c, path) if label is not None or guess is None else guess
-        feature_cols = [i for i in range(c) if i != col]
-        cols = _Columns(header, c, feature_cols, col, np.empty((0, len(feature_cols))), [], array("q"),
-                        delimiter)
-        data_rows = records if header else itertools.chain([first], records)
-        cols.X = _convert(cols, data_rows, path)
-    if not len(cols.X):
+    with _open(path) as raw:
+        scan = scan_file(raw, path)
+        raw.seek(0)
+        with io.TextIOWrapper(raw, encoding=scan.encoding, newline="") as f:
+            sample = f.read(SAMPLE_CHARS)
+            delimiter = sniff_delimiter(sample, at_end=len(sample) < SAMPLE_CHARS)
+            f.seek(0)
+            records = _records(f, path, delimiter)
+            first = next(records, None)
+            if first is None:
+                raise CsvError("the file holds no rows", path)
+            table = _layout(path, first, label, has_header, label_guess, delimiter)
+            data_rows = records if table.header else itertools.chain([first], records)
+            capacity = _capacity(scan, table)
+            table.labels = make_labels(table, capacity)
+            table.X = _TableReader(table, path, capacity).read(data_rows)
+    if not len(table.X):
         raise CsvError("the file has a header but no data rows", path)
-    return cols
+    return table
 
 
-def _convert(cols: _Columns, records: Iterator[tuple[int, list[str]]], path: Path) -> np.ndarray:
-    """Feature cells to float64 in blocks (memory stays flat); label cells kept as text."""
-    decimal_comma = cols.delimiter != ","
-    fcols, lcol, c = cols.feature_cols, cols.label_col, cols.n_columns
-    blocks = []
-    block: list[list[float]] = []
-    for n, (row_no, cells) in enumerate(records, 1):
-        if len(cells) != c:
-            raise CsvError(f"the row has {len(cells)} cells but the first row has {c}", path, row=row_no)
-        if n > MAX_EXAMPLES:
-            raise CsvError(f"it has more than {MAX_EXAMPLES:,} data rows, the most nnviz can use", path,
-                           row=row_no)
+def _layout(path: Path, first: tuple[int, list[str]], label: int | str | None, has_header: bool | None,
+            label_guess: Callable[[int], int | None], delimiter: str) -> _Table:
+    """The columns, from the first record: header or not, the label, the features."""
+    first_no, cells = first
+    first_cells = [cell.strip() for cell in cells]
+    c = len(first_cells)
+    if c > MAX_UNITS + 1:
+        raise CsvError(f"it has {c:,} columns; at most {MAX_UNITS + 1:,} are allowed", path, row=first_no)
+    guess = label_guess(c)
+    if has_header is None:
+        skip = c - 1 if guess is None else guess
+        has_header = any(number(cell, True) is None for i, cell in enumerate(first_cells) if i != skip)
+    header = None
+    if has_header:
+        for i, name in enumerate(first_cells):
+            if len(name) > MAX_NAME_CHARS:
+                raise CsvError(f"the column name is longer than {MAX_NAME_CHARS} characters", path,
+                               row=first_no, column=f"column {i + 1}")
+        header = [name if name else f"column {i + 1}" for i, name in enumerate(first_cells)]
+    if guess == _NO_LABEL:
+        col = None
+    else:
+        col = _column_index(label, header, c, path) if label is not None or guess is None else guess
+    return _Table(header, c, [i for i in range(c) if i != col], col, delimiter)
+
+
+def _capacity(scan: FileScan, table: _Table) -> int:
+    """An upper bound on the data rows, known before any is parsed: the file's lines, and
+    its bytes (a kept row has a non-empty cell and a separator per column)."""
+    lines = scan.max_lines - (1 if table.header else 0)
+    by_bytes = scan.size // (2 * table.n_columns - 1) + 1
+    return max(1, min(MAX_EXAMPLES, lines, by_bytes))
+
+
+def _picker(n_columns: int, label_col: int | None) -> Callable[[list[str]], list[str]]:
+    """The feature cells of a row, as one slice where the label is at an end."""
+    if label_col is None:
+        return lambda cells: cells
+    if label_col == n_columns - 1:
+        return lambda cells: cells[:-1]
+    if label_col == 0:
+        return lambda cells: cells[1:]
+    return lambda cells: cells[:label_col] + cells[label_col + 1:]
+
+
+class _TableReader:
+    """Rows into a preallocated float64 table, each cell parsed once by ``float``.
+
+    Rows are gathered in a small block (at most about :data:`_CHECK_CELLS` numbers, kept
+    in an ``array`` of C doubles, never as Python floats); each block has its range checked
+    by NumPy, is copied into the table, and hands its label cells over in one call. The
+    block's rows stay at hand until then so a message can quote the cell. Every error is
+    raised in file order: the rows before it are checked first.
+    """
+
+    def __init__(self, table: _Table, path: Path, capacity: int):
+        self.table, self.path = table, path
+        self.X = np.empty((capacity, len(table.feature_cols)), dtype=np.float64)
+        self.n = 0  # rows in the table
+        self.numbers = array("d")  # the block's feature values, row after row
+        self.rows: list[int] = []  # the block's spreadsheet row numbers
+        self.cells: list[list[str]] = []  # the block's cells as read
+        self.label_cells: list[str] = []  # the block's label cells, stripped
+
+    def read(self, records: Iterator[tuple[int, list[str]]]) -> np.ndarray:
+        try:
+            self._read_rows(records)
+        except CsvError:
+            if self.rows:
+                self._check_block(len(self.rows))  # an earlier row's problem comes first
+            raise
+        self._flush()
+        return resize_rows(self.X, self.n)
+
+    def _read_rows(self, records: Iterator[tuple[int, list[str]]]) -> None:
+        t, path = self.table, self.path
+        c, lcol = t.n_columns, t.label_col
+        pick = _picker(c, lcol)
+        numbers, rows, all_cells, label_cells = self.numbers, self.rows, self.cells, self.label_cells
+        block_size = max(1, _CHECK_CELLS // c)
+        for row_no, cells in records:
+            if len(cells) != c:
+                raise CsvError(f"the row has {len(cells)} cells but the first row has {c}", path, row=row_no)
+            if self.n + len(rows) >= MAX_EXAMPLES:
+                raise CsvError(f"it has more than {MAX_EXAMPLES:,} data rows, the most nnviz can use", path,
+                               row=row_no)
+            mark = len(numbers)
+            try:
+                numbers.extend(map(float, pick(cells)))
+            except ValueError:
+                del numbers[mark:]
+                numbers.extend(self._slow_row(row_no, cells))
+            rows.append(row_no)
+            all_cells.append(cells)
+            if lcol is not None:
+                cell = cells[lcol].strip()
+                if not cell:
+                    raise CsvError("the label cell is empty", path, row=row_no, column=t.name(lcol))
+                label_cells.append(cell)
+            if len(rows) >= block_size:
+                self._flush()
+
+    def _slow_row(self, row_no: int, cells: list[str]) -> list[float]:
+        """A row the fast path refused: decimal commas, or a cell to report."""
         values = []
-        for i in fcols:
-            cell = cells[i]
-            v = _number(cell, decimal_comma) if cell else None
-            if v is None or not math.isfinite(v):
-                problem = ("the cell is empty" if not cell else
-                           f"{_short(cell)!r} is not a number" if v is None else
-                           f"{_short(cell)!r} is not a finite number")
-                raise CsvError(problem, path, row=row_no, column=cols.name(i))
+        for i in self.table.feature_cols:
+            cell = cells[i].strip()
+            v = number(cell, self.table.decimal_comma) if cell else None
+            if v is None or not math.isfinite(v) or abs(v) > MAX_MAGNITUDE:
+                raise self._cell_error(row_no, i, cell, v)
             values.append(v)
-        if lcol is not None:
-            cell = cells[lcol]
-            if not cell:
-                raise CsvError("the label cell is empty", path, row=row_no, column=cols.name(lcol))
-            cols.labels.append(cell)
-        cols.rows.append(row_no)
-        block.append(values)
-        if len(block) == _BLOCK:
-            blocks.append(np.array(block, dtype=np.float64))
-            block = []
-    blocks.append(np.array(block, dtype=np.float64).reshape(len(block), len(fcols)))
-    return np.concatenate(blocks)
+        return values
+
+    def _cell_error(self, row_no: int, col: int, cell: str, v: float | None) -> CsvError:
+        problem = ("the cell is empty" if not cell else
+                   f"{short(cell)!r} is not a number" if v is None else
+                   f"{short(cell)!r} is not a finite number" if not math.isfinite(v) else
+                   too_large(cell))
+        return CsvError(problem, self.path, row=row_no, column=self.table.name(col))
+
+    def _flush(self) -> None:
+        """The block into the table, once its first non-finite or too large number (if
+        any) is refused."""
+        k = len(self.rows)
+        if not k:
+            return
+        self._check_block(k)
+        if self.n + k > len(self.X):
+            self._grow(self.n + k)
+        self.X[self.n : self.n + k] = np.frombuffer(self.numbers, dtype=np.float64).reshape(k, -1)
+        if self.table.labels is not None:
+            self.table.labels.add_block(self.rows, self.label_cells)
+        self.n += k
+        del self.numbers[:], self.rows[:], self.cells[:], self.label_cells[:]
+
+    def _check_block(self, k: int) -> None:
+        block = np.frombuffer(self.numbers, dtype=np.float64).reshape(k, -1)
+        bad = ~(np.abs(block) <= MAX_MAGNITUDE)
+        if bad.any():
+            i, j = (int(a) for a in np.argwhere(bad)[0])
+            col = self.table.feature_cols[j]
+            v = float(block[i, j])
+            del block
+            raise self._cell_error(self.rows[i], col, self.cells[i][col].strip(), v)
+
+    def _grow(self, rows: int) -> None:
+        """More room, should the bound have been passed (a file that grew while read)."""
+        rows = min(MAX_EXAMPLES, max(rows, len(self.X) * 3 // 2))
+        resize_rows(self.X, rows)
+        if self.table.labels is not None:
+            self.table.labels.reserve(rows)
+
+
+def _read_safely(p: Path, label, has_header, guess, make_labels: LabelMaker) -> _Table:
+    try:
+        return _read_table(p, label, has_header, guess, make_labels)
+    except OSError as exc:
+        raise CsvError(f"cannot read the file: {_read_reason(exc)}", p) from exc
+    except UnicodeDecodeError as exc:  # the file changed after its encoding was found
+        raise CsvError("the file changed while it was read", p) from exc
+    except MemoryError as exc:
+        raise CsvError("there is not enough memory to read it", p) from exc
 
 
 def load_csv(
@@ -268,10 +362,11 @@ def load_csv(
     """A data set from a CSV file: features in every column but the label.
 
     ``label``: column name or index (default: the last column). ``task``:
-    "classification" or "regression" (default: inferred; whole-number or text labels with
-    at most 50 distinct values are classes, other numbers are regression). ``has_header``:
-    default sniffed (a first row with a non-numeric feature cell is a header). Raises
-    :class:`CsvError` naming the row and column of any bad cell.
+    "classification" or "regression" (default: inferred: whole-number labels with at most
+    50 distinct values are classes, other numbers are regression; text labels are classes
+    by :data:`~nnviz.io.csv_labels.TEXT_RULE`). ``has_header``: default detected (a first
+    row with a non-numeric feature cell is a header). Raises :class:`CsvError` naming the
+    row and column of any bad cell.
     """
     p = Path(os.fspath(path))
     if task not in (None, "classification", "regression"):
@@ -284,78 +379,19 @@ def load_csv(
             raise CsvError("it has one column; nnviz needs feature columns and a label column", p)
         return None if isinstance(label, str) else _column_index(label, None, c, p)
 
-    cols = _read_safely(p, label, has_header, guess)
-    assert cols.label_col is not None
-    label_name = cols.label_name
-    raw = cols.labels
-    decimal_comma = cols.delimiter != ","
-    numbers = [_number(v, decimal_comma) for v in raw]
-    numeric = all(v is not None and math.isfinite(v) for v in numbers)
-    if task is None:
-        if numeric:
-            whole = all(float(v).is_integer() for v in numbers)  # type: ignore[arg-type]
-            task = "classification" if whole and len(set(numbers)) <= MAX_INFERRED_CLASSES else "regression"
-        else:
-            n_distinct = len(set(raw))
-            if n_distinct > MAX_INFERRED_CLASSES:
-                raise CsvError(
-                    f"the label column {label_name!r} holds {n_distinct:,} different text values: too many "
-                    "for classes, and not numbers for regression; choose another label column", p
-                )
-            task = "classification"
-    class_names: tuple[str, ...] = ()
-    if task == "regression":
-        for row_no, v, cell in zip(cols.rows, numbers, raw, strict=True):
-            if v is None or not math.isfinite(v):
-                raise CsvError(f"the target {_short(cell)!r} is not a finite number", p, row=row_no,
-                               column=label_name)
-        y = np.array(numbers, dtype=np.float64).reshape(-1, 1)
-    else:
-        y, class_names = _classes(raw, numbers if numeric else None)
-        if len(class_names) > MAX_UNITS:
-            raise CsvError(f"the label column has {len(class_names):,} classes; at most {MAX_UNITS:,}", p)
-        if len(class_names) < 2:
-            raise CsvError(f"the label column {label_name!r} holds a single class; classification needs two",
-                           p)
-        if any(len(name) > MAX_NAME_CHARS for name in class_names):
-            raise CsvError(f"a class name is longer than {MAX_NAME_CHARS} characters", p, column=label_name)
-    names = cols.feature_names()
+    def labels(t: _Table, capacity: int) -> InferredLabels:
+        return InferredLabels(capacity, p, t.label_name or "", t.decimal_comma, task)
+
+    cols = _read_safely(p, label, has_header, guess, labels)
+    assert isinstance(cols.labels, InferredLabels) and cols.X is not None
     try:
-        return Dataset(cols.X, y, task, p.stem or "data", names, class_names,
-                       {"csv": p.name, "label": label_name})
+        task, y, class_names = cols.labels.result()
+        return Dataset(cols.X, y, task, p.stem or "data", cols.feature_names(), class_names,
+                       {"csv": p.name, "label": cols.label_name})
     except DataError as exc:
         raise CsvError(str(exc), p) from exc
-
-
-def _read_safely(p: Path, label, has_header, guess) -> _Columns:
-    try:
-        return _read_columns(p, label, has_header, guess)
-    except OSError as exc:
-        raise CsvError(f"cannot read the file: {_read_reason(exc)}", p) from exc
     except MemoryError as exc:
         raise CsvError("there is not enough memory to read it", p) from exc
-
-
-def _classes(raw: list[str], numbers: list[float | None] | None) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Class indices in sorted order of the labels (by value when they are numbers, so
-    "1" and "1.0" are one class and 10 sorts after 9)."""
-    if numbers is not None:
-        first_spelling: dict[float, str] = {}
-        for v, cell in zip(numbers, raw, strict=True):
-            first_spelling.setdefault(v, cell)  # type: ignore[arg-type]
-        order = sorted(first_spelling)
-        index = {v: i for i, v in enumerate(order)}
-        names = tuple(_class_name(first_spelling[v]) for v in order)
-        return np.array([index[v] for v in numbers], dtype=np.int64), names
-    order_s = sorted(set(raw))
-    index_s = {v: i for i, v in enumerate(order_s)}
-    return np.array([index_s[v] for v in raw], dtype=np.int64), tuple(order_s)
-
-
-def _class_name(cell: str) -> str:
-    """A numeric class label's name: "1.0" reads as "1"."""
-    v = float(cell.replace(",", ".")) if _number(cell, False) is None else float(cell)
-    return str(int(v)) if v.is_integer() and abs(v) < 2**53 else cell
 
 
 def load_features_csv(
@@ -391,48 +427,21 @@ def load_features_csv(
             raise CsvError(f"it has {c} columns; the network takes {n_features} features plus the label", p)
         return None if isinstance(label, str) else _column_index(label, None, c, p)
 
-    cols = _read_safely(p, label, has_header, guess)
+    def labels(t: _Table, capacity: int) -> Targets | KnownClasses | None:
+        if t.label_col is None:
+            return None
+        name = t.label_name or ""
+        if class_names is None:
+            return Targets(capacity, p, name, t.decimal_comma)
+        return KnownClasses(capacity, p, name, class_names)
+
+    cols = _read_safely(p, label, has_header, guess, labels)
+    assert cols.X is not None
     names = cols.feature_names()
-    if cols.label_col is None:
+    if cols.labels is None:
         return FeatureTable(cols.X, None, names, None)
-    label_name = cols.label_name
-    decimal_comma = cols.delimiter != ","
-    if class_names is None:
-        values = []
-        for row_no, cell in zip(cols.rows, cols.labels, strict=True):
-            v = _number(cell, decimal_comma)
-            if v is None or not math.isfinite(v):
-                raise CsvError(f"the target {_short(cell)!r} is not a finite number", p, row=row_no,
-                               column=label_name)
-            values.append(v)
-        return FeatureTable(cols.X, np.array(values, dtype=np.float64).reshape(-1, 1), names, label_name)
-    lookup = _class_lookup(class_names)
-    y = np.empty(len(cols.labels), dtype=np.int64)
-    for k, (row_no, cell) in enumerate(zip(cols.rows, cols.labels, strict=True)):
-        idx = lookup(cell)
-        if idx is None:
-            shown = ", ".join(list(class_names)[:10]) + (" ..." if len(class_names) > 10 else "")
-            raise CsvError(f"the label {_short(cell)!r} is not one of the network's classes ({shown})", p,
-                           row=row_no, column=label_name)
-        y[k] = idx
-    return FeatureTable(cols.X, y, names, label_name)
-
-
-def _class_lookup(class_names: Sequence[str]):
-    exact = {name: i for i, name in enumerate(class_names)}
-    numeric: dict[float, int] = {}
-    for i, name in enumerate(class_names):
-        v = _number(name, False)
-        if v is not None:
-            numeric.setdefault(v, i)
-
-    def lookup(cell: str) -> int | None:
-        if cell in exact:
-            return exact[cell]
-        v = _number(cell, False)
-        return numeric.get(v) if v is not None else None
-
-    return lookup
+    y = cols.labels.classes() if isinstance(cols.labels, KnownClasses) else cols.labels.targets()
+    return FeatureTable(cols.X, y, names, cols.label_name)
 
 
 # --- writing -----------------------------------------------------------------------------
