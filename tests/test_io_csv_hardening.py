@@ -331,3 +331,21 @@ def test_peak_memory_is_about_the_final_table(tmp_path):
     # the table, one block and the reader's buffers; the list-of-floats reader needed 7 times
     assert growth < 2 * final + 16 * 2**20, (growth, final)
     assert math.isfinite(growth)
+
+
+def test_a_block_of_long_rows_is_checked_early(tmp_path, monkeypatch):
+    """Rows of long cells end a block by their characters, not only by their count."""
+    monkeypatch.setattr(csv_data, "_CHECK_CHARS", 500)
+    flushes = []
+    real = csv_data._TableReader._flush
+
+    def spy(self):
+        flushes.append(len(self.rows))
+        real(self)
+
+    monkeypatch.setattr(csv_data._TableReader, "_flush", spy)
+    long_label = "x" * 200
+    rows = "".join(f"{i},{long_label}{i % 2}\n" for i in range(20))
+    d = load_csv(put(tmp_path, "a,y\n" + rows))
+    assert d.n_classes == 2 and len(d) == 20
+    assert max(flushes) <= 3 and sum(flushes) == 20

@@ -38,8 +38,10 @@ from nnviz.io.regular_file import open_regular
 
 MAX_LINE_CHARS = 4 * 1024**2
 _BLOCK = 65_536
-#: feature cells written between two checks of their range (the rows stay at hand for the message)
+#: a block of rows ends after so many cells or characters (its rows stay at hand until it
+#: is checked, so that a message can quote a cell; this bounds what they hold)
 _CHECK_CELLS = 32_768
+_CHECK_CHARS = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -110,22 +112,24 @@ def _open(path: Path) -> BinaryIO:
         raise CsvError(f"cannot read the file: {reason}", path) from None
 
 
-def _lines(f, path: Path) -> Iterator[str]:
-    """Lines with a bounded length (a hostile file cannot make one huge string)."""
+def _lines(f, path: Path, chars: list[int]) -> Iterator[str]:
+    """Lines with a bounded length (a hostile file cannot make one huge string);
+    ``chars[0]`` counts the characters read."""
     n = 0
     while True:
         line = f.readline(MAX_LINE_CHARS + 1)
         if not line:
             return
         n += 1
+        chars[0] += len(line)
         if len(line) > MAX_LINE_CHARS:
             raise CsvError(f"the line is longer than {MAX_LINE_CHARS:,} characters", path, row=n)
         yield line
 
 
-def _records(f, path: Path, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+def _records(f, path: Path, delimiter: str, chars: list[int]) -> Iterator[tuple[int, list[str]]]:
     """(spreadsheet row number, cells as written) for every non-blank record."""
-    reader = csv.reader(_lines(f, path), delimiter=delimiter, skipinitialspace=True, strict=True)
+    reader = csv.reader(_lines(f, path, chars), delimiter=delimiter, skipinitialspace=True, strict=True)
     row_no = 0
     try:
         for cells in reader:
@@ -175,7 +179,8 @@ def _read_table(
             sample = f.read(SAMPLE_CHARS)
             delimiter = sniff_delimiter(sample, at_end=len(sample) < SAMPLE_CHARS)
             f.seek(0)
-            records = _records(f, path, delimiter)
+            chars = [0]
+            records = _records(f, path, delimiter, chars)
             first = next(records, None)
             if first is None:
                 raise CsvError("the file holds no rows", path)
@@ -183,7 +188,7 @@ def _read_table(
             data_rows = records if table.header else itertools.chain([first], records)
             capacity = _capacity(scan, table)
             table.labels = make_labels(table, capacity)
-            table.X = _TableReader(table, path, capacity).read(data_rows)
+            table.X = _TableReader(table, path, capacity, chars).read(data_rows)
     if not len(table.X):
         raise CsvError("the file has a header but no data rows", path)
     return table
@@ -238,14 +243,17 @@ class _TableReader:
     """Rows into a preallocated float64 table, each cell parsed once by ``float``.
 
     Rows are gathered in a small block (at most about :data:`_CHECK_CELLS` numbers, kept
-    in an ``array`` of C doubles, never as Python floats); each block has its range checked
+    in an ``array`` of C doubles, never as Python floats, and :data:`_CHECK_CHARS` characters
+    of text); each block has its range checked
     by NumPy, is copied into the table, and hands its label cells over in one call. The
     block's rows stay at hand until then so a message can quote the cell. Every error is
     raised in file order: the rows before it are checked first.
     """
 
-    def __init__(self, table: _Table, path: Path, capacity: int):
+    def __init__(self, table: _Table, path: Path, capacity: int, chars: list[int]):
         self.table, self.path = table, path
+        self.chars = chars  # characters read so far, counted by _lines
+        self.block_start = 0  # chars[0] when the block began
         self.X = np.empty((capacity, len(table.feature_cols)), dtype=np.float64)
         self.n = 0  # rows in the table
         self.numbers = array("d")  # the block's feature values, row after row
@@ -288,7 +296,7 @@ class _TableReader:
                 if not cell:
                     raise CsvError("the label cell is empty", path, row=row_no, column=t.name(lcol))
                 label_cells.append(cell)
-            if len(rows) >= block_size:
+            if len(rows) >= block_size or self.chars[0] - self.block_start > _CHECK_CHARS:
                 self._flush()
 
     def _slow_row(self, row_no: int, cells: list[str]) -> list[float]:
@@ -323,6 +331,7 @@ class _TableReader:
             self.table.labels.add_block(self.rows, self.label_cells)
         self.n += k
         del self.numbers[:], self.rows[:], self.cells[:], self.label_cells[:]
+        self.block_start = self.chars[0]
 
     def _check_block(self, k: int) -> None:
         block = np.frombuffer(self.numbers, dtype=np.float64).reshape(k, -1)
