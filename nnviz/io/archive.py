@@ -14,6 +14,7 @@ import io
 import math
 import struct
 import zipfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -37,12 +38,12 @@ _EOCD_SEARCH = _EOCD + 65_536  # what zipfile searches: the end record and the l
 _ZIP64_LOCATOR = 20
 _ZIP64_RECORD = 56
 _CHUNK = 1 << 20
+_LOCAL_HEADER = 30
 #: an ``.npz`` member keeps this much of its end in memory: the inner end records and a
 #: directory of MAX_CENTRAL_DIRECTORY bytes fit in it
 _TAIL = _EOCD_SEARCH + _ZIP64_LOCATOR + _ZIP64_RECORD + MAX_CENTRAL_DIRECTORY
-#: times one ``.npz`` member may be read from its start: once for its tail, once for its
-#: arrays, in order; more means members that overlap or point backwards
-_MAX_REWINDS = 3
+#: times one ``.npz`` member may be opened; the reader needs one (it reads forward only)
+_MAX_REWINDS = 2
 #: a Fortran-order array is reordered in memory (a second copy); only small ones may be
 MAX_FORTRAN_BYTES = 64 * 1024**2
 _ALLOWED_COMPRESSION = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
@@ -209,14 +210,12 @@ def read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
 
 
 class _MemberFile(io.RawIOBase):
-    """A seekable, read-only view of one ZIP member that never holds more than its tail.
+    """A read-only view of one ZIP member, streamed forward, that keeps only its tail.
 
-    ``zipfile`` opening an ``.npz`` member reads the inner directory at the end, then the
-    arrays from the front. A plain ``ZipExtFile`` would inflate the whole member once per
-    backwards seek; this keeps the last :data:`_TAIL` bytes (the inner directory) from one
-    pass and streams everything before them forward on a second, so an inner array is
-    inflated straight into its destination. A hostile layout that needs more rewinds
-    (overlapping members) is refused after :data:`_MAX_REWINDS`.
+    The ``.npz`` reader takes the arrays in order straight from the stream and then hands
+    the tail (the inner directory) to ``zipfile``. A step back is served from the bytes
+    handed back by :meth:`unread`; any other backwards seek reopens the member (inflating
+    it again), at most :data:`_MAX_REWINDS` times, so no layout makes reading quadratic.
     """
 
     def __init__(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, member: str):
@@ -229,6 +228,8 @@ class _MemberFile(io.RawIOBase):
         self._stream: BinaryIO | None = None
         self._stream_pos = 0
         self._opens = 0
+        self._back = b""  # bytes handed back by unread(), which end at _back_end
+        self._back_end = 0
 
     def readable(self) -> bool:
         return True
@@ -264,7 +265,11 @@ class _MemberFile(io.RawIOBase):
         n = min(len(view), max(self._size - self._pos, 0))
         if n == 0:
             return 0
-        if self._pos >= self._tail_start:
+        back_start = self._back_end - len(self._back)
+        if back_start <= self._pos < self._back_end:
+            n = min(n, self._back_end - self._pos)
+            view[:n] = self._back[self._pos - back_start : self._pos - back_start + n]
+        elif self._pos >= self._tail_start:
             tail = self._load_tail()
             at = self._pos - self._tail_start
             view[:n] = tail[at : at + n]
@@ -276,6 +281,11 @@ class _MemberFile(io.RawIOBase):
             self._stream_pos += n
         self._pos += n
         return n
+
+    def unread(self, data: bytes) -> None:
+        """Step back over ``data``, the bytes just read, without rewinding the member."""
+        self._pos -= len(data)
+        self._back, self._back_end = data, self._pos + len(data)
 
     @property
     def _what(self) -> str:
@@ -340,24 +350,277 @@ def read_npz_member(
     zf: zipfile.ZipFile, info: zipfile.ZipInfo, arrays: Mapping[str, ArraySpec]
 ) -> dict[str, np.ndarray]:
     """The arrays of the ``.npz`` member ``info`` (its size already checked), inflated
-    straight into their final arrays: about one copy of the data at the peak."""
-    with _MemberFile(zf, info, info.filename) as f:
-        return read_npz_file(f, info.filename, arrays)
+    straight into their final arrays: about one copy of the data at the peak.
 
-
-def read_npz(data: bytes, member: str, arrays: Mapping[str, ArraySpec]) -> dict[str, np.ndarray]:
-    """:func:`read_npz_file` for an ``.npz`` held in memory."""
-    return read_npz_file(io.BytesIO(data), member, arrays)
-
-
-def read_npz_file(f: BinaryIO, member: str, arrays: Mapping[str, ArraySpec]) -> dict[str, np.ndarray]:
-    """Load an ``.npz`` whose arrays must be exactly ``arrays`` (names, shapes, dtypes).
-
-    The inner directory is bounded the way :func:`check_central_directory` bounds the
-    outer one; each array's ``.npy`` header is checked against its :class:`ArraySpec`
-    before its memory is allocated. Arrays come back in native byte order, C order,
-    converted to ``spec.into`` where given, read-only.
+    One pass reads the inner members in file order from their local headers (a
+    stream-written one's data descriptors included), then ``zipfile`` parses the inner
+    directory at the end, which must list exactly what was read.
     """
+    with _MemberFile(zf, info, info.filename) as f:
+        return _read_npz_in_order(f, info.filename, arrays)
+
+
+@dataclass
+class _Local:
+    """One inner member as its local header and its data showed it."""
+
+    name: str
+    offset: int
+    method: int
+    crc: int
+    compress_size: int
+    file_size: int
+    descriptor: bool = False  # the sizes and CRC follow the data (a stream-written .npz)
+    zip64: bool = False  # its local header has a ZIP64 field: a descriptor's sizes take 8 bytes
+
+
+def _has_zip64(extra: bytes) -> bool:
+    at = 0
+    while at + 4 <= len(extra):
+        tag, n = struct.unpack_from("<HH", extra, at)
+        if tag == 1:
+            return True
+        at += 4 + n
+    return False
+
+
+def _read_descriptor(f: BinaryIO, local: _Local, src: _Stored, what: str) -> None:
+    """Read the data descriptor after a stream-written member; it must say what was read."""
+    sig = f.read(4)
+    crc = f.read(4) if sig == b"PK\x07\x08" else sig
+    sizes = f.read(16 if local.zip64 else 8)
+    if len(crc) != 4 or len(sizes) != (16 if local.zip64 else 8):
+        raise ArchiveError(f"{what} is truncated")
+    (crc_value,) = struct.unpack("<L", crc)
+    csize, usize = struct.unpack("<QQ" if local.zip64 else "<LL", sizes)
+    local.crc, local.compress_size, local.file_size = crc_value, csize, usize
+    if (crc_value, csize, usize) != (src.crc, src.packed, src.total):
+        raise ArchiveError(f"{what} is damaged (its data descriptor does not match its data)")
+
+
+def _read_npz_in_order(f: BinaryIO, member: str, arrays: Mapping[str, ArraySpec]) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    seen: list[_Local] = []
+    size = f.seek(0, io.SEEK_END)
+    f.seek(0)
+    while len(seen) < len(arrays):
+        offset = f.tell()
+        head = f.read(_LOCAL_HEADER)
+        if head[:4] != b"PK\x03\x04":
+            break  # the directory, or damage: the directory check below says which
+        local = _local_header(f, head, offset, member)
+        key = local.name[:-4] if local.name.endswith(".npy") else local.name
+        if key not in arrays or key in out:
+            raise ArchiveError(f"{member} holds {_list([key])} more than once or unexpectedly")
+        if local.descriptor:  # its sizes follow the data: inflate to the end of the stream
+            local.compress_size, local.file_size = size - f.tell(), arrays[key].max_bytes + NPY_HEADER_ROOM
+        src = _Stored(f, local) if local.method == zipfile.ZIP_STORED else _Inflated(f, local)
+        what = f"{key}.npy in {member}"
+        out[key] = _array_from(src, arrays[key], member, f"{key}.npy")
+        src.finish(what)
+        if local.descriptor:
+            _read_descriptor(f, local, src, what)
+        seen.append(local)
+    directory_at = f.tell()
+    if size - directory_at > _TAIL:
+        raise ArchiveError(f"{member} has {size - directory_at:,} bytes after its arrays")
+    tail = f.read(size - directory_at)
+    _check_inner_directory(_SparseFile(size, directory_at, tail), seen, member, arrays)
+    return {key: out[key] for key in arrays}
+
+
+def _local_header(f: BinaryIO, head: bytes, offset: int, member: str) -> _Local:
+    if len(head) != _LOCAL_HEADER:
+        raise ArchiveError(f"{member} is truncated")
+    (_sig, _ver, _sys, flags, method, _t, _d, crc, csize, usize, n_name, n_extra) = struct.unpack(
+        "<4s2B4HL2L2H", head)
+    if flags & 0x1 or method not in _ALLOWED_COMPRESSION:
+        raise ArchiveError(f"{member}: an array is encrypted or oddly compressed")
+    raw_name, extra = f.read(n_name), f.read(n_extra)
+    if len(raw_name) != n_name or len(extra) != n_extra:
+        raise ArchiveError(f"{member} is truncated")
+    name = raw_name.decode("utf-8" if flags & 0x800 else "cp437", errors="replace")
+    usize, csize = _zip64_sizes(extra, usize, csize)
+    if method == zipfile.ZIP_STORED and csize != usize:
+        raise ArchiveError(f"{member}: {name[:40]!r} is stored but its sizes disagree")
+    local = _Local(name, offset, method, crc, csize, usize, bool(flags & 0x8), _has_zip64(extra))
+    return local
+
+
+def _zip64_sizes(extra: bytes, usize: int, csize: int) -> tuple[int, int]:
+    """The sizes, from the ZIP64 extra field where the header holds 0xFFFFFFFF."""
+    at = 0
+    while at + 4 <= len(extra):
+        tag, n = struct.unpack_from("<HH", extra, at)
+        if tag == 1:
+            values = [v for (v,) in struct.iter_unpack("<Q", extra[at + 4 : at + 4 + n - n % 8])]
+            if usize == 0xFFFFFFFF and values:
+                usize = values.pop(0)
+            if csize == 0xFFFFFFFF and values:
+                csize = values.pop(0)
+            break
+        at += 4 + n
+    return usize, csize
+
+
+class _Stored:
+    """A stored inner member's data, read from the outer stream, its CRC-32 kept."""
+
+    def __init__(self, f: BinaryIO, local: _Local):
+        self._f, self._local = f, local
+        self.left = local.file_size  # bytes of the member not yet read
+        self.crc = 0
+        self.total = 0  # bytes read so far
+        self.packed = 0  # compressed bytes taken from the outer member
+        self.descriptor = local.descriptor
+
+    def read(self, n: int) -> bytes:
+        data = self._f.read(min(n, self.left))
+        self.left -= len(data)
+        self.total += len(data)
+        self.packed += len(data)
+        self.crc = zlib.crc32(data, self.crc)
+        return data
+
+    def readinto(self, view: memoryview) -> int:
+        n = min(len(view), self.left)
+        if n == 0:
+            return 0
+        k = self._f.readinto(view[:n])
+        self.left -= k
+        self.total += k
+        self.packed += k
+        self.crc = zlib.crc32(view[:k], self.crc)
+        return k
+
+    def finish(self, what: str) -> None:
+        if self._local.descriptor:
+            return  # checked against the descriptor that follows
+        if self.left:
+            raise ArchiveError(f"{what} has more bytes than its header says")
+        if self.crc != self._local.crc:
+            raise ArchiveError(f"{what} is damaged (its CRC-32 does not match)")
+
+
+class _Inflated(_Stored):
+    """A deflated inner member, inflated in bounded pieces."""
+
+    def __init__(self, f: BinaryIO, local: _Local):
+        super().__init__(f, local)
+        self._packed_left = local.compress_size
+        self._z = zlib.decompressobj(-15)
+        self._pending = b""
+
+    def read(self, n: int) -> bytes:
+        out = bytearray(min(n, self.left))
+        got = 0
+        while got < len(out):
+            k = self.readinto(memoryview(out)[got:])
+            if not k:
+                break
+            got += k
+        del out[got:]
+        return bytes(out)
+
+    def readinto(self, view: memoryview) -> int:
+        n = min(len(view), self.left, _CHUNK)
+        while n:
+            if self._z.eof:
+                return 0
+            self._more()
+            try:
+                data = self._z.decompress(self._pending, n)
+            except zlib.error as exc:
+                raise ArchiveError(f"an array's compressed data is damaged ({exc})") from exc
+            self._pending = self._z.unconsumed_tail
+            if data:
+                k = len(data)
+                view[:k] = data
+                self.left -= k
+                self.total += k
+                self.crc = zlib.crc32(data, self.crc)
+                return k
+            if self._z.eof or not (self._pending or self._packed_left):
+                return 0
+        return 0
+
+    def _more(self) -> bool:
+        """Fetch the next piece of compressed input; False when there is none."""
+        if not self._pending and self._packed_left:
+            self._pending = self._f.read(min(self._packed_left, _CHUNK))
+            self.packed += len(self._pending)
+            # a short outer member ends the input; the caller reports it as truncated
+            self._packed_left = self._packed_left - len(self._pending) if self._pending else 0
+        return bool(self._pending)
+
+    def finish(self, what: str) -> None:
+        while not self._z.eof and self._more():  # only the end of the stream may be left
+            before = self._pending
+            if self._z.decompress(self._pending, 1):
+                raise ArchiveError(f"{what} has more bytes than its header says")
+            self._pending = self._z.unconsumed_tail
+            if self._pending == before and not self._z.eof:
+                break  # no progress: refused just below
+        if self._local.descriptor and self._z.eof:
+            rest = self._z.unused_data  # all input past the end (unconsumed_tail repeats it)
+            self._pending = b""
+            self.packed -= len(rest)
+            _unread(self._f, rest)
+            return
+        if self._pending or self._packed_left or self._z.unused_data or not self._z.eof:
+            raise ArchiveError(f"{what} has more compressed data than its header says, or is truncated")
+        super().finish(what)
+
+
+def _unread(f: BinaryIO, data: bytes) -> None:
+    """Step back over ``data``, the bytes just read from ``f``."""
+    if isinstance(f, _MemberFile):
+        f.unread(data)
+    else:
+        f.seek(-len(data), io.SEEK_CUR)
+
+
+class _SparseFile(io.RawIOBase):
+    """The end of an ``.npz`` (its directory) at its true offsets, zeros before it: what
+    ``zipfile`` needs to parse the directory after the arrays were read in one pass."""
+
+    def __init__(self, size: int, start: int, tail: bytes):
+        super().__init__()
+        self._size, self._start, self._tail, self._pos = size, start, tail, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        if base + offset < 0:
+            raise OSError(errno.EINVAL, "seek before the start")
+        self._pos = base + offset
+        return self._pos
+
+    def readinto(self, b) -> int:
+        view = memoryview(b).cast("B")
+        n = min(len(view), max(self._size - self._pos, 0))
+        if self._pos < self._start:
+            n = min(n, self._start - self._pos)
+            view[:n] = bytes(n)
+        else:
+            at = self._pos - self._start
+            view[:n] = self._tail[at : at + n]
+        self._pos += n
+        return n
+
+
+def _check_inner_directory(
+    f: _SparseFile, seen: list[_Local], member: str, arrays: Mapping[str, ArraySpec]
+) -> None:
+    """The inner directory lists exactly the members read, where they were read."""
     size = f.seek(0, io.SEEK_END)
     check_central_directory(f, size)
     try:
@@ -366,17 +629,46 @@ def read_npz_file(f: BinaryIO, member: str, arrays: Mapping[str, ArraySpec]) -> 
         raise ArchiveError(f"{member} is not a valid .npz archive ({exc})") from exc
     with inner:
         infos = inner.infolist()
-        _check_inner_names(infos, member, arrays)
-        for info in infos:
-            spec = arrays[info.filename[:-4]]
-            if info.flag_bits & 0x1 or info.compress_type not in _ALLOWED_COMPRESSION:
-                raise ArchiveError(f"{member}: {info.filename} is encrypted or oddly compressed")
-            check_member_size(info, spec.max_bytes + NPY_HEADER_ROOM)
-        out = {}
-        for info in sorted(infos, key=lambda i: i.header_offset):  # forward only, no rewinds
-            key = info.filename[:-4]
-            out[key] = _read_array(inner, info, arrays[key], member)
-    return {key: out[key] for key in arrays}
+    _check_inner_names(infos, member, arrays)
+    listed = {(i.filename, i.header_offset, i.compress_type, i.CRC, i.compress_size, i.file_size)
+              for i in infos}
+    found = {(s.name, s.offset, s.method, s.crc, s.compress_size, s.file_size) for s in seen}
+    if listed != found:
+        raise ArchiveError(f"{member}: its directory does not match the arrays it holds")
+
+
+def _array_from(src: _Stored, spec: ArraySpec, member: str, name: str) -> np.ndarray:
+    """One array from ``src`` (positioned at its ``.npy`` magic), memory allocated only
+    after its header passed :func:`_check_header`."""
+    label = spec.label or name[:-4]
+    try:
+        header = _header(src, np.lib.format.read_magic(src))
+    except ArchiveError:
+        raise
+    except Exception as exc:  # numpy parses the header's text (ast, tokenize): any error
+        raise ArchiveError(f"{label} in {member}: the .npy header is damaged") from exc
+    need = _check_header(name, spec, member, header)
+    if src.descriptor:  # no sizes before the data: the header's shape says where it ends
+        src.left = need
+    if src.left != need:
+        raise ArchiveError(f"{label} in {member} has {src.left:,} bytes for {need:,} of data")
+    return _finish_array(src, spec, header, f"{label} in {member}")
+
+
+def _finish_array(src, spec: ArraySpec, header, what: str) -> np.ndarray:
+    shape, fortran, dtype = header
+    into = np.dtype(spec.into) if spec.into else dtype.newbyteorder("=")
+    flat = np.empty(math.prod(shape), into)
+    _fill(src, flat, dtype, what)
+    arr = flat.reshape(shape, order="F" if fortran else "C")
+    arr = np.ascontiguousarray(arr)  # a copy only for a (small) Fortran-order array
+    arr.flags.writeable = False
+    return arr
+
+
+def read_npz(data: bytes, member: str, arrays: Mapping[str, ArraySpec]) -> dict[str, np.ndarray]:
+    """:func:`read_npz_member` for an ``.npz`` held in memory."""
+    return _read_npz_in_order(io.BytesIO(data), member, arrays)
 
 
 def _check_inner_names(infos: list[zipfile.ZipInfo], member: str, arrays: Mapping[str, ArraySpec]) -> None:
@@ -405,9 +697,9 @@ def _header(f, version: tuple[int, int]) -> tuple[tuple[int, ...], bool, np.dtyp
     raise ArchiveError(f".npy format version {version[0]}.{version[1]} is not supported")
 
 
-def _check_header(info: zipfile.ZipInfo, spec: ArraySpec, member: str, header) -> int:
+def _check_header(name: str, spec: ArraySpec, member: str, header) -> int:
     """The number of data bytes the checked header implies."""
-    key = info.filename[:-4]
+    key = name[:-4]
     label = spec.label or key
     subject = _subject(spec, key)
     shape, fortran, dtype = header
@@ -426,27 +718,6 @@ def _check_header(info: zipfile.ZipInfo, spec: ArraySpec, member: str, header) -
             "must be in C order"
         )
     return need
-
-
-def _read_array(inner: zipfile.ZipFile, info: zipfile.ZipInfo, spec: ArraySpec, member: str) -> np.ndarray:
-    """One checked array, read into memory allocated only after its header passed."""
-    label = spec.label or info.filename[:-4]
-    with inner.open(info) as f:
-        header = _header(f, np.lib.format.read_magic(f))
-        need = _check_header(info, spec, member, header)
-        have = info.file_size - f.tell()
-        if have != need:
-            raise ArchiveError(f"{label} in {member} has {have:,} bytes for {need:,} of data")
-        shape, fortran, dtype = header
-        into = np.dtype(spec.into) if spec.into else dtype.newbyteorder("=")
-        flat = np.empty(math.prod(shape), into)
-        _fill(f, flat, dtype, f"{label} in {member}")
-        if f.read(1):  # reading to the end also makes zipfile check the CRC-32
-            raise ArchiveError(f"{label} in {member} has more bytes than its header says")
-    arr = flat.reshape(shape, order="F" if fortran else "C")
-    arr = np.ascontiguousarray(arr)  # a copy only for a (small) Fortran-order array
-    arr.flags.writeable = False
-    return arr
 
 
 def _fill(f: BinaryIO, flat: np.ndarray, dtype: np.dtype, what: str) -> None:
