@@ -171,7 +171,13 @@ class InferredLabels(Targets):
         task = self.task or self._inferred_task()
         if task == "regression":
             return task, self.targets(), ()
-        y, names = self._numeric_classes() if self.numeric else self._text_classes()
+        # the buffer the classes are not made from goes first: peak memory stays near the result
+        if self.numeric:
+            self.codes = np.empty(0, dtype=np.int32)
+            y, names = self._numeric_classes()
+        else:
+            self.values = np.empty(0)
+            y, names = self._text_classes()
         if len(names) < 2:
             raise self.error(f"the label column {self.name!r} holds a single class; classification needs two")
         if any(len(name) > MAX_NAME_CHARS for name in names):
