@@ -9,6 +9,8 @@ import stat
 import subprocess
 import sys
 import textwrap
+import time
+import unittest.mock as mock
 import zipfile
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import pytest
 from test_io_support import make_session, train
 
 from nnviz.io import SaveError, load_file, save_session, write_dataset_csv
-from nnviz.io.atomic import atomic_write
+from nnviz.io.atomic import _host_tag, atomic_write, remove_stale_temps, temp_prefix, write_bytes_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -182,7 +184,77 @@ def test_kill_during_save_keeps_the_old_file(tmp_path):
     assert path.read_bytes() == before
     again = load_file(path)
     assert again.trainer_state["step"] == old.trainer_state["step"] == 7
-    # the stale partial file is hidden, ignored by git, and does not stop the next save
-    assert all(name.startswith(".net.nnviz.tmp") for name in _leftovers(tmp_path))
+    # the stale partial file is hidden, names its dead writer, and the next save removes it
+    stale = _leftovers(tmp_path)
+    assert len(stale) == 1 and stale[0].startswith(f".net.nnviz.tmp.{_host_tag()}.{proc.pid}.")
     save_session(make_session(), path)
     assert load_file(path).trainer_state["step"] == 0
+    assert _leftovers(tmp_path) == []
+
+
+def _temp(folder: Path, name: str, age_s: float = 0.0) -> Path:
+    p = folder / name
+    p.write_bytes(b"partial")
+    if age_s:
+        t = time.time() - age_s
+        os.utime(p, (t, t))
+    return p
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid  # reaped: no such process now (reuse within the test is unlikely)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="process ids")
+def test_stale_temporary_files_are_removed_and_nothing_else(tmp_path):
+    host, dead = _host_tag(), _dead_pid()
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        gone = [
+            _temp(tmp_path, f".net.nnviz.tmp.{host}.{dead}.abcd_123"),  # its writer is dead
+            _temp(tmp_path, f".net.nnviz.tmp.{host}.{sleeper.pid}.zzzzzzzz", age_s=3600),  # pid reused?
+            _temp(tmp_path, f".net.nnviz.tmp.0badc0.{sleeper.pid}.aaaaaaaa", age_s=3600),  # other host
+            _temp(tmp_path, ".net.nnviz.tmpk3j4h2l1", age_s=3600),  # an older nnviz's
+        ]
+        kept = [
+            _temp(tmp_path, f".net.nnviz.tmp.{host}.{sleeper.pid}.livewrit"),  # a save under way
+            _temp(tmp_path, f".net.nnviz.tmp.{host}.{os.getpid()}.thisproc", age_s=3600),  # ours
+            _temp(tmp_path, f".net.nnviz.tmp.0badc0.{dead}.otherhst"),  # another host's, recent
+            _temp(tmp_path, ".net.nnviz.tmpfreshone"),  # an older nnviz's, recent
+            _temp(tmp_path, f".other.nnviz.tmp.{host}.{dead}.abcdefgh"),  # another target's
+            _temp(tmp_path, f".net.nnviz.tmp.{host}.{dead}.abcdefghi"),  # not the exact pattern
+            _temp(tmp_path, f"net.nnviz.tmp.{host}.{dead}.abcdefgh"),  # not hidden: not ours
+            _temp(tmp_path, "notes.txt", age_s=3600),
+        ]
+        folder = tmp_path / f".net.nnviz.tmp.{host}.{dead}.folder00"
+        folder.mkdir()
+        link = tmp_path / f".net.nnviz.tmp.{host}.{dead}.link0000"
+        link.symlink_to(tmp_path / "notes.txt")
+        save_session(make_session(), tmp_path / "net.nnviz")
+        assert not any(p.exists() for p in gone), [p.name for p in gone if p.exists()]
+        assert all(p.exists() for p in kept), [p.name for p in kept if not p.exists()]
+        assert folder.is_dir() and link.is_symlink()
+        assert remove_stale_temps(tmp_path / "net.nnviz") == []  # the rest stays
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    # once the live writer is gone, its file is a leftover too
+    assert remove_stale_temps(tmp_path / "net.nnviz") == [kept[0].name]
+
+
+def test_temporary_name_carries_host_and_pid(tmp_path):
+    seen = []
+    real = os.replace
+
+    def spy(src, dst):
+        seen.append(Path(src).name)
+        real(src, dst)
+
+    target = tmp_path / ("n" * 250)
+    with mock.patch.object(os, "replace", spy):
+        write_bytes_atomic(target, b"x")
+    assert target.read_bytes() == b"x"
+    assert seen[0].startswith(temp_prefix(target)) and len(seen[0]) <= 255
+    assert seen[0].startswith(f".{'n' * 200}.tmp.{_host_tag()}.{os.getpid()}.")
