@@ -270,8 +270,10 @@ def test_text_label_rule(tmp_path, n_rows, n_distinct, ok):
     else:
         err = refused(path, "different text values")
         assert TEXT_RULE in str(err) and "choose another label column" in str(err)
-        shown = f"{n_distinct:,}" if n_distinct <= MAX_TEXT_CLASSES else f"more than {MAX_TEXT_CLASSES:,}"
-        assert f"holds {shown} different text values in {n_rows:,} rows" in str(err)
+        if n_distinct <= MAX_TEXT_CLASSES:
+            assert f"holds {n_distinct:,} different text values in {n_rows:,} rows" in str(err)
+        else:  # refused as soon as the count is passed
+            assert f"holds more than {MAX_TEXT_CLASSES:,} different text values in the first" in str(err)
 
 
 def test_text_rule_function_agrees_with_its_words():
@@ -349,3 +351,16 @@ def test_a_block_of_long_rows_is_checked_early(tmp_path, monkeypatch):
     d = load_csv(put(tmp_path, "a,y\n" + rows))
     assert d.n_classes == 2 and len(d) == 20
     assert max(flushes) <= 3 and sum(flushes) == 20
+
+
+def test_a_column_of_ids_is_refused_without_reading_on(tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_data, "_CHECK_CELLS", 200)
+    ids = "a,id\n" + "".join(f"{i},user{i}\n" for i in range(3000)) + "oops,x\n"
+    err = refused(put(tmp_path, ids), f"more than {MAX_TEXT_CLASSES:,} different text values in the first")
+    assert err.row is None  # the rule, not the bad cell further down
+    refused(put(tmp_path, ids, "forced.csv"), "row 3002, column 'a': 'oops' is not a number",
+                  task="classification")  # within the 65,536 classes a task may have
+    refused(put(tmp_path, ids, "reg.csv"), "row 3002, column 'a': 'oops' is not a number",
+            task="regression")  # a target's problem comes after every feature cell was read
+    refused(put(tmp_path, ids[:-7], "reg2.csv"), "row 2, column 'id': the target 'user0' is not a finite",
+            task="regression")

@@ -37,16 +37,18 @@ TEXT_RULE = (
 )
 
 
-def text_rule_problem(n_distinct: int | None, n_rows: int) -> str | None:
+def text_rule_problem(n_distinct: int | None, n_rows: int, first: bool = False) -> str | None:
     """Why text labels with ``n_distinct`` values (None: more than the most counted) in
-    ``n_rows`` rows are not classes, or None when they are. A column that differs on most
-    rows (names, IDs, free text) is not a class label; a few classes always are."""
+    ``n_rows`` rows (the ``first`` rows of more) are not classes, or None when they are. A
+    column that differs on most rows (names, IDs, free text) is not a class label; a few
+    classes always are."""
     if n_distinct is not None and (
         n_distinct <= MAX_INFERRED_CLASSES or (n_distinct <= MAX_TEXT_CLASSES and 2 * n_distinct <= n_rows)
     ):
         return None
     count = f"{n_distinct:,}" if n_distinct is not None else f"more than {MAX_TEXT_CLASSES:,}"
-    return f"holds {count} different text values in {n_rows:,} rows: {TEXT_RULE}"
+    rows = f"the first {n_rows:,} rows" if first else f"{n_rows:,} rows"
+    return f"holds {count} different text values in {rows}: {TEXT_RULE}"
 
 
 class _Column:
@@ -139,6 +141,8 @@ class InferredLabels(Targets):
         if self.texts is not None:
             self._code(n, cells)
         self.n = n + len(cells)
+        if self.max_texts and self.texts is None and not self.numeric:  # refused whatever follows
+            raise self._text_problem(first=True)
 
     def _spell(self, values: list[float], cells: list[str]) -> None:
         """The first spelling of each distinct number (a class's name)."""
@@ -191,10 +195,17 @@ class InferredLabels(Targets):
             whole = bool(np.all(values == np.floor(values)))
             del values
             return "classification" if whole and self.spellings is not None else "regression"
-        problem = text_rule_problem(len(self.texts) if self.texts is not None else None, self.n)
-        if problem:
-            raise self.error(f"the label column {self.name!r} {problem}; choose another label column")
+        if text_rule_problem(len(self.texts) if self.texts is not None else None, self.n):
+            raise self._text_problem()
         return "classification"
+
+    def _text_problem(self, first: bool = False) -> CsvError:
+        """The error for text labels that cannot be the classes of this task."""
+        if self.task == "classification":
+            return self._too_many()
+        n_distinct = len(self.texts) if self.texts is not None else None
+        problem = text_rule_problem(n_distinct, self.n, first)
+        return self.error(f"the label column {self.name!r} {problem}; choose another label column")
 
     def _too_many(self) -> CsvError:
         return self.error(f"the label column has more than {MAX_UNITS:,} classes; at most {MAX_UNITS:,}")
