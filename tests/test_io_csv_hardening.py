@@ -364,3 +364,14 @@ def test_a_column_of_ids_is_refused_without_reading_on(tmp_path, monkeypatch):
             task="regression")  # a target's problem comes after every feature cell was read
     refused(put(tmp_path, ids[:-7], "reg2.csv"), "row 2, column 'id': the target 'user0' is not a finite",
             task="regression")
+
+
+def test_decimal_commas_read_as_cell_by_cell(tmp_path):
+    rng = np.random.default_rng(5)
+    values = rng.normal(scale=1000, size=(300, 3)).tolist()
+    cells = [[(repr(v).replace(".", ",") if k % 2 else repr(v)) for k, v in enumerate(row)] for row in values]
+    text = "a;b;c;y\n" + "".join(";".join(row) + f";{i % 2}\n" for i, row in enumerate(cells))
+    d = load_csv(put(tmp_path, text))
+    assert d.X.tolist() == values
+    refused(put(tmp_path, "a;b;y\n1,5;2;0\n1,000.5;2;1\n", "both.csv"), "row 3, column 'a': '1,000.5' is not")
+    refused(put(tmp_path, "a;b;y\n1,5;2;0\n1,2,3;2;1\n", "two.csv"), "row 3, column 'a': '1,2,3' is not a")

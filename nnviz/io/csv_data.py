@@ -239,6 +239,10 @@ def _picker(n_columns: int, label_col: int | None) -> Callable[[list[str]], list
     return lambda cells: cells[:label_col] + cells[label_col + 1:]
 
 
+def _comma_float(cell: str) -> float:
+    return float(cell.replace(",", "."))
+
+
 class _TableReader:
     """Rows into a preallocated float64 table, each cell parsed once by ``float``.
 
@@ -275,6 +279,9 @@ class _TableReader:
         t, path = self.table, self.path
         c, lcol = t.n_columns, t.label_col
         pick = _picker(c, lcol)
+        # with decimal commas every comma may be a point: a cell that reads only when its
+        # one comma is a point is what ``number`` reads, and no other cell reads either way
+        parse = _comma_float if t.decimal_comma else float
         numbers, rows, all_cells, label_cells = self.numbers, self.rows, self.cells, self.label_cells
         block_size = max(1, _CHECK_CELLS // c)
         for row_no, cells in records:
@@ -285,7 +292,7 @@ class _TableReader:
                                row=row_no)
             mark = len(numbers)
             try:
-                numbers.extend(map(float, pick(cells)))
+                numbers.extend(map(parse, pick(cells)))
             except ValueError:
                 del numbers[mark:]
                 numbers.extend(self._slow_row(row_no, cells))
