@@ -150,6 +150,8 @@ def declared_shape(tensor: Any, what: str) -> tuple[int, ...]:
     shape = tuple(int(d) for d in dims)
     if any(d < 0 for d in shape):
         raise TensorRefusedError(f"{what} has a negative dimension {shape}")
+    if any(d > MAX_TENSOR_ELEMENTS for d in shape):  # even beside a 0: NumPy cannot shape it
+        raise TensorRefusedError(f"{what} has a dimension past {MAX_TENSOR_ELEMENTS:,}: {shape}")
     check_elements(math.prod(shape), shape, what)
     return shape
 
