@@ -140,3 +140,88 @@ def edited(
         contents.pop(name)
     write_zip(dst, contents)
     return Path(dst)
+
+
+# --- large and stream-written files, built without holding them in memory ---------------
+def _npy_header(shape: tuple[int, ...], descr: str) -> bytes:
+    b = io.BytesIO()
+    np.lib.format.write_array_header_1_0(b, {"descr": descr, "fortran_order": False, "shape": shape})
+    return b.getvalue()
+
+
+class _NoSeek(io.RawIOBase):
+    """A write-only stream: zipfile then writes data descriptors, as a streaming writer does."""
+
+    def __init__(self, out):
+        super().__init__()
+        self._out = out
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        return self._out.write(data)
+
+
+def write_stream_npz(out, arrays: dict[str, np.ndarray | tuple[tuple[int, ...], str]],
+                     compression=zipfile.ZIP_STORED) -> None:
+    """Write an .npz to ``out`` as a non-seekable stream would get it. An array given as
+    ``(shape, descr)`` is written as zeros, 4 MiB at a time."""
+    with zipfile.ZipFile(_NoSeek(out), "w", compression) as inner:
+        for key, a in arrays.items():
+            with inner.open(f"{key}.npy", "w", force_zip64=True) as f:
+                if isinstance(a, np.ndarray):
+                    np.lib.format.write_array(f, a)
+                    continue
+                shape, descr = a
+                f.write(_npy_header(shape, descr))
+                left = np.dtype(descr).itemsize * int(np.prod(shape))
+                zeros = bytes(4 << 20)
+                while left:
+                    k = min(left, len(zeros))
+                    f.write(zeros[:k])
+                    left -= k
+
+
+def write_data_bomb(path, n: int, d: int) -> None:
+    """A valid .nnviz of a d-input network whose data.npz holds n x d zeros: tiny on disk
+    (deflate), n * d * 8 bytes once loaded. No trainer state, no history."""
+    from nnviz.io import save_session
+
+    s = make_session(data=table_data(n=60, d=d, classes=2), layers=(2,), test_fraction=0.0)
+    base = Path(f"{path}.base")
+    save_session(s, base, include_history=False)
+    c = members(base)
+    base.unlink()
+    net = json.loads(c["network.json"])
+    net["data"]["n_examples"] = n
+    net["trainer"] = None
+    for m in ("optimizer.npz", "trainer.npz"):
+        c.pop(m, None)
+    manifest = json.loads(c["manifest.json"])
+    manifest["members"] = sorted(set(c) - {"manifest.json"})
+    c["manifest.json"] = json.dumps(manifest).encode()
+    c["network.json"] = json.dumps(net).encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in c.items():
+            if name != "data.npz":
+                zf.writestr(name, data)
+        with zf.open("data.npz", "w", force_zip64=True) as out:
+            write_stream_npz(out, {"X": ((n, d), "<f8"), "y": ((n,), "<i8")})
+
+
+def add_zip64_lie(raw: bytes, entries: int, cd_size: int | None = None, classic_entries: int = 6) -> bytes:
+    """``raw`` (a ZIP with no comment) with a ZIP64 end record and locator before its end
+    record, which then claims ``classic_entries``. ``zipfile`` takes the ZIP64 record's
+    counts whenever the locator is there."""
+    import struct
+
+    eocd = len(raw) - 22
+    _sig, _d, _dd, _n1, _n2, size, offset, _c = struct.unpack("<4s4H2LH", raw[eocd:])
+    cd_size = size if cd_size is None else cd_size
+    z64_at = eocd
+    record = struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, entries, entries, cd_size, offset)
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, z64_at, 1)
+    classic = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, classic_entries, classic_entries,
+                          min(size, 6 * 46), offset, 0)
+    return raw[:eocd] + record + locator + classic

@@ -21,8 +21,9 @@ from nnviz.core.network import Network
 from nnviz.core.preprocess import InputPipeline
 from nnviz.core.spec import MAX_UNITS, NetworkSpec, SpecError
 from nnviz.io.errors import FileFormatError
-from nnviz.io.layout import FORMAT, parse_data_config, parse_training
+from nnviz.io.layout import FORMAT, MAX_DATA_MAGNITUDE, parse_data_config, parse_training
 from nnviz.io.loaded import LoadedNetwork
+from nnviz.io.regular_file import read_regular
 from nnviz.io.schema import SchemaError, check, field, is_int, only_keys, parse_json, string_list
 from nnviz.io.sources import check_source, compatibility_problem, regenerate
 
@@ -32,6 +33,12 @@ MAX_SPEC_BYTES = 1024**2
 MAX_INLINE_ROWS = 10_000
 _TOP_KEYS = {"format", "format_version", "name", "description", "architecture", "training", "data"}
 _CONFIG_KEYS = ("test_fraction", "preprocess", "features")
+
+
+def load_json_spec_file(path: str | os.PathLike) -> LoadedNetwork:
+    """A JSON spec read from ``path``: a regular file (a FIFO or device is refused before
+    it is opened) of at most :data:`MAX_SPEC_BYTES`, checked before it is read."""
+    return load_json_spec(read_regular(path, MAX_SPEC_BYTES), path)
 
 
 def load_json_spec(raw: bytes, path: str | os.PathLike) -> LoadedNetwork:
@@ -44,6 +51,10 @@ def load_json_spec(raw: bytes, path: str | os.PathLike) -> LoadedNetwork:
         raise FileFormatError(f"the architecture is invalid: {exc}", path) from exc
     except MemoryError as exc:
         raise FileFormatError("there is not enough memory for this network", path) from exc
+    except FileFormatError:
+        raise
+    except (ValueError, TypeError, OverflowError, KeyError, IndexError) as exc:  # a core check's words
+        raise FileFormatError(f"it cannot be used ({exc})", path) from exc
 
 
 def _load(raw: bytes, path: str | os.PathLike) -> LoadedNetwork:
@@ -101,6 +112,13 @@ def _load(raw: bytes, path: str | os.PathLike) -> LoadedNetwork:
     )
 
 
+def _bounded(v: Any, where: str) -> None:
+    """A finite number of magnitude at most MAX_DATA_MAGNITUDE (the CSV loader's bound)."""
+    check(v, "number", where)
+    if abs(v) > MAX_DATA_MAGNITUDE:
+        raise SchemaError(f"{where} is {v:.3g}; values beyond ±{MAX_DATA_MAGNITUDE:.0e} are refused")
+
+
 def inline_data(d: dict[str, Any]) -> Dataset:
     """A small data set written into the spec itself (a truth table, say):
     ``{"X": [[0, 0], [0, 1], ...], "y": [0, 1, ...]}`` with optional ``task``, ``name``,
@@ -118,9 +136,9 @@ def inline_data(d: dict[str, Any]) -> Dataset:
         if len(row) != width or not width:
             raise SchemaError(f"data.X[{i}] has {len(row)} values; the first row has {width}")
         for j, v in enumerate(row):
-            check(v, "number", f"data.X[{i}][{j}]")
+            _bounded(v, f"data.X[{i}][{j}]")
     for i, v in enumerate(y):
-        check(v, "number", f"data.y[{i}]")
+        _bounded(v, f"data.y[{i}]")
     whole = all(is_int(v) for v in y)
     task = field(d, "task", "str", "data", "classification" if whole else "regression")
     if task not in ("classification", "regression"):
