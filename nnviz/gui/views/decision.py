@@ -29,9 +29,21 @@ from PySide6.QtWidgets import (
 from nnviz.core.trainer import Snapshot
 from nnviz.gui.runinfo import RunInfo
 from nnviz.gui.views import palette
+from nnviz.gui.views.bounded import (
+    MAX_IMAGE_SIDE,
+    MAX_POINTS,
+    block_starts,
+    clip_coords,
+    finite_range,
+    subsample,
+)
 
 #: confusion matrices up to this many classes print their counts in the cells
 MAX_COUNT_LABELS = 20
+#: the legend lists at most this many classes (then "and N more")
+MAX_LEGEND_CLASSES = 12
+#: the "add class" list offers at most this many classes (each entry costs a pixmap)
+MAX_CLASS_CHOICES = 256
 _BOUNDED = {"sigmoid": (0.5, 0.5), "tanh": (0.0, 1.0)}
 PLANE, CONFUSION, MESSAGE = 0, 1, 2
 
@@ -137,6 +149,12 @@ class DecisionView(QWidget):
         self.output_button.clicked.connect(self.show_output)
         bar.addWidget(self.output_button)
         bar.addStretch(1)
+        self.sample_label = QLabel()
+        self.sample_label.setObjectName("decisionSample")
+        self.sample_label.setToolTip(f"Large data sets are drawn as a fixed random sample of "
+                                     f"{MAX_POINTS:,} points, so the plane stays quick")
+        self.sample_label.setVisible(False)
+        bar.addWidget(self.sample_label)
         self._hint = QLabel("click: add point · Ctrl+click: remove nearest")
         bar.addWidget(self._hint)
         layout.addLayout(bar)
@@ -194,21 +212,22 @@ class DecisionView(QWidget):
             self._y_scale = palette.max_abs(np.asarray(info.train_y, np.float64))
         keep = self.class_combo.currentIndex()
         self.class_combo.clear()
-        for k in range(n_classes):
+        for k in range(min(n_classes, MAX_CLASS_CHOICES)):
             pix = QPixmap(12, 12)
             pix.fill(QColor(*(int(v) for v in self._colours[k])))
             self.class_combo.addItem(QIcon(pix), self._class_name(k))
         if n_classes:
-            self.class_combo.setCurrentIndex(keep if 0 <= keep < n_classes else 0)
+            self.class_combo.setCurrentIndex(keep if 0 <= keep < self.class_combo.count() else 0)
         plane = info.extent is not None
         for w in (self.discretize_check, self._class_label, self.class_combo, self._hint):
             w.setVisible(plane and classification)
         self.test_check.setVisible(plane)
+        self.sample_label.setVisible(False)
         if plane:
             self.stack.setCurrentIndex(PLANE)
             self._set_points()
             x0, x1, y0, y1 = info.extent
-            self._pp.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+            self._pp.setRange(xRange=finite_range(x0, x1), yRange=finite_range(y0, y1), padding=0)
             names = info.input_names if len(info.input_names) == 2 else ("x1", "x2")
             self._pp.setLabel("bottom", names[0], color=self._theme.css("foreground"))
             self._pp.setLabel("left", names[1], color=self._theme.css("foreground"))
@@ -295,9 +314,12 @@ class DecisionView(QWidget):
         X = info.train_X if info is not None else None
         if X is None or len(X) == 0:
             return None
-        x0, x1, y0, y1 = info.extent
-        sx, sy = max(x1 - x0, 1e-12), max(y1 - y0, 1e-12)
-        d = ((X[:, 0] - x) / sx) ** 2 + ((X[:, 1] - y) / sy) ** 2
+        (x0, x1), (y0, y1) = (finite_range(*info.extent[:2]), finite_range(*info.extent[2:]))
+        # in halves and clipped: features near 1e308 must not overflow to inf or NaN
+        with np.errstate(over="ignore", invalid="ignore"):
+            dx = (clip_coords(X[:, 0]) / 2 - x / 2) / (x1 / 2 - x0 / 2)
+            dy = (clip_coords(X[:, 1]) / 2 - y / 2) / (y1 / 2 - y0 / 2)
+            d = np.nan_to_num(np.minimum(dx * dx, 1e300) + np.minimum(dy * dy, 1e300), nan=np.inf)
         return int(np.argmin(d))
 
     # --- drawing -------------------------------------------------------------------
@@ -342,10 +364,7 @@ class DecisionView(QWidget):
             rgb, title = self._neuron_colours(grid, layer, unit)
             self._title(title)
         self._map.setImage(rgb, autoLevels=False)
-        xs, ys = grid.xs, grid.ys
-        dx = (xs[-1] - xs[0]) / max(len(xs) - 1, 1)
-        dy = (ys[-1] - ys[0]) / max(len(ys) - 1, 1)
-        self._map.setRect(QRectF(xs[0] - dx / 2, ys[0] - dy / 2, dx * len(xs), dy * len(ys)))
+        self._map.setRect(_cells_rect(grid.xs, grid.ys))
 
     def _output_colours(self, out: np.ndarray) -> np.ndarray:
         th = self._theme
@@ -389,27 +408,43 @@ class DecisionView(QWidget):
         return palette.map_diverging(vals, self._div_lut, centre, scale), title
 
     def _set_points(self) -> None:
+        """The data on the plane: at most MAX_POINTS of it (a seeded sample, the same
+        for every redraw of a run), coordinates clipped to what a view can hold."""
         info, th = self._info, self._theme
         outline = pg.mkPen(th.q("point_outline"), width=1)
-        if info.train_X is not None and len(info.train_X):
-            self._train_scatter.setData(pos=np.asarray(info.train_X[:, :2], np.float64),
-                                        brush=self._point_brushes(info.train_y), pen=outline)
+        n_train = 0 if info.train_X is None else len(info.train_X)
+        n_test = 0 if info.test_X is None else len(info.test_X)
+        total = n_train + n_test
+        pick = subsample(total, MAX_POINTS)
+        train_idx = None if pick is None else pick[pick < n_train]
+        test_idx = None if pick is None else pick[pick >= n_train] - n_train
+        if n_train and (train_idx is None or len(train_idx)):
+            X, y = _take(info.train_X, train_idx), _take(info.train_y, train_idx)
+            self._train_scatter.setData(pos=clip_coords(X[:, :2]), brush=self._point_brushes(y), pen=outline)
         else:
             self._train_scatter.clear()
-        if info.test_X is not None and len(info.test_X):
-            pens = [pg.mkPen(b.color(), width=2) for b in self._point_brushes(info.test_y)]
-            self._test_scatter.setData(pos=np.asarray(info.test_X[:, :2], np.float64), pen=pens,
-                                       brush=pg.mkBrush(None))
+        if n_test and (test_idx is None or len(test_idx)):
+            X, y = _take(info.test_X, test_idx), _take(info.test_y, test_idx)
+            pens = self._point_pens(self._point_brushes(y))
+            self._test_scatter.setData(pos=clip_coords(X[:, :2]), pen=pens, brush=pg.mkBrush(None))
         else:
             self._test_scatter.clear()
         self._update_test_visibility()
+        if pick is not None:
+            self.sample_label.setText(f"showing {MAX_POINTS:,} of {total:,} points")
+        self.sample_label.setVisible(pick is not None)
         self._legend.clear()
         self._legend_items = []
         if info.task == "classification":
-            for k in range(len(self._colours)):
+            n = len(self._colours)
+            for k in range(min(n, MAX_LEGEND_CLASSES)):
                 item = pg.ScatterPlotItem(symbol="o", size=9, pen=pg.mkPen(th.q("foreground", 90)),
                                           brush=pg.mkBrush(*(int(v) for v in self._colours[k])))
                 self._legend.addItem(item, f"class {self._class_name(k)}")
+                self._legend_items.append(item)
+            if n > MAX_LEGEND_CLASSES:
+                item = pg.ScatterPlotItem(symbol="o", size=9, pen=pg.mkPen(None), brush=pg.mkBrush(None))
+                self._legend.addItem(item, f"and {n - MAX_LEGEND_CLASSES:,} more classes")
                 self._legend_items.append(item)
         if info.test_X is not None and len(info.test_X):
             item = pg.ScatterPlotItem(symbol="o", size=9, pen=pg.mkPen(th.q("foreground"), width=2),
@@ -417,6 +452,18 @@ class DecisionView(QWidget):
             self._legend.addItem(item, "test (hollow)")
             self._legend_items.append(item)
         palette.cache_legend(self._legend)
+
+    @staticmethod
+    def _point_pens(brushes: list) -> list:
+        """A 2-px pen per point in its brush's colour, one pen object per colour."""
+        table: dict[int, object] = {}
+        out = []
+        for b in brushes:
+            pen = table.get(id(b))
+            if pen is None:
+                pen = table[id(b)] = pg.mkPen(b.color(), width=2)
+            out.append(pen)
+        return out
 
     def _point_brushes(self, y: np.ndarray | None) -> list:
         if y is None:
@@ -468,8 +515,9 @@ class DecisionView(QWidget):
         self._shown_confusion = np.array(m)
         th = self._theme
         n = m.shape[0]
-        rows = m.sum(axis=1, keepdims=True).astype(np.float64)
-        share = np.divide(m, rows, out=np.zeros(m.shape), where=rows > 0)
+        blocks = _block_sums(m, MAX_IMAGE_SIDE)  # many classes: one pixel per block of them
+        rows = blocks.sum(axis=1, keepdims=True).astype(np.float64)
+        share = np.divide(blocks, rows, out=np.zeros(blocks.shape), where=rows > 0)
         lut = palette.intensity_lut(th, th.train)
         self._conf_image.setImage(palette.map_sequential(share, lut, 0.0, 1.0), autoLevels=False)
         self._conf_image.setRect(QRectF(0, 0, n, n))
@@ -503,3 +551,30 @@ class DecisionView(QWidget):
         p = vb.mapSceneToView(ev.scenePos())
         ctrl = bool(ev.modifiers() & Qt.KeyboardModifier.ControlModifier)
         self.click_at(p.x(), p.y(), remove=ctrl)
+
+
+def _take(a: np.ndarray | None, idx: np.ndarray | None) -> np.ndarray | None:
+    """``a`` itself, or its rows ``idx``."""
+    if a is None or idx is None:
+        return a
+    return a[idx]
+
+
+def _block_sums(m: np.ndarray, most: int) -> np.ndarray:
+    """An (n, n) count matrix summed over blocks of classes to at most ``most`` a side."""
+    if m.shape[0] <= most and m.shape[1] <= most:
+        return m
+    r, c = block_starts(m.shape[0], most), block_starts(m.shape[1], most)
+    return np.add.reduceat(np.add.reduceat(m, r, axis=0), c, axis=1)
+
+
+def _cells_rect(xs: np.ndarray, ys: np.ndarray) -> QRectF:
+    """The rectangle the grid's cells cover (a cell centred on each grid point), computed
+    in halves and clipped so that a plane near the float64 limit stays finite."""
+    def side(v: np.ndarray) -> tuple[float, float]:
+        lo, hi = finite_range(float(v[0]), float(v[-1])) if len(v) else (0.0, 1.0)
+        half_cell = (hi / 2 - lo / 2) / max(len(v) - 1, 1)
+        return finite_range(lo - half_cell, hi + half_cell)
+
+    (x0, x1), (y0, y1) = side(np.asarray(xs, np.float64)), side(np.asarray(ys, np.float64))
+    return QRectF(x0, y0, x1 - x0, y1 - y0)  # ends within +-MAX_COORD: no overflow

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 from nnviz.core.trainer import Snapshot
 from nnviz.gui.runinfo import RunInfo
 from nnviz.gui.views import palette
+from nnviz.gui.views.bounded import clip_coords, finite_range, padded_range
 from nnviz.gui.views.loss_plot import GrowingBuffer
 from nnviz.gui.views.ranges import GROWTH, StickyViewBox, zero_based_range
 from nnviz.gui.views.stats_table import Cell, StatsTable
@@ -59,7 +60,8 @@ class _Ring:
 
     def __init__(self, bins: int):
         self.counts = np.zeros((self.CAPACITY, bins), np.float32)
-        self.steps = np.zeros(self.CAPACITY, np.int64)
+        # Python ints: a step counter from a file may reach 2**63 - 1 and go on counting
+        self.steps = np.zeros(self.CAPACITY, object)
         self.edges: np.ndarray | None = None
         self.n = 0  # columns ever written; column a lives in slot a % CAPACITY
 
@@ -227,7 +229,7 @@ class HistogramPanel(QWidget):
                 if ring is None:
                     ring = self._rings[(lay.index, key)] = _Ring(h.counts.size)
                 ring.push(snap.step, h.edges, h.counts)
-        self._norm_steps.extend([float(snap.step)])
+        self._norm_steps.extend([_as_float(snap.step)])
         for buf, lay in zip(self._norms, snap.layers, strict=False):
             g = lay.grad_norm
             buf.extend([g if g > 0 else np.nan])  # log axis: a zero norm is a gap
@@ -280,9 +282,9 @@ class HistogramPanel(QWidget):
         key = self.quantity
         _, label, xtitle = next(q for q in QUANTITIES if q[0] == key)
         h = lay.histograms[key]
-        self._hist_curve.setData(h.edges, h.counts)
-        e0, e1 = float(h.edges[0]), float(h.edges[-1])
-        self._set_range(self._hist_plot, "hist x", (e0, e1), padding=0.02)
+        self._hist_curve.setData(clip_coords(h.edges), h.counts)
+        e0, e1 = _as_float(h.edges[0]), _as_float(h.edges[-1])
+        self._set_range(self._hist_plot, "hist x", padded_range(e0, e1, 0.02))
         kept = self._ranges.get("hist y")
         self._set_range(self._hist_plot, "hist y", zero_based_range(kept, float(h.counts.max(initial=0))))
         clipped = f", {100 * h.clipped:.1f}% off the ends" if h.clipped > 0 else ""
@@ -305,7 +307,7 @@ class HistogramPanel(QWidget):
         # sqrt so thin tails stay visible next to a tall peak (e.g. dead ReLUs at 0)
         img = palette.map_sequential(np.sqrt(cols.T / peak), self._seq_lut, 0.0, 1.0)
         self._evo_image.setImage(img, autoLevels=False)
-        e0, e1 = float(ring.edges[0]), float(ring.edges[-1])
+        e0, e1 = finite_range(_as_float(ring.edges[0]), _as_float(ring.edges[-1]))
         self._evo_image.setRect(QRectF(ring.start, e0, len(cols), e1 - e0))
         x0, x1 = ring.x_range()
         self._set_range(self._evo_plot, "evo x", (x0, x1))
@@ -387,6 +389,14 @@ class HistogramPanel(QWidget):
         colours = self._layer_colours(len(self._norm_curves))
         for c, colour in zip(self._norm_curves, colours, strict=True):
             c.setPen(pg.mkPen(colour, width=2))
+
+
+def _as_float(v) -> float:
+    """``v`` as a float; an integer past the float range (a hostile step count) is +-inf."""
+    try:
+        return float(v)
+    except OverflowError:
+        return math.inf if v > 0 else -math.inf
 
 
 def _tick_spacing(width: float, labels: int) -> int:

@@ -173,15 +173,29 @@ def map_diverging(values: np.ndarray, lut: np.ndarray, center: float, scale: flo
         return _lookup(lut, t, 127.5)
 
 
+#: colour-mapping ranges within this magnitude are scaled in float32 (the fast path)
+_FLOAT32_SAFE = 1e30
+
+
 def map_sequential(values: np.ndarray, lut: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """RGBA bytes for ``values`` between ``lo`` and ``hi`` (NaN maps to ``lo``)."""
-    span = hi - lo if np.isfinite(hi - lo) and hi > lo else 1.0
+    """RGBA bytes for ``values`` between ``lo`` and ``hi`` (NaN maps to ``lo``).
+
+    Ends beyond float32 (features near 1e308) are scaled in float64 by halves, so
+    neither the span nor the values overflow."""
+    lo, hi = float(lo), float(hi)
     lo = lo if np.isfinite(lo) else 0.0
+    hi = hi if np.isfinite(hi) and hi > lo else lo + 1.0
+    if max(abs(lo), abs(hi)) < _FLOAT32_SAFE:
+        with np.errstate(over="ignore", invalid="ignore"):
+            t = np.array(values, dtype=np.float32)
+            t -= np.float32(lo)
+            t *= np.float32(255.0 / (hi - lo))
+            return _lookup(lut, t, 0.0)
+    half = hi / 2 - lo / 2 if hi / 2 - lo / 2 > 0 else 1.0
     with np.errstate(over="ignore", invalid="ignore"):
-        t = np.array(values, dtype=np.float32)
-        t -= np.float32(lo)
-        t *= np.float32(255.0 / span)
-        return _lookup(lut, t, 0.0)
+        t64 = (np.asarray(values, dtype=np.float64) / 2 - lo / 2) * (127.5 / half)
+        t = np.clip(t64, -1.0, 256.0).astype(np.float32)
+    return _lookup(lut, t, 0.0)
 
 
 def mix(a: tuple[int, int, int], b: tuple[int, int, int], t: float) -> tuple[int, int, int]:

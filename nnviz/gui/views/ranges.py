@@ -24,6 +24,8 @@ import PySide6  # noqa: F401  (before pyqtgraph, so it binds to PySide6)
 # isort: split
 import pyqtgraph as pg
 
+from nnviz.gui.views.bounded import MAX_COORD, finite_range, padded_range
+
 #: a grown time axis reaches this factor past the data's span
 GROWTH = 1.25
 #: a held value range is renewed when the data fills less than this share of it
@@ -38,6 +40,11 @@ LEAD = 0.02
 Range = tuple[float, float]
 
 
+def _clamp(lo: float, hi: float) -> tuple[float, float]:
+    """Data ends within +-MAX_COORD, so spans and margins below cannot overflow."""
+    return min(max(lo, -MAX_COORD), MAX_COORD), min(max(hi, -MAX_COORD), MAX_COORD)
+
+
 def _span(lo: float, hi: float) -> float:
     """The data's span; a flat series gets a span of its own size (or 1) to show it."""
     span = hi - lo
@@ -49,20 +56,23 @@ def _span(lo: float, hi: float) -> float:
 def grow_range(current: Range | None, lo: float, hi: float, growth: float = GROWTH) -> Range:
     """A time axis for data in ``[lo, hi]``: ``current`` while it holds the data and the
     data fills at least 1/growth**2 of it; else a new range reaching ``growth`` times the
-    data's span past ``lo``."""
+    data's span past ``lo``. Any finite data gives a finite range (see ``finite_range``)."""
+    lo, hi = _clamp(lo, hi)
     if current is not None:
         c0, c1 = current
         if c0 <= lo and hi <= c1 and (hi - lo) * growth * growth >= (c1 - c0):
             return current
     span = _span(lo, hi)
-    return lo - LEAD * span, lo + growth * span
+    return finite_range(lo - LEAD * span, lo + growth * span)
 
 
 def hold_range(current: Range | None, lo: float, hi: float, shrink: float = SHRINK,
                headroom: float = HEADROOM, escape: float = ESCAPE) -> Range:
     """A value axis for data in ``[lo, hi]``: ``current`` while it holds the data and the
     data fills at least ``shrink`` of it; else the data's range with ``headroom``, and
-    ``escape`` on a side the data went past (it is likely to go on that way)."""
+    ``escape`` on a side the data went past (it is likely to go on that way). Any finite
+    data gives a finite range."""
+    lo, hi = _clamp(lo, hi)
     span = _span(lo, hi)
     if current is not None:
         c0, c1 = current
@@ -70,19 +80,19 @@ def hold_range(current: Range | None, lo: float, hi: float, shrink: float = SHRI
         if c0 <= lo and hi <= c1 and fills:
             return current
         if fills:
-            return (lo - (escape if lo < c0 else headroom) * span,
-                    hi + (escape if hi > c1 else headroom) * span)
-    return lo - headroom * span, hi + headroom * span
+            return finite_range(lo - (escape if lo < c0 else headroom) * span,
+                                hi + (escape if hi > c1 else headroom) * span)
+    return finite_range(lo - headroom * span, hi + headroom * span)
 
 
 def zero_based_range(current: Range | None, hi: float, shrink: float = 0.3,
                      headroom: float = 0.15) -> Range:
     """``[0, top]`` for counts up to ``hi``: ``top`` changes only when the counts pass it
     or fall below ``shrink`` of it."""
-    hi = hi if math.isfinite(hi) and hi > 0 else 1.0
+    hi = min(hi, MAX_COORD) if math.isfinite(hi) and hi > 0 else 1.0
     if current is not None and hi <= current[1] and hi >= shrink * current[1]:
         return current
-    return 0.0, hi * (1.0 + headroom)
+    return finite_range(0.0, hi * (1.0 + headroom))
 
 
 class StickyViewBox(pg.ViewBox):
@@ -124,8 +134,7 @@ class StickyViewBox(pg.ViewBox):
                 elif rule == "hold":
                     target = hold_range(kept, lo, hi)
                 else:
-                    pad = (hi - lo) * self.suggestPadding(ax)
-                    target = (lo - pad, hi + pad)
+                    target = padded_range(lo, hi, self.suggestPadding(ax))
                 if target != kept:
                     args[name] = target
             if args:

@@ -34,6 +34,7 @@ from nnviz.core.trainer import Snapshot
 from nnviz.gui.runinfo import RunInfo
 from nnviz.gui.views import palette
 from nnviz.gui.views.batch import Batch
+from nnviz.gui.views.bounded import MAX_IMAGE_SIDE, shrink_mean, shrink_share, shrink_signed
 
 #: layers wider than this are drawn as a block (weight matrix image + unit strip)
 COLLAPSE_UNITS = 32
@@ -127,6 +128,18 @@ def _unit_biases(b: np.ndarray, units: int) -> np.ndarray:
     if b.shape[0] == units:
         return b
     return b.reshape(units, -1).max(axis=1)
+
+
+def _column_means(X: np.ndarray) -> np.ndarray:
+    """Each input's mean (features near the float64 limit may give inf, quietly)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.asarray(X).mean(axis=0, dtype=np.float64)
+
+
+def _finite_extremes(v: np.ndarray) -> tuple[float, float]:
+    """The smallest and largest finite values (0, 1 when there are none)."""
+    f = v[np.isfinite(v)]
+    return (float(f.min()), float(f.max())) if f.size else (0.0, 1.0)
 
 
 def _css(rgb: tuple[int, int, int]) -> str:
@@ -348,7 +361,7 @@ class TopologyView(QWidget):
         col.strip = pg.ImageItem(axisOrder="row-major")
         col.strip.setZValue(10)
         self._add(col.strip)
-        col.strip.setImage(np.zeros((col.units, 1, 4), np.uint8), autoLevels=False)
+        col.strip.setImage(np.zeros((min(col.units, MAX_IMAGE_SIDE), 1, 4), np.uint8), autoLevels=False)
         col.strip.setRect(QRectF(col.strip_x0, col.bottom, STRIP, col.top - col.bottom))
         if col.kind != "input":
             col.block = pg.ImageItem(axisOrder="row-major")
@@ -424,11 +437,12 @@ class TopologyView(QWidget):
         if col.collapsed:
             X = info.train_X
             if X is not None and X.ndim == 2 and X.shape[1] == col.units and len(X):
-                means = X.mean(axis=0)
+                means = shrink_mean(_column_means(X))
                 lut = palette.intensity_lut(th, th.muted)
-                rgba = palette.map_sequential(means, lut, float(means.min()), float(means.max()))
+                lo, hi = _finite_extremes(means)
+                rgba = palette.map_sequential(means, lut, lo, hi)
             else:
-                rgba = np.tile(np.array([*th.neutral, 255], np.uint8), (col.units, 1))
+                rgba = np.tile(np.array([*th.neutral, 255], np.uint8), (min(col.units, MAX_IMAGE_SIDE), 1))
             col.strip.setImage(np.ascontiguousarray(rgba[::-1, None, :]), autoLevels=False)
         elif info.extent is None:
             colours = np.tile(np.array([*palette.mix(th.neutral, th.muted, 0.35), 255], np.uint8),
@@ -581,12 +595,15 @@ class TopologyView(QWidget):
     def _draw_block(self, col: _Column, W: np.ndarray, means: np.ndarray, dead: np.ndarray,
                     sat: np.ndarray) -> None:
         th = self._theme
-        img = palette.map_diverging(W.T[::-1], self._div_lut, 0.0, palette.max_abs(W))
+        # at most MAX_IMAGE_SIDE pixels a side: pyqtgraph cannot paint an image side over
+        # 32,767, and a 20M-weight image per frame would cost 160 MB and ~0.1 s
+        shown = shrink_signed(W, MAX_IMAGE_SIDE, MAX_IMAGE_SIDE)
+        img = palette.map_diverging(shown.T[::-1], self._div_lut, 0.0, palette.max_abs(shown))
         col.block.setImage(img, autoLevels=False)
         col.block.setRect(QRectF(col.x0, col.bottom, BLOCK_W, col.top - col.bottom))
-        rgba = self._plain_colours(col, means)
-        rgba[sat] = (*th.saturated, 255)
-        rgba[dead] = (*th.dead, 255)
+        rgba = self._plain_colours(col, shrink_mean(means))
+        rgba[shrink_share(sat)] = (*th.saturated, 255)
+        rgba[shrink_share(dead)] = (*th.dead, 255)
         col.strip.setImage(np.ascontiguousarray(rgba[::-1, None, :]), autoLevels=False)
         col.strip.setRect(QRectF(col.strip_x0, col.bottom, STRIP, col.top - col.bottom))
 
