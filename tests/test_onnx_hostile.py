@@ -608,3 +608,17 @@ def test_the_limits_are_tied_to_the_parameter_cap():
     assert onnx_tensors.MAX_TENSOR_ELEMENTS == MAX_PARAMETERS
     assert onnx_tensors.MAX_CONSTANT_ELEMENTS == 3 * MAX_PARAMETERS
     assert math.prod((30_000, 30_000)) > onnx_tensors.MAX_TENSOR_ELEMENTS
+
+
+@pytest.mark.parametrize("op", ["Reshape", "Slice"])
+def test_a_long_shape_or_axes_constant_is_refused_before_it_becomes_python_ints(op, tmp_path):
+    inits = [W, ("b", np.zeros(3, np.float32)), ("L", np.ones(100_000, np.int64)),
+             ("one", np.ones(1, np.int64)), ("two", np.full(1, 2, np.int64))]
+    if op == "Reshape":
+        nodes = [*dense(), helper.make_node("Reshape", ["y", "L"], ["r"], name="op")]
+    else:
+        nodes = [*dense(), helper.make_node("Slice", ["y", "one", "two", "L"], ["r"], name="op")]
+    model = make_model(nodes, inits, out="r")
+    what = "shape" if op == "Reshape" else "axes"
+    with pytest.raises(OnnxImportError, match=rf"{op} \(node 'op'\) reads 100,000 values as its {what}"):
+        import_onnx(save(model, tmp_path))

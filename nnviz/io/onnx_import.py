@@ -18,6 +18,15 @@ units, logistic for one output unit followed by a Sigmoid, and mse for one bare 
 unit. An activation after the last layer (other than that Sigmoid) becomes a hidden layer
 followed by an identity output layer, so the rebuilt network computes the same numbers.
 Anything else is refused with an :class:`OnnxImportError` that names the operator.
+
+The file is untrusted, so nothing it says is believed before it is bounded: only a
+regular file of at most :data:`MAX_FILE_BYTES` is read; external data is refused wherever
+it appears (nothing but the named file is ever opened); a tensor is converted only when a
+node reads it, after its dims, type and data length are checked from its fields; every
+constant computed here is sized from the shapes first; all of them together and the layers
+built are held to limits tied to :data:`nnviz.core.spec.MAX_PARAMETERS` (see
+:mod:`nnviz.io.onnx_tensors`). Whatever still goes wrong, a ``MemoryError`` included, is an
+:class:`OnnxImportError` with one line of text.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +55,7 @@ from nnviz.io.onnx_common import (
 )
 from nnviz.io.onnx_tensors import (
     MAX_ATTRIBUTE_VALUES,
+    MAX_DIMS,
     Budget,
     TensorRefusedError,
     attribute_array,
@@ -422,7 +433,7 @@ class _Reader:
         widths = [d.dim_value if d.HasField("dim_value") else None for d in dims[1:]]
         if any(w is None for w in widths):
             return None
-        return int(np.prod(widths)) if len(dims) > 2 else widths[0]
+        return math.prod(widths) if len(dims) > 2 else widths[0]
 
     def _array(self, a: np.ndarray, name: str) -> np.ndarray:
         a = np.asarray(a)
@@ -449,6 +460,14 @@ class _Reader:
         if not isinstance(v, _Const):
             raise self.refuse(f"needs a constant {what}")
         return v.value
+
+    def small_const(self, node: Any, i: int, what: str) -> np.ndarray:
+        """A constant list of a few numbers (a shape, axes): refused if long, before it
+        becomes Python ints."""
+        a = self.const(node, i, what).ravel()
+        if a.size > MAX_DIMS:
+            raise self.refuse(f"reads {a.size:,} values as its {what}")
+        return a
 
     def attrs(self, node: Any) -> dict[str, Any]:
         """The node's attributes as Python values; a tensor stays a TensorProto (converted
@@ -686,7 +705,7 @@ class _Reader:
         return [ins[0]]
 
     def _op_reshape(self, node: Any, ins: list[Any]) -> list[Any]:
-        shape = [int(s) for s in self.const(node, 1, "shape").ravel()]
+        shape = [int(s) for s in self.small_const(node, 1, "shape")]
         v = ins[0]
         width = self.width(v)
         if len(shape) == 2 and shape[0] in (0, -1) and (shape[1] == -1 or shape[1] == width):
@@ -801,10 +820,10 @@ class _Reader:
 
     def _op_slice(self, node: Any, ins: list[Any]) -> list[Any]:
         if len(node.input) > 1:
-            starts = self.const(node, 1, "start").ravel()
-            ends = self.const(node, 2, "end").ravel()
-            axes = self.const(node, 3, "axes").ravel() if len(node.input) > 3 and node.input[3] else [0]
-            steps = self.const(node, 4, "steps").ravel() if len(node.input) > 4 and node.input[4] else [1]
+            starts = self.small_const(node, 1, "start")
+            ends = self.small_const(node, 2, "end")
+            axes = self.small_const(node, 3, "axes") if len(node.input) > 3 and node.input[3] else [0]
+            steps = self.small_const(node, 4, "steps") if len(node.input) > 4 and node.input[4] else [1]
         else:
             attrs = self.attrs(node)
             starts, ends = attrs.get("starts", []), attrs.get("ends", [])
@@ -835,7 +854,7 @@ class _Reader:
         attrs = self.attrs(node)
         axes = attrs.get("axes")
         if axes is None and len(node.input) > 1 and node.input[1]:
-            axes = self.const(node, 1, "axes").ravel().tolist()
+            axes = self.small_const(node, 1, "axes").tolist()
         if isinstance(ins[0], _Pairs) and list(axes or []) in ([2], [-1]) and attrs.get("keepdims", 1) == 0:
             return [self.maxout(ins[0].k)]
         raise self.refuse("is not a maxout over (units, 2) pairs")
