@@ -25,6 +25,7 @@ from nnviz.core.session import DataConfig
 from nnviz.core.spec import MAX_UNITS, NetworkSpec, SpecError
 from nnviz.core.trainer import TrainConfig
 from nnviz.io.archive import MAX_TOTAL_BYTES, ArchiveError, ArraySpec, npz_size_bounds
+from nnviz.io.csv_cells import MAX_MAGNITUDE
 from nnviz.io.schema import SchemaError, check, field, int_range, only_keys, string_list
 from nnviz.io.sources import check_source, generator_task, is_generated, source_size
 
@@ -47,8 +48,8 @@ MAX_NETWORK_JSON_BYTES = 8 * 1024**2
 #: saver checks the same bound, so whatever loads can be saved again
 MAX_COUNTER = 2**53
 #: data inputs and regression targets stored in a file: at most this in magnitude, the
-#: bound the CSV loader uses (squares and sums of larger values overflow float64)
-MAX_DATA_MAGNITUDE = 1e100
+#: very bound the CSV loader uses (squares and sums of larger values overflow float64)
+MAX_DATA_MAGNITUDE = MAX_MAGNITUDE
 MAX_HISTORY_ROWS = 2**31
 FLOAT = ("f4", "f8")
 
