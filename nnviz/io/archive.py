@@ -1,10 +1,12 @@
 """Reading untrusted ZIP containers and ``.npz`` members without trusting their headers.
 
-Every size is checked from the ZIP directory before anything is read or allocated;
-members are read in bounded chunks; ``.npz`` members are checked array by array (names,
-dtype, shape, and that the stored size matches the shape) before NumPy loads them with
-``allow_pickle=False``. Problems raise :class:`ArchiveError`, a plain message that the
-caller prefixes with the file name.
+Every size is checked from the ZIP directory before anything is read or allocated (the
+directory's own size as ``zipfile`` will read it, ZIP64 records included); members are
+read in bounded chunks. An ``.npz`` member is read in one pass: each inner array's
+``.npy`` header is checked (name, dtype, shape, exact size) before its memory is
+allocated, its bytes are inflated straight into that memory, and the inner directory must
+then list exactly what was read. Nothing is unpickled. Problems raise
+:class:`ArchiveError`, a plain message that the caller prefixes with the file name.
 """
 
 from __future__ import annotations
@@ -622,7 +624,10 @@ def _check_inner_directory(
 ) -> None:
     """The inner directory lists exactly the members read, where they were read."""
     size = f.seek(0, io.SEEK_END)
-    check_central_directory(f, size)
+    try:
+        check_central_directory(f, size)
+    except ArchiveError as exc:
+        raise ArchiveError(f"{member}: {exc}") from exc
     try:
         inner = zipfile.ZipFile(f)
     except zipfile.BadZipFile as exc:
