@@ -408,6 +408,16 @@ def _function_model(tensor: TensorProto):
     return make_model(nodes, [W], functions=[function])
 
 
+def _function_default_model(tensor: TensorProto):
+    """The tensor as the default value of a function's attribute (IR 9 attribute_proto)."""
+    body = [helper.make_node("Constant", [], ["c"], name="inner")]
+    body[0].attribute.add().CopyFrom(helper.make_attribute_ref("value", onnx.AttributeProto.TENSOR))
+    function = helper.make_function("local", "Bias", [], ["c"], body, [helper.make_opsetid("", 17)],
+                                    attribute_protos=[helper.make_attribute("value", tensor)])
+    nodes = [helper.make_node("Bias", [], ["b"], domain="local", name="call"), *dense()]
+    return make_model(nodes, [W], functions=[function])
+
+
 def _training_model(tensor: TensorProto):
     model = make_model(dense(), [W, ("b", np.zeros(3, np.float32))])
     info = model.training_info.add()
@@ -425,6 +435,7 @@ _PLACES = {
     "sparse_attribute": _sparse_attribute_model,
     "tensors_attribute": _tensors_attribute_model,
     "function": _function_model,
+    "function_default": _function_default_model,
     "training_graph": _training_model,
 }
 

@@ -83,7 +83,10 @@ def iter_tensors(model: Any) -> Iterator[tuple[str, Any]]:
                for i, t in enumerate(model.training_info)]
     counts = {"nodes": 0, "tensors": 0}
     for function in model.functions:
-        yield from _node_tensors(function.node, f" in function {function.name!r}", graphs, counts)
+        where = f" in function {function.name!r}"
+        for a in function.attribute_proto:  # default values of its attributes
+            yield from _attribute_tensors(a, f"default of attribute {a.name!r}{where}", where, graphs, counts)
+        yield from _node_tensors(function.node, where, graphs, counts)
     while graphs:
         where, graph = graphs.pop()
         for t in graph.initializer:
@@ -101,18 +104,24 @@ def _node_tensors(nodes: Any, where: str, graphs: list, counts: dict[str, int]) 
         name = node.name or (node.output[0] if node.output else f"#{index}")
         for a in node.attribute:
             here = f"attribute {a.name!r} of node {name!r}{where}"
-            if a.HasField("t"):
-                yield from _counted(counts, here, a.t)
-            for t in a.tensors:
-                yield from _counted(counts, here, t)
-            if a.HasField("sparse_tensor"):
-                yield from _sparse(counts, here, a.sparse_tensor)
-            for s in a.sparse_tensors:
-                yield from _sparse(counts, here, s)
-            inner = f" in a subgraph of node {name!r}{where}"
-            if a.HasField("g"):
-                graphs.append((inner, a.g))
-            graphs.extend((inner, g) for g in a.graphs)
+            yield from _attribute_tensors(a, here, f" in a subgraph of node {name!r}{where}", graphs, counts)
+
+
+def _attribute_tensors(
+    a: Any, here: str, inner: str, graphs: list, counts: dict[str, int]
+) -> Iterator[tuple[str, Any]]:
+    """The tensors an attribute holds; its subgraphs go on the stack to be walked."""
+    if a.HasField("t"):
+        yield from _counted(counts, here, a.t)
+    for t in a.tensors:
+        yield from _counted(counts, here, t)
+    if a.HasField("sparse_tensor"):
+        yield from _sparse(counts, here, a.sparse_tensor)
+    for s in a.sparse_tensors:
+        yield from _sparse(counts, here, s)
+    if a.HasField("g"):
+        graphs.append((inner, a.g))
+    graphs.extend((inner, g) for g in a.graphs)
 
 
 def _sparse(counts: dict[str, int], where: str, sparse: Any) -> Iterator[tuple[str, Any]]:
