@@ -1,7 +1,7 @@
 """Per-view cost of one frame as the live window draws it, with no trainer competing.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_views.py [--frames N]
-        [--case spiral|digits|all] [--profile VIEW]
+        [--case spiral|digits|points|all] [--profile VIEW]
 
 What one frame is, per view (see nnviz/gui/feed.py): the update with a fresh snapshot
 (``show_snapshot``; for the loss plot ``add_steps`` with the minibatches since the last
@@ -15,7 +15,9 @@ at roughly the sizes of the window's docks. Training is not timed.
 The window's goal is 30 full frames per second: the four views together within ~20 ms
 leaves room for the trainer. Numbers from a shared 2-core machine are noisy: run it a
 few times and compare medians. ``--profile histograms`` prints a cProfile of that view's
-frames instead.
+frames instead. ``--case points`` times opening the decision plane (``set_run`` and its
+first paint) for data sets of 500 to 5,000,000 points: it draws a seeded sample of at
+most MAX_POINTS of them, so the cost must stay flat.
 """
 
 from __future__ import annotations
@@ -152,16 +154,50 @@ def run_case(app: QApplication, name: str, frames: int, profile: str | None) -> 
     return med
 
 
+def points_case(app: QApplication) -> None:
+    """Opening the plane for ever larger data sets: the drawn sample is bounded."""
+    import dataclasses
+    import tracemalloc
+
+    from nnviz.gui.views.bounded import MAX_POINTS
+
+    base = RunInfo.from_session(demo_session(), "points")
+    rng = np.random.default_rng(0)
+    print(f"decision plane: set_run + first paint (at most {MAX_POINTS:,} points drawn)")
+    for n in (500, 100_000, 1_000_000, 5_000_000):
+        X = rng.standard_normal((n, 2)) * 0.5
+        y = (X[:, 0] > 0).astype(np.int64)
+        cut = n // 5
+        info = dataclasses.replace(base, train_X=X[cut:], train_y=y[cut:], test_X=X[:cut], test_y=y[:cut],
+                                   n_train=n - cut)
+        view = DecisionView()
+        view.resize(560, 420)
+        view.show()
+        app.processEvents()
+        tracemalloc.start()
+        t0 = time.perf_counter()
+        view.set_run(info)
+        view.grab()
+        dt = time.perf_counter() - t0
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+        drawn = len(view._train_scatter.data) + len(view._test_scatter.data)
+        print(f"  {n:>9,} points: {dt * 1e3:7.1f} ms, {drawn:,} drawn, view peak {peak:6.1f} MB (traced)")
+        view.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--frames", type=int, default=80)
-    parser.add_argument("--case", choices=["spiral", "digits", "all"], default="all")
+    parser.add_argument("--case", choices=["spiral", "digits", "points", "all"], default="all")
     parser.add_argument("--profile", choices=["topology", "decision", "histograms", "loss"])
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
     for name in CASES:
         if args.case in ("all", name.split()[0]):
             run_case(app, name, args.frames, args.profile)
+    if args.case in ("all", "points"):
+        points_case(app)
 
 
 if __name__ == "__main__":
