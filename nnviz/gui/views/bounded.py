@@ -29,10 +29,15 @@ MIN_RELATIVE_SPAN = 1e-9
 MIN_SPAN = 1e-100
 
 
+def block_size(n: int, most: int) -> int:
+    """Items per block when ``n`` items are cut into at most ``most`` blocks (the last
+    one may be shorter)."""
+    return max(-(-int(n) // max(int(most), 1)), 1)
+
+
 def block_starts(n: int, most: int) -> np.ndarray:
-    """Start indices of at most ``most`` near-equal blocks covering ``range(n)``."""
-    blocks = max(min(int(n), int(most)), 1)
-    return np.unique(np.linspace(0, n, blocks, endpoint=False).astype(np.int64))
+    """Start indices of the blocks of :func:`block_size` covering ``range(n)``."""
+    return np.arange(0, max(int(n), 1), block_size(n, most), dtype=np.int64)
 
 
 def shrink_signed(a: np.ndarray, rows: int = MAX_IMAGE_SIDE, cols: int = MAX_IMAGE_SIDE) -> np.ndarray:
@@ -59,7 +64,7 @@ def _block_reduce(a: np.ndarray, most: int, axis: int, reduce) -> np.ndarray:
     n = a.shape[axis]
     if n <= most:
         return a
-    k = -(-n // most)
+    k = block_size(n, most)
     full = (n // k) * k
     if axis == 0:
         parts = [reduce(a[:full].reshape(full // k, k, a.shape[1]), axis=1)]
@@ -77,11 +82,15 @@ def shrink_mean(v: np.ndarray, most: int = MAX_IMAGE_SIDE) -> np.ndarray:
     v = np.asarray(v, dtype=np.float64).ravel()
     if v.size <= most:
         return v
+    k = block_size(v.size, most)
     starts = block_starts(v.size, most)
-    counts = np.diff(np.append(starts, v.size))
     with np.errstate(over="ignore", invalid="ignore"):
-        # halves first: two values near the float64 limit must not sum to inf
-        return np.add.reduceat(v * 0.5, starts) / counts * 2.0
+        # each value divided by its block's count first: a mean of values near the float64
+        # limit stays finite (summing them first would overflow)
+        out = np.add.reduceat(v / k, starts)
+        last = v.size - starts[-1]
+        out[-1] = np.sum(v[starts[-1]:] / last)
+    return out
 
 
 def shrink_share(flags: np.ndarray, most: int = MAX_IMAGE_SIDE) -> np.ndarray:
@@ -119,8 +128,7 @@ def finite_range(lo: float, hi: float, default: tuple[float, float] = (0.0, 1.0)
         lo = hi
     if hi is None:
         hi = lo
-    lo, hi = min(lo, hi), max(lo, hi)
-    lo, hi = max(lo, -MAX_COORD), min(hi, MAX_COORD)
+    lo, hi = (min(max(v, -MAX_COORD), MAX_COORD) for v in (min(lo, hi), max(lo, hi)))
     mid = lo / 2 + hi / 2
     half = hi / 2 - lo / 2
     least = max(abs(mid) * MIN_RELATIVE_SPAN, MIN_SPAN) / 2
