@@ -113,18 +113,121 @@ def split(data: Dataset, test_fraction: float, seed: int) -> Split:
 
 
 # --- generators ------------------------------------------------------------------------
-def _check_size_and_noise(n: int, noise: float) -> None:
-    if not 4 <= n <= MAX_EXAMPLES:
-        raise DataError(f"the number of examples must be in 4..{MAX_EXAMPLES:,}, not {n}")
-    if not 0 <= noise <= 10:
+#: one budget for every generated data set: the memory of all the arrays its generator
+#: makes (intermediates included) plus what its consumers build per example (below). It
+#: holds every shipped example and the window's defaults with room to spare, and keeps a
+#: file of a few hundred bytes from asking for gigabytes.
+GENERATE_BYTES = 1 << 30
+#: and the time a generator may take, estimated for a slow machine (about three times
+#: slower than the one the rates below were measured on), so that a load takes seconds
+GENERATE_SECONDS = 5.0
+#: what consumers build per example: the window draws every example as a scatter point
+#: (measured: 2.2 KB a point with its brush or pen, 100k-400k points, pyqtgraph) ...
+WINDOW_BYTES_PER_EXAMPLE = 2304
+#: ... and the session, trainer, training process and views copy each row about this
+#: many times (split, input pipeline, shuffled epoch, the child process's pickle and
+#: copy, the window's stacked points)
+ROW_COPIES = 8
+#: the 2-D generators' own peak bytes per example beyond X and y (measured with
+#: tracemalloc: 37-117; multigauss's (n, 4, 2) distances are the most) and their time
+_PLANE_BYTES, _PLANE_SECONDS = 160, 2e-6
+#: digits_like: bytes and seconds per generated number (X's, and the prototypes')
+_PROTO_BYTES, _PROTO_SECONDS = 40, 3e-7
+#: handwritten digits: seconds per example (35 us measured; 153 us on a loaded machine)
+_DIGIT_SECONDS = 1e-4
+
+
+@dataclass(frozen=True)
+class GenerationCost:
+    """What making a data set costs: ``bytes`` of memory (the generator's arrays and
+    what consumers build per example) and estimated ``seconds``."""
+
+    bytes: int
+    seconds: float
+
+    def fits(self) -> bool:
+        return self.bytes <= GENERATE_BYTES and self.seconds <= GENERATE_SECONDS
+
+
+def _consumer_bytes(n: int, n_features: int, target_dim: int = 1) -> int:
+    """Bytes consumers build from ``n`` examples (see :data:`WINDOW_BYTES_PER_EXAMPLE`)."""
+    return n * (ROW_COPIES * 8 * (n_features + target_dim) + WINDOW_BYTES_PER_EXAMPLE)
+
+
+def generation_cost(generator: str, n: int, n_features: int = 64, n_classes: int = 10) -> GenerationCost:
+    """The cost of ``n`` examples from ``generator`` (a built-in set, ``"digits"`` or
+    ``"digits_like"``; ``n_features`` and ``n_classes`` apply to ``digits_like`` only).
+
+    Linear in ``n`` (plus ``digits_like``'s prototypes), so the largest accepted ``n`` is
+    a division: :func:`max_examples`."""
+    from nnviz.core.glyphs import PER_EXAMPLE_BYTES, RENDER_BYTES
+
+    if generator == "digits_like":
+        values = n * n_features
+        protos = n_classes * n_features
+        mem = _PROTO_BYTES * (values + protos) + 16 * n + _consumer_bytes(n, n_features)
+        return GenerationCost(mem, _PROTO_SECONDS * (values + protos))
+    if generator == "digits":
+        mem = RENDER_BYTES + n * (8 * 65 + PER_EXAMPLE_BYTES) + _consumer_bytes(n, 64)
+        return GenerationCost(mem, _DIGIT_SECONDS * n)
+    if generator not in BUILTIN_SETS:
+        raise DataError(f"unknown data set {generator!r}; built-in ones: {', '.join(BUILTIN_SETS)}")
+    mem = n * (_PLANE_BYTES + 8 * 3) + _consumer_bytes(n, 2)
+    return GenerationCost(mem, _PLANE_SECONDS * n)
+
+
+def max_examples(generator: str, n_features: int = 64, n_classes: int = 10) -> int:
+    """The most examples :func:`check_generation` accepts for ``generator`` (0 if none
+    fit): for a control's range, say."""
+    fixed = generation_cost(generator, 0, n_features, n_classes)
+    one = generation_cost(generator, 1, n_features, n_classes)
+    per_bytes = one.bytes - fixed.bytes
+    per_seconds = one.seconds - fixed.seconds
+    by_memory = (GENERATE_BYTES - fixed.bytes) // per_bytes
+    by_time = (GENERATE_SECONDS - fixed.seconds) / per_seconds if per_seconds > 0 else by_memory
+    n = int(min(by_memory, by_time, MAX_EXAMPLES))
+    while n > 0 and not generation_cost(generator, n, n_features, n_classes).fits():
+        n -= 1  # rounding at the edge
+    return max(n, 0)
+
+
+def check_generation(generator: str, n: int, noise: float = 0.1, n_features: int = 64,
+                     n_classes: int = 10) -> None:
+    """Refuse (DataError) a request the generators cannot make within the budget, before
+    anything is allocated: the one rule for the core, the file loaders and the CLI."""
+    if not isinstance(n, int | np.integer) or isinstance(n, bool):
+        raise DataError(f"the number of examples must be a whole number, not {n!r}")
+    if not isinstance(noise, int | float | np.floating) or not 0 <= noise <= 10:
         raise DataError(f"noise must be in [0, 10], not {noise}")
+    if n < 4:
+        raise DataError(f"the number of examples must be at least 4, not {n}")
+    if generator == "digits_like":
+        for what, v in (("features", n_features), ("classes", n_classes)):
+            if not isinstance(v, int | np.integer) or isinstance(v, bool) or v < 1:
+                raise DataError(f"the number of {what} must be a whole number >= 1, not {v!r}")
+        if n_classes < 2:
+            raise DataError("digits_like needs at least 2 classes")
+    cost = generation_cost(generator, n, n_features, n_classes)
+    if not cost.fits() or n > MAX_EXAMPLES:
+        most = max_examples(generator, n_features, n_classes)
+        what = f"{generator} data" + (f" of {n_features:,} features and {n_classes:,} classes"
+                                     if generator == "digits_like" else "")
+        raise DataError(
+            f"{n:,} examples of {what} would need about {_size(cost.bytes)} and {cost.seconds:.0f} s "
+            f"to make and show (the limit is {_size(GENERATE_BYTES)} and {GENERATE_SECONDS:g} s); "
+            + (f"at most {most:,} examples fit" if most >= 4 else "no number of examples fits")
+        )
+
+
+def _size(nbytes: float) -> str:
+    return f"{nbytes / 2**30:.1f} GB" if nbytes >= 2**30 else f"{nbytes / 2**20:.0f} MB"
 
 
 def generate(name: str, n: int = 500, noise: float = 0.1, seed: int = 0, **kw) -> Dataset:
     """A built-in data set by name; ``noise`` is relative to the data's scale."""
     if name not in BUILTIN_SETS:
         raise DataError(f"unknown data set {name!r}; built-in ones: {', '.join(BUILTIN_SETS)}")
-    _check_size_and_noise(n, noise)
+    check_generation(name, n, noise)
     rng = np.random.default_rng(seed)
     X, y = _GENERATORS[name](n, noise, rng, **kw)
     task = "regression" if name in REGRESSION_SETS else "classification"
@@ -226,13 +329,15 @@ _GENERATORS = {
 def digits_like(n: int = 2000, n_features: int = 64, n_classes: int = 10, seed: int = 0) -> Dataset:
     """A digits-shaped classification set (8x8 "images", 10 classes) made from class
     prototypes plus noise: the shape of sklearn's digits without shipping data."""
+    check_generation("digits_like", n, 0.0, n_features, n_classes)
     rng = np.random.default_rng(seed)
     prototypes = rng.uniform(0, 16, (n_classes, n_features)) * (
         rng.uniform(0, 1, (n_classes, n_features)) < 0.5
     )
     y = rng.integers(0, n_classes, n)
     X = np.clip(prototypes[y] + rng.normal(0, 4.0, (n, n_features)), 0, 16)
-    source = {"generator": "digits_like", "n": n, "n_features": n_features, "seed": seed}
+    source = {"generator": "digits_like", "n": n, "n_features": n_features, "n_classes": n_classes,
+              "seed": seed}
     return Dataset(X, y, "classification", "digits", source=source)
 
 
@@ -241,7 +346,7 @@ def digits(n: int = 2000, noise: float = 1.0, seed: int = 0) -> Dataset:
     enough that a hidden layer, regularisation and the test split all show their worth."""
     from nnviz.core.glyphs import digit_images
 
-    _check_size_and_noise(n, noise)
+    check_generation("digits", n, noise)
     X, y = digit_images(n, noise=noise, seed=seed)
     source = {"generator": "digits", "n": n, "noise": noise, "seed": seed}
     names = tuple(f"pixel {r},{c}" for r in range(8) for c in range(8))

@@ -72,11 +72,23 @@ def _render(segs: np.ndarray, pen: np.ndarray) -> np.ndarray:
     return np.clip((pen[:, None] + soft - d) / (2 * soft), 0, 1)
 
 
+#: examples rendered at once: the renderer's intermediates are about 60 KB an example
+#: (segments x pixels x 2 coordinates, several arrays), so a chunk stays near 8 MB
+RENDER_CHUNK = 128
+#: bytes a generated example costs beyond its row of X and its label, at the peak: the
+#: distortion parameters of its digit (about a dozen numbers) and index arrays
+PER_EXAMPLE_BYTES = 160
+#: bytes of the renderer's intermediates for one chunk (measured peak, with a margin)
+RENDER_BYTES = RENDER_CHUNK * 72 * 1024
+
+
 def digit_images(n: int = 2000, noise: float = 1.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``n`` 8x8 digit images (X: (n, 64), values 0..16) and their labels (n,).
 
     ``noise`` scales both the pen's wobble (distortions) and the pixel noise: 0 gives
-    clean, upright digits; 1 is the default handwriting; 2 is very messy."""
+    clean, upright digits; 1 is the default handwriting; 2 is very messy. Rendering runs
+    in chunks of :data:`RENDER_CHUNK` examples, so memory beyond X stays bounded (the
+    random numbers are drawn in the same order as in one piece: the same images)."""
     rng = np.random.default_rng(seed)
     y = rng.integers(0, N_CLASSES, n)
     X = np.empty((n, SIDE * SIDE))
@@ -98,9 +110,12 @@ def digit_images(n: int = 2000, noise: float = 1.0, seed: int = 0) -> tuple[np.n
         A[:, 0, 0], A[:, 0, 1] = scale * (c + shear * s), scale * (-s + shear * c)
         A[:, 1, 0], A[:, 1, 1] = scale * s, scale * c
         segs = _segments(digit)[None] - 0.5  # (1, K, 2, 2)
-        moved = np.einsum("mij,mkej->mkei", A, np.broadcast_to(segs, (m, *segs.shape[1:])))
-        moved += 0.5 + shift[:, None, None, :]
-        ink = _render(moved, pen)
-        ink += rng.normal(0, 0.08 * w, ink.shape)
-        X[rows] = np.clip(ink, 0, 1) * 16
+        for lo in range(0, m, RENDER_CHUNK):
+            hi = min(lo + RENDER_CHUNK, m)
+            k = hi - lo
+            moved = np.einsum("mij,mkej->mkei", A[lo:hi], np.broadcast_to(segs, (k, *segs.shape[1:])))
+            moved += 0.5 + shift[lo:hi, None, None, :]
+            ink = _render(moved, pen[lo:hi])
+            ink += rng.normal(0, 0.08 * w, ink.shape)
+            X[rows[lo:hi]] = np.clip(ink, 0, 1) * 16
     return X, y

@@ -15,6 +15,7 @@ from nnviz.core.data import (
     REGRESSION_SETS,
     DataError,
     Dataset,
+    check_generation,
     digits,
     digits_like,
     generate,
@@ -22,8 +23,6 @@ from nnviz.core.data import (
 from nnviz.core.spec import MAX_UNITS, NetworkSpec
 from nnviz.io.schema import SchemaError, check, int_range, only_keys
 
-#: a regenerated data set may hold at most this many numbers (X and y together)
-MAX_GENERATED_VALUES = 50_000_000
 _EXTRA_FIELDS = {"spiral": {"arms"}, "checkerboard": {"cells"}}
 DIGITS = "digits_like"  # random prototypes: kept so files that name it load the same data
 HANDWRITTEN = "digits"
@@ -31,8 +30,8 @@ GENERATORS = (*BUILTIN_SETS, HANDWRITTEN, DIGITS)
 
 
 def check_source(source: dict[str, Any], where: str) -> dict[str, Any]:
-    """The generator settings in ``source``, checked (types, ranges, size); SchemaError
-    if they cannot make a data set."""
+    """The generator settings in ``source``, checked (types, ranges, and the core's one
+    memory and time budget for generated data); SchemaError if they cannot make a data set."""
     gen = check(source.get("generator"), "str", f"{where}.generator")
     if gen not in GENERATORS:
         raise SchemaError(f"{where}.generator {gen!r} is not a built-in data set ({', '.join(GENERATORS)})")
@@ -40,15 +39,12 @@ def check_source(source: dict[str, Any], where: str) -> dict[str, Any]:
         only_keys(source, {"generator", "n", "n_features", "n_classes", "seed"}, where)
         n = int_range(source.get("n", 2000), 4, MAX_EXAMPLES, f"{where}.n")
         d = int_range(source.get("n_features", 64), 1, MAX_UNITS, f"{where}.n_features")
-        int_range(source.get("n_classes", 10), 2, MAX_UNITS, f"{where}.n_classes")
+        c = int_range(source.get("n_classes", 10), 2, MAX_UNITS, f"{where}.n_classes")
         int_range(source.get("seed", 0), 0, 2**63 - 1, f"{where}.seed")
-        if n * (d + 1) > MAX_GENERATED_VALUES:
-            raise SchemaError(f"{where}: {n:,} examples of {d:,} features is too large to generate")
+        _check_cost(gen, where, n, 0.0, d, c)
         return dict(source)
     only_keys(source, {"generator", "n", "noise", "seed"} | _EXTRA_FIELDS.get(gen, set()), where)
     n = int_range(source.get("n", 500), 4, MAX_EXAMPLES, f"{where}.n")
-    if gen == HANDWRITTEN and n * 65 > MAX_GENERATED_VALUES:
-        raise SchemaError(f"{where}: {n:,} digit images is too large to generate")
     noise = check(source.get("noise", 0.1), "number", f"{where}.noise")
     if not 0 <= noise <= 10:
         raise SchemaError(f"{where}.noise must be in 0..10, not {noise}")
@@ -57,7 +53,15 @@ def check_source(source: dict[str, Any], where: str) -> dict[str, Any]:
         int_range(source["arms"], 2, 12, f"{where}.arms")
     if "cells" in source:
         int_range(source["cells"], 2, 16, f"{where}.cells")
+    _check_cost(gen, where, n, noise)
     return dict(source)
+
+
+def _check_cost(gen: str, where: str, n: int, noise: float, *sizes: int) -> None:
+    try:
+        check_generation(gen, n, noise, *sizes)
+    except DataError as exc:
+        raise SchemaError(f"{where}: {exc}") from exc
 
 
 def generator_task(source: dict[str, Any]) -> str:
