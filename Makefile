@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 
-.PHONY: run test test-torch lint bench bench-gui fuzz qt-libs clean help
+.PHONY: run test test-torch lint bench bench-gui fuzz hostile qt-libs clean help
 
 help:
 	@echo "make run        set up .venv and launch nnviz on the spiral demo"
@@ -14,7 +14,8 @@ help:
 	@echo "make bench      engine benchmark: nnviz vs a minimal NumPy loop (and PyTorch if installed)"
 	@echo "make bench-gui  GUI benchmark (offscreen window at full speed)"
 	@echo "make test-torch the PyTorch agreement tests (installs torch 2.13.0 CPU)"
-	@echo "make fuzz       the long network-file fuzz run"
+	@echo "make fuzz       the long fuzz runs: corrupted network files and every hostile-input case"
+	@echo "make hostile    every hostile-input case in its own process, with the report (counts, slowest, largest)"
 	@echo "make package    PyInstaller bundle, tarball and .deb in dist/"
 	@echo "make package-test  smoke-test the bundle and the .deb (offscreen and under Xvfb)"
 
@@ -58,6 +59,9 @@ test-torch: $(VENV)/.installed-test
 
 fuzz: $(VENV)/.installed-test
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider -m fuzz -o addopts=""
+
+hostile: $(VENV)/.installed-test
+	$(PY) tests/hostile/hostile_run.py --json hostile-report.json
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
