@@ -328,6 +328,7 @@ def _train(args) -> int:
     progress = _Progress(steps, sys.stderr.isatty() and not args.quiet)
     diverged = None
     start = time.perf_counter()
+    first_step = trainer.step_count
     done = 0
     from nnviz.core.trainer import DivergedError
 
@@ -353,8 +354,11 @@ def _train(args) -> int:
                     row += [None] * (2 if classify else 1)
                 writer.writerow([_fmt(v) for v in row])
             progress.update(done, rec.loss)
+        trainer.ensure_finite()  # the state between checkpoints, before it is saved
     except DivergedError as e:
         diverged = e
+        session.history.truncate(trainer.step_count)  # rows past the restored step are undone
+        done = trainer.step_count - first_step
     finally:
         progress.close()
         if log_file is not None:
@@ -365,7 +369,7 @@ def _train(args) -> int:
 
         save_session(session, args.out)
     ev = trainer.evaluate()
-    rate = done / elapsed if elapsed > 0 and done else 0.0
+    rate = done / elapsed if elapsed > 0 and done > 0 else 0.0
     parts = [f"{done} steps ({trainer.epoch} epochs) in {elapsed:.2f} s, {rate:,.0f} steps/s",
              f"train loss {ev['train_loss']:.4g}"]
     if ev["train_accuracy"] is not None:
@@ -378,9 +382,10 @@ def _train(args) -> int:
     if args.out:
         print(f"saved {args.out}")
     if diverged is not None:
-        print(f"nnviz: {diverged}: the loss became NaN or infinite; the network went back to its "
-              f"last finite state (step {diverged.restored_step}){' and was saved' if args.out else ''}. "
-              "Try a lower --lr.", file=sys.stderr)
+        saved = " and was saved" if args.out else ""
+        print(f"nnviz: {diverged}: {diverged.cause} became NaN or infinite; the network went back "
+              f"to its last finite state (step {diverged.restored_step}){saved}. "
+              "Try a lower --lr or scaled inputs (--preprocess standardize).", file=sys.stderr)
         return 1
     return 0
 

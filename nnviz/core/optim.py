@@ -224,6 +224,13 @@ class Optimizer:
             np.subtract(p, t, out=p)
 
     # --- state, for files and divergence recovery ------------------------------------
+    def state_finite(self) -> bool:
+        """Whether every state array is finite. Adam's second moment can overflow while
+        the loss stays finite; min and max propagate NaN and show an inf without making
+        a temporary array, so this is two passes over the state and no allocation."""
+        arrays = self._moments if hasattr(self, "_moments") else [a for v in self.state.values() for a in v]
+        return all(all_finite(a) for a in arrays)
+
     def _per_array(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
         if self.layout is None:
             return arrays
@@ -251,6 +258,11 @@ class Optimizer:
                     raise ValueError(f"optimizer state {k!r} has shape {src.shape}")
                 dst[...] = src
         self.t = int(t)
+
+
+def all_finite(a: np.ndarray) -> bool:
+    """Whether ``a`` holds no NaN or infinity (without a temporary boolean array)."""
+    return a.size == 0 or (math.isfinite(a.min()) and math.isfinite(a.max()))
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import numpy as np
 from nnviz.core import stats
 from nnviz.core.activations import SATURATING
 from nnviz.core.network import Network, Workspace, split_flat
-from nnviz.core.optim import Optimizer, OptimizerConfig, Schedule
+from nnviz.core.optim import Optimizer, OptimizerConfig, Schedule, all_finite
 
 #: the probe batch for histograms and unit statistics: fixed, so snapshots compare
 PROBE_SIZE = 256
@@ -42,12 +42,14 @@ WORKSPACE_BYTES = 64 << 20
 
 
 class DivergedError(RuntimeError):
-    """The loss became NaN or infinite; the trainer holds its last finite state."""
+    """The loss, the weights or the optimiser's state became NaN or infinite; the trainer
+    holds its last finite state (``restored_step``). ``cause`` says which, for messages."""
 
-    def __init__(self, step: int, restored_step: int | None = None):
+    def __init__(self, step: int, restored_step: int | None = None, cause: str = "the loss"):
         super().__init__(f"diverged at step {step}")
         self.step = step
         self.restored_step = restored_step
+        self.cause = cause
 
 
 @dataclass(frozen=True)
@@ -371,6 +373,7 @@ class Trainer:
         opt.step(self._flat_params, self._flat_grads)
         self.step_count += 1
         if self.step_count % CHECKPOINT_EVERY == 0:
+            self.ensure_finite()  # a checkpoint only of a finite state
             self._pending = self.get_state()
         kind = self._accuracy_kind
         if kind == "argmax":
@@ -434,17 +437,31 @@ class Trainer:
             )
         return tuple(out)
 
-    def _diverge(self, step: int) -> None:
+    def ensure_finite(self) -> None:
+        """Raise :class:`DivergedError` (after rolling back) if a weight or an optimiser
+        state value is NaN or infinite: Adam's second moment can overflow while the loss
+        stays finite. Checked at every checkpoint (a full pass over the state every
+        :data:`CHECKPOINT_EVERY` steps, as cheap as the checkpoint's copy) and by
+        whoever is about to save the state."""
+        if self.diverged_at is not None:
+            return  # already rolled back to a finite state
+        if not all_finite(self.network.flat):
+            self._diverge(self.step_count, "the weights")
+        if not self.optimizer.state_finite():
+            self._diverge(self.step_count, "the optimiser's state")
+
+    def _diverge(self, step: int, cause: str = "the loss") -> None:
         """Roll back to the last checkpoint whose weights gave a finite loss, and stop.
 
         The weights of the failing step are the product of the update before it, so they
-        are not a state to keep; checkpoints are cheap copies taken every
-        :data:`CHECKPOINT_EVERY` steps and trusted once the next loss is finite.
+        are not a state to keep; checkpoints are cheap copies, taken every
+        :data:`CHECKPOINT_EVERY` steps of a finite state, and trusted once the next loss
+        is finite.
         """
         self._pending = None
         self.set_state(self._checkpoint)
         self.diverged_at = step
-        raise DivergedError(step, self.step_count)
+        raise DivergedError(step, self.step_count, cause)
 
     def clear_divergence(self) -> None:
         """Allow training again (e.g. after the learning rate was lowered)."""
