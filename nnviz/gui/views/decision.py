@@ -149,12 +149,6 @@ class DecisionView(QWidget):
         self.output_button.clicked.connect(self.show_output)
         bar.addWidget(self.output_button)
         bar.addStretch(1)
-        self.sample_label = QLabel()
-        self.sample_label.setObjectName("decisionSample")
-        self.sample_label.setToolTip(f"Large data sets are drawn as a fixed random sample of "
-                                     f"{MAX_POINTS:,} points, so the plane stays quick")
-        self.sample_label.setVisible(False)
-        bar.addWidget(self.sample_label)
         self._hint = QLabel("click: add point · Ctrl+click: remove nearest")
         bar.addWidget(self._hint)
         layout.addLayout(bar)
@@ -177,6 +171,13 @@ class DecisionView(QWidget):
         self._pp.addItem(self._train_scatter)
         self._pp.addItem(self._test_scatter)
         self._legend = self._pp.addLegend(offset=(-8, 8), labelTextSize="8pt")
+        # a large data set is drawn as a sample: said in the plot's corner, where it is
+        # always seen (a label in the bar above would widen the dock or be cut)
+        self.sample_note = pg.LabelItem(size="8pt", justify="left")
+        self.sample_note.setParentItem(self._pp.vb)
+        self.sample_note.anchor(itemPos=(0, 1), parentPos=(0, 1), offset=(4, -2))
+        self.sample_note.setZValue(50)
+        self.sample_note.setVisible(False)
         self.plane.scene().sigMouseClicked.connect(self._on_click)
         self.stack.addWidget(self.plane)
         # page 1: the confusion matrix
@@ -222,7 +223,7 @@ class DecisionView(QWidget):
         for w in (self.discretize_check, self._class_label, self.class_combo, self._hint):
             w.setVisible(plane and classification)
         self.test_check.setVisible(plane)
-        self.sample_label.setVisible(False)
+        self.sample_note.setVisible(False)
         if plane:
             self.stack.setCurrentIndex(PLANE)
             self._set_points()
@@ -431,8 +432,9 @@ class DecisionView(QWidget):
             self._test_scatter.clear()
         self._update_test_visibility()
         if pick is not None:
-            self.sample_label.setText(f"showing {MAX_POINTS:,} of {total:,} points")
-        self.sample_label.setVisible(pick is not None)
+            self.sample_note.setText(f"showing {MAX_POINTS:,} of {total:,} points (a fixed random sample)",
+                                     color=th.css("foreground"))
+        self.sample_note.setVisible(pick is not None)
         self._legend.clear()
         self._legend_items = []
         if info.task == "classification":
