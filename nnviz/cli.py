@@ -29,14 +29,24 @@ class CliError(Exception):
 
 
 # --- argument parsing ------------------------------------------------------------------
-def _positive_int(text: str) -> int:
+def _whole(text: str, minimum: int) -> int:
     try:
         v = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be >= 0")
+    if v < minimum:
+        raise argparse.ArgumentTypeError(f"{text!r} must be >= {minimum}")
     return v
+
+
+def _positive_int(text: str) -> int:
+    """A count that may be zero (``--steps 0`` saves an untrained network; a seed)."""
+    return _whole(text, 0)
+
+
+def _count(text: str) -> int:
+    """A count that must be at least one (a batch, epochs, examples, an interval)."""
+    return _whole(text, 1)
 
 
 def _float(text: str) -> float:
@@ -79,11 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a network headless")
     t.add_argument("network", nargs="?", help="a saved network to continue training from")
-    t.add_argument("--data", help="built-in data set name or a CSV path")
+    t.add_argument("--data", help="built-in data set name (or digits) or a CSV path")
     t.add_argument("--label", help="CSV: the label column's name (default: the last column)")
-    t.add_argument("--examples", type=_positive_int, default=None, help="built-in data: how many")
+    t.add_argument("--examples", type=_count, default=None, help="built-in data: how many")
     t.add_argument("--noise", type=_float, default=None, help="built-in data: noise level")
-    t.add_argument("--arms", type=_positive_int, default=None, help="spiral: number of arms")
+    t.add_argument("--arms", type=_count, default=None, help="spiral: number of arms")
     t.add_argument("--layers", type=_layers, default=None, help="hidden widths, e.g. 8,8")
     t.add_argument("--activation", choices=ACTIVATION_NAMES)
     t.add_argument("--loss", choices=LOSS_NAMES)
@@ -93,10 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr", type=_float)
     t.add_argument("--momentum", type=_float)
     t.add_argument("--schedule", choices=SCHEDULE_NAMES)
-    t.add_argument("--batch-size", type=_positive_int)
+    t.add_argument("--batch-size", type=_count)
     g = t.add_mutually_exclusive_group()
     g.add_argument("--steps", type=_positive_int)
-    g.add_argument("--epochs", type=_positive_int)
+    g.add_argument("--epochs", type=_count)
     t.add_argument("--l2", type=_float)
     t.add_argument("--l1", type=_float)
     t.add_argument("--dropout", type=_float)
@@ -106,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--dtype", choices=("float32", "float64"))
     t.add_argument("--out", help="save the network here (.nnviz)")
     t.add_argument("--log", help="write one CSV row per step here")
-    t.add_argument("--eval-every", type=_positive_int, default=100,
+    t.add_argument("--eval-every", type=_count, default=100,
                    help="steps between test evaluations in the log (default 100)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -139,6 +149,16 @@ def _load_data(args) -> Any:
     from nnviz.core.data import BUILTIN_SETS, generate
 
     name = args.data
+    if name == "digits":  # the handwritten digits of the shipped example
+        from nnviz.core.data import digits
+
+        if args.arms is not None:
+            raise CliError("--arms applies to the spiral data set only")
+        return digits(
+            n=args.examples if args.examples is not None else 2000,
+            noise=args.noise if args.noise is not None else 1.0,
+            seed=args.seed if args.seed is not None else 0,
+        )
     if name in BUILTIN_SETS:
         kw = {}
         if args.arms is not None:
@@ -154,7 +174,7 @@ def _load_data(args) -> Any:
         )
     if not Path(name).exists():
         raise CliError(
-            f"--data {name!r} is neither a built-in data set ({', '.join(BUILTIN_SETS)}) nor a file"
+            f"--data {name!r} is neither a built-in data set ({', '.join(BUILTIN_SETS)}, digits) nor a file"
         )
     from nnviz.io import load_csv
 
@@ -197,7 +217,7 @@ def _train_config(args, base=None):
     return TrainConfig(
         optimizer=_optimizer_config(args, base.optimizer if base else None),
         schedule=schedule,
-        batch_size=pick("batch_size", 10) or 1,
+        batch_size=pick("batch_size", 10),
         l2=pick("l2", 0.0),
         l1=pick("l1", 0.0),
         dropout=pick("dropout", 0.0),
@@ -229,32 +249,59 @@ def _session_from_args(args):
     return Session(data, dc, spec, _train_config(args), track_layers=bool(args.log))
 
 
+#: options fixed by a saved network: its architecture and its data split
+_FIXED = ("layers", "activation", "loss", "init", "residual", "dtype", "preprocess", "test_fraction")
+
+
+def _saved_settings(loaded) -> dict[str, Any]:
+    """The values a saved network has for the :data:`_FIXED` options (an option given
+    the same value again changes nothing)."""
+    spec = loaded.spec
+    acts = {h.activation for h in spec.hidden}
+    return {
+        "layers": [h.units for h in spec.hidden],
+        "activation": acts.pop() if len(acts) == 1 else None,
+        "loss": spec.loss, "init": spec.init, "residual": spec.residual, "dtype": spec.dtype,
+        "preprocess": loaded.data_config.preprocess,
+        "test_fraction": loaded.data_config.test_fraction,
+    }
+
+
 def _continue_session(args):
     from nnviz.io import load_file
 
-    fixed = [o for o in ("layers", "activation", "loss", "init", "residual", "dtype", "preprocess",
-                         "test_fraction") if getattr(args, o) is not None]
-    if fixed:
-        raise CliError(
-            f"--{fixed[0].replace('_', '-')} cannot change a saved network's architecture or data "
-            "split; train a new network instead"
-        )
     loaded = load_file(args.network)
+    saved = _saved_settings(loaded)
+    for o in _FIXED:
+        given = getattr(args, o)
+        if given is not None and given != saved[o]:
+            raise CliError(
+                f"--{o.replace('_', '-')} cannot change a saved network's architecture or data "
+                f"split (it has {_show(saved[o])}); train a new network instead"
+            )
     data = _load_data(args) if args.data else None
     session = loaded.to_session(data)
+    trainer = session.trainer
     cfg = _train_config(args, session.train_config)
-    if cfg.optimizer.name != session.train_config.optimizer.name:
-        raise CliError("--optimizer cannot change for a saved network (its optimiser state would be lost)")
     if cfg.seed != session.train_config.seed:
         raise CliError("--seed cannot change for a saved network (it fixes the data split)")
-    if cfg.optimizer.lr != session.trainer.config.optimizer.lr:
-        session.trainer.set_learning_rate(cfg.optimizer.lr)
-    session.trainer.update_config(
+    before = trainer.config.optimizer
+    if cfg.optimizer != before and not trainer.set_optimizer(cfg.optimizer):
+        change = (f"the {before.name} settings now keep other state" if cfg.optimizer.name == before.name
+                  else f"the optimizer changes from {before.name} to {cfg.optimizer.name}")
+        print(f"nnviz: {change}; its state (moments, momentum) starts fresh", file=sys.stderr)
+    trainer.update_config(
         batch_size=cfg.batch_size, l2=cfg.l2, l1=cfg.l1, dropout=cfg.dropout, schedule=cfg.schedule
     )
-    session.train_config = session.trainer.config
-    session.trainer.track_layers = bool(args.log)
+    session.train_config = trainer.config
+    trainer.track_layers = bool(args.log)
     return session
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list):
+        return ",".join(map(str, value)) or "no hidden layers"
+    return "mixed activations" if value is None else f"{value}"
 
 
 # --- train -----------------------------------------------------------------------------
@@ -343,7 +390,7 @@ def _train(args) -> int:
                     row.append(rec.accuracy)
                 for layer in rec.layers or ():
                     row += [layer.dead, layer.saturated, layer.grad_norm]
-                if args.eval_every and (done % args.eval_every == 0 or done == steps):
+                if done % args.eval_every == 0 or done == steps:
                     ev = trainer.evaluate()
                     row.append(ev["test_loss"])
                     if classify:

@@ -45,10 +45,8 @@ class OptimizerConfig:
         unknown = set(self.hyper) - set(DEFAULTS[self.name])
         if unknown:
             raise ValueError(f"{self.name} has no setting(s) {', '.join(sorted(unknown))}")
-        merged = {**DEFAULTS[self.name], **{k: float(v) for k, v in self.hyper.items()}}
-        for k, v in merged.items():
-            if not math.isfinite(v) or v < 0:
-                raise ValueError(f"{self.name} {k} must be a finite number >= 0")
+        merged = {**DEFAULTS[self.name], **{k: _number(self.name, k, v) for k, v in self.hyper.items()}}
+        _check_ranges(self.name, merged)
         object.__setattr__(self, "hyper", merged)
 
     @property
@@ -62,6 +60,31 @@ class OptimizerConfig:
     def from_dict(cls, d: dict[str, Any]) -> OptimizerConfig:
         d = dict(d)
         return cls(name=d.pop("name", "sgd"), hyper=d)
+
+
+#: settings that must lie below 1 (torch.optim checks the betas; an RMSprop alpha above 1
+#: makes the square average negative)
+_BELOW_ONE = {"beta1": "[0, 1)", "beta2": "[0, 1)"}
+
+
+def _number(name: str, key: str, v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating):
+        raise ValueError(f"{name} {key} must be a number, not {v!r}")
+    return float(v)
+
+
+def _check_ranges(name: str, h: dict[str, float]) -> None:
+    """The ranges torch.optim checks (lr, eps, momentum, weight_decay, alpha >= 0;
+    0 <= beta < 1; Nesterov needs momentum > 0), all finite, plus alpha <= 1."""
+    for k, v in h.items():
+        if not math.isfinite(v) or v < 0:
+            raise ValueError(f"{name} {k} must be a finite number >= 0, not {v:g}")
+        if k in _BELOW_ONE and v >= 1:
+            raise ValueError(f"{name} {k} must be in {_BELOW_ONE[k]}, not {v:g}")
+    if name == "rmsprop" and h["alpha"] > 1:
+        raise ValueError(f"rmsprop alpha must be in [0, 1], not {h['alpha']:g}")
+    if name == "nesterov" and h["momentum"] <= 0:
+        raise ValueError("nesterov momentum must be > 0 (Nesterov's update needs momentum)")
 
 
 class Optimizer:
@@ -282,10 +305,16 @@ class Schedule:
             raise ValueError(
                 f"unknown schedule {self.name!r}; choose one of {', '.join(SCHEDULE_NAMES)}"
             )
-        if self.step_size < 1 or self.t_max < 1:
-            raise ValueError("schedule step_size and t_max must be >= 1")
-        if not (0 < self.gamma <= 1) or self.eta_min < 0:
-            raise ValueError("schedule gamma must be in (0, 1] and eta_min >= 0")
+        for k in ("step_size", "t_max"):
+            v = getattr(self, k)
+            if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
+                raise ValueError(f"schedule {k} must be a whole number >= 1, not {v!r}")
+        for k in ("gamma", "eta_min"):
+            _number("schedule", k, getattr(self, k))
+        if not 0 < self.gamma <= 1:
+            raise ValueError(f"schedule gamma must be in (0, 1], not {self.gamma:g}")
+        if not (math.isfinite(self.eta_min) and self.eta_min >= 0):
+            raise ValueError(f"schedule eta_min must be a finite number >= 0, not {self.eta_min:g}")
 
     def lr_at(self, base_lr: float, step: int) -> float:
         if self.name == "constant":

@@ -37,6 +37,22 @@ def expand_features(X: np.ndarray, features: tuple[str, ...]) -> np.ndarray:
     return np.stack([table[f]() for f in features], axis=1)
 
 
+def check_features(features: Any) -> tuple[str, ...]:
+    """``features`` as a tuple of names from :data:`FEATURES_2D`, each once; ValueError
+    otherwise. Checked where a pipeline is made, so every loader refuses a bad name at load
+    rather than at the first expansion."""
+    if isinstance(features, str):
+        raise ValueError(f"features must be a list of names, not the string {features[:40]!r}")
+    names = tuple(features)
+    for f in names:
+        if not isinstance(f, str) or f not in FEATURES_2D:
+            raise ValueError(f"unknown input feature {str(f)[:40]!r}; choose from {', '.join(FEATURES_2D)}")
+    twice = sorted({f for f in names if names.count(f) > 1})
+    if twice:
+        raise ValueError(f"input feature {twice[0]!r} is chosen more than once")
+    return names
+
+
 @dataclass(frozen=True)
 class InputPipeline:
     """Raw inputs -> network inputs. ``mean``/``matrix`` are set by :meth:`fit`."""
@@ -51,7 +67,7 @@ class InputPipeline:
             raise ValueError(
                 f"unknown preprocessing {self.method!r}; choose one of {', '.join(PREPROCESS_NAMES)}"
             )
-        object.__setattr__(self, "features", tuple(self.features))
+        object.__setattr__(self, "features", check_features(self.features))
         for name in ("mean", "matrix"):
             arr = getattr(self, name)
             if arr is not None:

@@ -9,7 +9,7 @@ are read-only copies, safe to hand to another thread.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -65,14 +65,19 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if not isinstance(self.batch_size, int) or not 1 <= self.batch_size <= MAX_BATCH:
+        if (isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int)
+                or not 1 <= self.batch_size <= MAX_BATCH):
             raise ValueError(f"the batch size must be an integer in 1..{MAX_BATCH:,}")
+        for name in ("l2", "l1", "dropout"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating):
+                raise ValueError(f"{name} must be a number, not {v!r}")
         for name in ("l2", "l1"):
             v = getattr(self, name)
             if not math.isfinite(v) or v < 0:
-                raise ValueError(f"{name} must be a finite number >= 0")
+                raise ValueError(f"{name} must be a finite number >= 0, not {v:g}")
         if not 0 <= self.dropout < 1:
-            raise ValueError("dropout must be in [0, 1)")
+            raise ValueError(f"dropout must be in [0, 1), not {self.dropout:g}")
         if not isinstance(self.seed, int) or not 0 <= self.seed < 2**63:
             raise ValueError("the seed must be a non-negative integer")
 
@@ -288,6 +293,22 @@ class Trainer:
             opt, self.config.schedule, self.config.batch_size, self.config.l2,
             self.config.l1, self.config.dropout, self.config.seed,
         )
+
+    def set_optimizer(self, config: OptimizerConfig) -> bool:
+        """Train on with another optimiser or other hyperparameters (fine-tuning). The
+        optimiser's state (moments, momentum buffers) is kept when it is the same
+        optimiser keeping the same kind of state, and starts fresh otherwise; returns
+        whether it was kept."""
+        old = self.optimizer
+        new = Optimizer(config, [self.network.flat], layout=self.network.shapes)
+        kept = config.name == old.name and set(new.state) == set(old.state)
+        if kept:
+            new.load_state(old.t, old.state_arrays())
+        self.optimizer = new
+        self.config = replace(self.config, optimizer=config)
+        self._pending = None
+        self._checkpoint = self.get_state()  # a divergence rolls back to this optimiser's start
+        return kept
 
     def update_config(self, **changes: Any) -> None:
         """Change batch size, regularisation, dropout or schedule between steps."""
