@@ -60,6 +60,7 @@ WIDE = [
     pytest.param([MAX_UNITS, 4, 2], "softmax", id="input"),
     pytest.param([2, MAX_UNITS, 2], "softmax", id="hidden"),
     pytest.param([2, 4, MAX_UNITS], "mse", id="output"),
+    pytest.param([2, 4, MAX_UNITS], "softmax", id="output-classes"),
     pytest.param([2, 32_768, 300, 2], "softmax", id="hidden-32768-then-collapsed"),
     pytest.param([MAX_UNITS, 305, 2], "softmax", id="parameter-cap"),
 ]
