@@ -112,7 +112,7 @@ class DecisionView(QWidget):
         self._snap: Snapshot | None = None
         self._neuron: tuple[int, int] | None = None
         self._counts: _CellCounts | None = None
-        self._shown_confusion: np.ndarray | None = None  # unchanged: nothing to redraw
+        self._shown_confusion: tuple | None = None  # (classes, trace, matrix or block sums) shown
         self._titles: dict[int, str] = {}
         self._legend_items: list[pg.ScatterPlotItem] = []
         self._y_scale = 1.0
@@ -511,13 +511,18 @@ class DecisionView(QWidget):
 
     def _draw_confusion(self, m: np.ndarray) -> bool:
         """Draw the matrix; False when it is the one already shown."""
-        shown = self._shown_confusion
-        if shown is not None and shown.shape == m.shape and np.array_equal(shown, m):
-            return False
-        self._shown_confusion = np.array(m)
-        th = self._theme
+        # what the picture and title show: the matrix itself while it is small, else its
+        # block sums and diagonal (a copy of a matrix of thousands of classes is large)
         n = m.shape[0]
         blocks = _block_sums(m, MAX_IMAGE_SIDE)  # many classes: one pixel per block of them
+        key = np.array(blocks)  # a copy: the snapshot's matrix itself when it is small
+        diag = int(np.trace(m))
+        shown = self._shown_confusion
+        if (shown is not None and shown[0] == n and shown[1] == diag and shown[2].shape == key.shape
+                and np.array_equal(shown[2], key)):
+            return False
+        self._shown_confusion = (n, diag, key)
+        th = self._theme
         rows = blocks.sum(axis=1, keepdims=True).astype(np.float64)
         share = np.divide(blocks, rows, out=np.zeros(blocks.shape), where=rows > 0)
         lut = palette.intensity_lut(th, th.train)
@@ -525,8 +530,8 @@ class DecisionView(QWidget):
         self._conf_image.setRect(QRectF(0, 0, n, n))
         if self._counts is not None and self._counts.n == n:
             self._counts.set_counts(m, share > 0.55, th.q("foreground"), QColor(255, 255, 255))
-        total = int(m.sum())
-        correct = int(np.trace(m))
+        total = int(blocks.sum())
+        correct = diag
         split = "test" if self._info.test_X is not None and len(self._info.test_X) else "training"
         acc = f": {100 * correct / total:.1f}% correct of {total:,}" if total else ""
         self._set_title(self._cp, f"Confusion matrix ({split} split){acc} · rows: true, columns: predicted")
