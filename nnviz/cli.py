@@ -356,6 +356,8 @@ def cmd_train(args) -> int:
 
 
 def _train(args) -> int:
+    from nnviz.io.layout import MAX_COUNTER
+
     session = _session_from_args(args)
     trainer = session.trainer
     n_train = trainer.n_train
@@ -363,6 +365,10 @@ def _train(args) -> int:
         steps = args.epochs * max(1, math.ceil(n_train / trainer.config.batch_size))
     else:
         steps = args.steps if args.steps is not None else 1000
+    if trainer.step_count + steps > MAX_COUNTER:
+        what = f"--epochs {args.epochs}" if args.epochs is not None else f"--steps {steps}"
+        raise CliError(f"{what} would take the step counter past {MAX_COUNTER:,} (2**53), the most a "
+                       f"network file records; ask for fewer")
     classify = session.network.loss.is_classification
     log_file = writer = None
     if args.log:

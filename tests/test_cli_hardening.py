@@ -126,3 +126,10 @@ def test_handwritten_digits_from_the_command_line(capsys):
     assert main(["train", "--data", "digits", "--examples", "300", "--layers", "16", "--steps", "20",
                  "--quiet"]) == 0
     assert "20 steps" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "extra", [["--steps", str(10**30)], ["--epochs", str(10**20)], ["--steps", str(2**53 + 1)]]
+)
+def test_a_step_count_past_what_a_file_records_is_refused_at_once(extra, capsys):
+    assert "past 9,007,199,254,740,992 (2**53)" in _one_line_error(capsys, main([*XOR, *extra]))
