@@ -309,3 +309,45 @@ def test_history_takes_steps_one_by_one_or_in_bulk_alike():
         bulk.add_steps(chunk)
     assert bulk.steps.size == one.steps.size == 3000
     np.testing.assert_array_equal(bulk.steps.array(), one.steps.array())
+
+
+def test_a_confusion_matrix_of_many_classes_is_summed_in_blocks():
+    """65,536 classes would be a 34 GB matrix a snapshot: blocks of classes, one cell each,
+    with the correct count kept apart (the trace of block sums counts near misses)."""
+    from nnviz.core.trainer import MAX_CONFUSION_SIDE, confusion_block, confusion_matrix
+
+    n = 65_536
+    truth = np.array([0, 1, 63, 64, 65_535, 5])
+    pred = np.array([0, 2, 63, 64, 65_535, 70])
+    m = confusion_matrix(pred, truth, n)
+    block = confusion_block(n)
+    assert block == 64 and m.shape == (MAX_CONFUSION_SIDE, MAX_CONFUSION_SIDE)
+    assert m.sum() == len(truth) and m[0, 0] == 3 and m[1, 1] == 1 and m[1023, 1023] == 1 and m[0, 1] == 1
+    small = confusion_matrix(np.array([1, 0]), np.array([1, 1]), 3)
+    assert small.tolist() == [[0, 0, 0], [1, 1, 0], [0, 0, 0]]
+
+
+def test_the_grid_of_a_wide_network_keeps_its_maps_bounded():
+    """Every unit's map over the grid is in each snapshot: a 65,536-unit layer gets a
+    coarser grid, never 134 MB of maps a frame."""
+    from nnviz.core.session import GRID_MAP_VALUES
+
+    data = generate("xor", n=40, seed=0)
+    dc = DataConfig(0.2, "none", ())
+    for units in (8, 65_536):
+        spec = build_spec(data, dc, layers=(units,), activation="relu", loss="softmax", dtype="float32")
+        grid = Session(data, dc, spec, TrainConfig(), grid_size=48)._grid()
+        values = len(grid.xs) * len(grid.ys) * (units + spec.output_dim)
+        assert values <= GRID_MAP_VALUES and len(grid.xs) >= 2
+    narrow = Session(data, dc, build_spec(data, dc, layers=(8,)), TrainConfig(), grid_size=48)
+    assert len(narrow._grid().xs) == 48
+
+
+def test_the_plane_of_data_near_the_float64_limit_is_finite():
+    from nnviz.core.data import Dataset
+
+    X = np.array([[-1.7e308, 1.0], [1.7e308, 2.0], [0.0, 1.5], [1.0, 1.2]])
+    data = Dataset(X, np.array([0, 1, 0, 1]))
+    dc = DataConfig(0.0, "none", ())
+    extent = Session(data, dc, build_spec(data, dc, layers=(2,)), TrainConfig(), grid_size=8).plane_extent()
+    assert all(np.isfinite(extent)) and extent[0] < -1.7e308 / 2 and extent[1] > 1.7e308 / 2

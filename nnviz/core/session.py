@@ -18,6 +18,10 @@ from nnviz.core.trainer import GridSpec, TrainConfig, Trainer
 
 GRID_SIZE = 48
 GRID_FLOPS = 3e7
+#: a snapshot's maps of every unit over the grid hold at most this many values (8 MiB of
+#: float64: a 65,536-unit layer over the smallest grid would otherwise be 134 MB a frame)
+GRID_MAP_VALUES = 1 << 20
+MIN_GRID = 16
 
 
 @dataclass(frozen=True)
@@ -135,8 +139,12 @@ class Session:
         """(x_min, x_max, y_min, y_max) of the raw input plane, with a margin."""
         X = self.data.X
         lo, hi = X.min(axis=0), X.max(axis=0)
-        pad = 0.1 * np.maximum(hi - lo, 1e-6)
-        return float(lo[0] - pad[0]), float(hi[0] + pad[0]), float(lo[1] - pad[1]), float(hi[1] + pad[1])
+        # in halves and clipped: hi - lo overflows for values beyond about ±9e307
+        pad = np.maximum(0.2 * (hi / 2 - lo / 2), 1e-6)
+        big = np.finfo(np.float64).max
+        with np.errstate(over="ignore"):
+            lo, hi = np.maximum(lo - pad, -big), np.minimum(hi + pad, big)
+        return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])
 
     def _grid(self) -> GridSpec | None:
         if not self.is_2d or self.grid_size <= 0:
@@ -144,9 +152,12 @@ class Session:
         x0, x1, y0, y1 = self.plane_extent()
         # a coarser grid for wide networks keeps a snapshot's cost bounded
         n_params = max(self.spec.parameter_count(), 1)
-        size = int(np.clip(np.sqrt(GRID_FLOPS / (2 * n_params)), 16, self.grid_size))
-        xs = np.linspace(x0, x1, size)
-        ys = np.linspace(y0, y1, size)
+        size = int(np.clip(np.sqrt(GRID_FLOPS / (2 * n_params)), MIN_GRID, self.grid_size))
+        units = sum(layer.units for layer in self.spec.hidden) + self.spec.output_dim
+        size = max(2, min(size, int(np.sqrt(GRID_MAP_VALUES / units))))
+        # in quarters, then scaled back (exact): x1 - x0 overflows near the float64 limit
+        xs = np.linspace(x0 / 4, x1 / 4, size) * 4
+        ys = np.linspace(y0 / 4, y1 / 4, size) * 4
         gx, gy = np.meshgrid(xs, ys)
         points = np.stack([gx.ravel(), gy.ravel()], axis=1)
         return GridSpec(xs, ys, self.pipeline.transform(points))

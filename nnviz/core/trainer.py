@@ -39,6 +39,9 @@ MAX_BATCH = 1_000_000
 PRESHUFFLE_BYTES = 64 << 20
 #: preallocated arrays for one batch size stay within this size; bigger batches allocate
 WORKSPACE_BYTES = 64 << 20
+#: a confusion matrix is at most this many cells a side (8 MiB of counts); more classes
+#: are summed in blocks, one cell per block, as the view draws them anyway
+MAX_CONFUSION_SIDE = 1024
 
 
 class DivergedError(RuntimeError):
@@ -164,6 +167,11 @@ class Snapshot:
     confusion: np.ndarray | None  # (C, C) on the test split (train if none), rows = truth
     eval_examples: int  # examples per split behind the losses above
     probe_examples: int  # examples behind the histograms and unit statistics
+    #: the classes ``confusion`` covers: more than its side when it holds sums over blocks
+    #: of classes (0: as many as its side)
+    confusion_classes: int = 0
+    #: correctly classified examples behind ``confusion`` (-1: its trace)
+    confusion_correct: int = -1
 
 
 @dataclass(frozen=True)
@@ -595,10 +603,12 @@ class Trainer:
             Xt, yt = self.X_test[: self._n_eval], self.y_test[: self._n_eval]
             test_loss, test_acc, conf_scores = self._evaluate(Xt, yt)
             conf_y = yt
-        confusion = None
+        confusion, n_classes, correct = None, 0, -1
         if net.loss.is_classification:
-            confusion = _freeze(confusion_matrix(net.loss.predict(conf_scores), conf_y,
-                                                 max(net.spec.output_dim, 2)))
+            n_classes = max(net.spec.output_dim, 2)
+            predicted = net.loss.predict(conf_scores)
+            confusion = _freeze(confusion_matrix(predicted, conf_y, n_classes))
+            correct = int(np.count_nonzero(predicted == conf_y))
         return Snapshot(
             step=self.step_count,
             epoch=self.epoch,
@@ -613,6 +623,8 @@ class Trainer:
             confusion=confusion,
             eval_examples=len(self._eval_train),
             probe_examples=len(cache.scores),
+            confusion_classes=n_classes,
+            confusion_correct=correct,
         )
 
     def evaluate(self) -> dict[str, float | None]:
@@ -657,8 +669,18 @@ class Trainer:
         )
 
 
-def confusion_matrix(pred: np.ndarray, truth: np.ndarray, n_classes: int) -> np.ndarray:
-    """Counts with true classes as rows and predicted classes as columns."""
-    m = np.zeros((n_classes, n_classes), dtype=np.int64)
-    np.add.at(m, (truth.astype(np.int64), pred.astype(np.int64)), 1)
+def confusion_block(n_classes: int, most: int = MAX_CONFUSION_SIDE) -> int:
+    """Classes per row/column of a confusion matrix of ``n_classes`` at most ``most`` a side."""
+    return max(-(-int(n_classes) // max(int(most), 1)), 1)
+
+
+def confusion_matrix(pred: np.ndarray, truth: np.ndarray, n_classes: int,
+                     most: int = MAX_CONFUSION_SIDE) -> np.ndarray:
+    """Counts with true classes as rows and predicted classes as columns; with more than
+    ``most`` classes, summed over blocks of :func:`confusion_block` classes (a matrix of
+    65,536 classes would be 34 GB a snapshot)."""
+    block = confusion_block(n_classes, most)
+    side = -(-int(n_classes) // block)
+    m = np.zeros((side, side), dtype=np.int64)
+    np.add.at(m, (truth.astype(np.int64) // block, pred.astype(np.int64) // block), 1)
     return m

@@ -142,6 +142,29 @@ def test_many_classes_on_the_plane_and_in_the_confusion_matrix(qtbot):
     assert "100.0% correct" in v._titles[id(v._cp)]
 
 
+def test_a_confusion_matrix_the_core_summed_in_blocks(qtbot):
+    """The core sends block sums past 1,024 classes, with the class count and the correct
+    count: the image covers every class and the title reports the true accuracy."""
+    import dataclasses
+
+    from nnviz.core.trainer import confusion_matrix
+
+    n = MAX_UNITS
+    rng = np.random.default_rng(1)
+    truth = rng.integers(0, n, 400)
+    pred = np.where(np.arange(400) < 100, truth, (truth + 1) % n)  # a quarter right
+    m = confusion_matrix(pred, truth, n)
+    s = synthetic.spec([5, 4, n])
+    v = shown(qtbot, DecisionView(), 700, 600)
+    v.set_run(synthetic.run_info(s, rng.standard_normal((20, 5)), np.arange(20)))
+    snap = dataclasses.replace(synthetic.snapshot(s, confusion=m), confusion_classes=n, confusion_correct=100)
+    v.show_snapshot(snap)
+    paint(qtbot, v)
+    assert v.stack.currentIndex() == CONFUSION
+    assert "25.0% correct of 400" in v._titles[id(v._cp)]
+    assert v._conf_image.mapRectToParent(v._conf_image.boundingRect()).width() == pytest.approx(n)
+
+
 # --- 2. values near the ends of float64 -------------------------------------------------
 COLUMNS = {
     "huge": (-BIG, BIG),

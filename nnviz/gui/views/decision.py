@@ -347,7 +347,7 @@ class DecisionView(QWidget):
                 return
             self._draw_plane(snap)
         elif info.task == "classification" and snap.confusion is not None:
-            if not self._draw_confusion(snap.confusion):
+            if not self._draw_confusion(snap.confusion, snap.confusion_classes, snap.confusion_correct):
                 return  # the same matrix: nothing to paint
         else:
             return
@@ -509,14 +509,16 @@ class DecisionView(QWidget):
         for name in ("bottom", "left"):
             self._cp.getAxis(name).setTicks([ticks, []])
 
-    def _draw_confusion(self, m: np.ndarray) -> bool:
-        """Draw the matrix; False when it is the one already shown."""
+    def _draw_confusion(self, m: np.ndarray, classes: int = 0, correct: int = -1) -> bool:
+        """Draw the matrix; False when it is the one already shown. ``classes`` is how many
+        classes it covers when the core already summed it over blocks of classes, and
+        ``correct`` the correct count behind it (the trace of block sums is not)."""
         # what the picture and title show: the matrix itself while it is small, else its
         # block sums and diagonal (a copy of a matrix of thousands of classes is large)
-        n = m.shape[0]
+        n = max(int(classes), m.shape[0])
         blocks = _block_sums(m, MAX_IMAGE_SIDE)  # many classes: one pixel per block of them
         key = np.array(blocks)  # a copy: the snapshot's matrix itself when it is small
-        diag = int(np.trace(m))
+        diag = int(correct) if correct >= 0 else int(np.trace(m))
         shown = self._shown_confusion
         if (shown is not None and shown[0] == n and shown[1] == diag and shown[2].shape == key.shape
                 and np.array_equal(shown[2], key)):
@@ -528,7 +530,7 @@ class DecisionView(QWidget):
         lut = palette.intensity_lut(th, th.train)
         self._conf_image.setImage(palette.map_sequential(share, lut, 0.0, 1.0), autoLevels=False)
         self._conf_image.setRect(QRectF(0, 0, n, n))
-        if self._counts is not None and self._counts.n == n:
+        if self._counts is not None and self._counts.n == n == m.shape[0]:
             self._counts.set_counts(m, share > 0.55, th.q("foreground"), QColor(255, 255, 255))
         total = int(blocks.sum())
         correct = diag
