@@ -28,7 +28,7 @@ def _one_line_error(capsys, rc: int) -> str:
         (["--examples", "0"], "--examples: '0' must be >= 1"),
         (["--examples", "2"], "at least 4"),
         (["--eval-every", "0"], "--eval-every: '0' must be >= 1"),
-        (["--examples", "5000000"], "at most 400,649 examples fit"),
+        (["--examples", "5000000"], "at most 2,500,000 examples fit"),
         (["--optimizer", "nesterov", "--momentum", "0"], "nesterov momentum must be > 0"),
         (["--optimizer", "momentum", "--momentum", "-2"], "momentum must be a finite number >= 0"),
         (["--l2", "-1"], "l2 must be a finite number >= 0"),
@@ -62,7 +62,7 @@ def _spec(tmp_path, training=None, data=None, name="spec.json"):
         ({"dropout": 1.0}, None, "dropout must be in [0, 1)"),
         (None, {"generator": "xor", "n": 100, "features": ["x3", "x1"]}, "unknown input feature 'x3'"),
         (None, {"generator": "xor", "n": 100, "features": ["x1", "x1"]}, "'x1' is chosen more than once"),
-        (None, {"generator": "checkerboard", "n": 5_000_000}, "at most 400,649 examples fit"),
+        (None, {"generator": "checkerboard", "n": 5_000_000}, "at most 2,500,000 examples fit"),
     ],
 )
 @pytest.mark.parametrize("command", ["info", "train"])

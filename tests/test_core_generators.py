@@ -88,10 +88,14 @@ def test_bad_counts_and_noise_are_refused():
         digits_like(100, n_classes=1)
 
 
-def test_budget_is_about_a_gigabyte_with_consumers_counted():
-    # the window draws every point: a 2-D set's cost is mostly what consumers build
+def test_budget_counts_consumers_and_time():
+    # the window draws at most MAX_DRAWN_POINTS points; the copies of every row remain
     n = max_examples("checkerboard")
-    assert 0.5 * GENERATE_BYTES < data._consumer_bytes(n, 2) < GENERATE_BYTES
+    cost = data.generation_cost
+    assert cost("checkerboard", n).fits() and not cost("checkerboard", n + 1).fits()
+    assert data._consumer_bytes(n, 2) < GENERATE_BYTES
+    assert data._consumer_bytes(10 * n, 2) - data._consumer_bytes(n, 2) == 9 * n * data.ROW_COPIES * 8 * 3
+    assert data._consumer_bytes(100, 2) == 100 * (data.ROW_COPIES * 8 * 3 + data.WINDOW_BYTES_PER_EXAMPLE)
     assert max_examples("digits") * data._DIGIT_SECONDS <= data.GENERATE_SECONDS
 
 

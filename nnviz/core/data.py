@@ -121,9 +121,11 @@ GENERATE_BYTES = 1 << 30
 #: and the time a generator may take, estimated for a slow machine (about three times
 #: slower than the one the rates below were measured on), so that a load takes seconds
 GENERATE_SECONDS = 5.0
-#: what consumers build per example: the window draws every example as a scatter point
-#: (measured: 2.2 KB a point with its brush or pen, 100k-400k points, pyqtgraph) ...
+#: what consumers build per example: the window draws each example it shows as a scatter
+#: point (measured: 2.2 KB a point with its brush or pen, 100k-400k points, pyqtgraph),
+#: and shows at most MAX_DRAWN_POINTS of them (a seeded sample beyond) ...
 WINDOW_BYTES_PER_EXAMPLE = 2304
+MAX_DRAWN_POINTS = 20_000
 #: ... and the session, trainer, training process and views copy each row about this
 #: many times (split, input pipeline, shuffled epoch, the child process's pickle and
 #: copy, the window's stacked points)
@@ -151,15 +153,16 @@ class GenerationCost:
 
 def _consumer_bytes(n: int, n_features: int, target_dim: int = 1) -> int:
     """Bytes consumers build from ``n`` examples (see :data:`WINDOW_BYTES_PER_EXAMPLE`)."""
-    return n * (ROW_COPIES * 8 * (n_features + target_dim) + WINDOW_BYTES_PER_EXAMPLE)
+    copies = n * ROW_COPIES * 8 * (n_features + target_dim)
+    return copies + min(n, MAX_DRAWN_POINTS) * WINDOW_BYTES_PER_EXAMPLE
 
 
 def generation_cost(generator: str, n: int, n_features: int = 64, n_classes: int = 10) -> GenerationCost:
     """The cost of ``n`` examples from ``generator`` (a built-in set, ``"digits"`` or
     ``"digits_like"``; ``n_features`` and ``n_classes`` apply to ``digits_like`` only).
 
-    Linear in ``n`` (plus ``digits_like``'s prototypes), so the largest accepted ``n`` is
-    a division: :func:`max_examples`."""
+    Grows with ``n`` (plus ``digits_like``'s prototypes), so :func:`max_examples` finds the
+    largest accepted ``n`` by bisection."""
     from nnviz.core.glyphs import PER_EXAMPLE_BYTES, RENDER_BYTES
 
     if generator == "digits_like":
@@ -179,16 +182,16 @@ def generation_cost(generator: str, n: int, n_features: int = 64, n_classes: int
 def max_examples(generator: str, n_features: int = 64, n_classes: int = 10) -> int:
     """The most examples :func:`check_generation` accepts for ``generator`` (0 if none
     fit): for a control's range, say."""
-    fixed = generation_cost(generator, 0, n_features, n_classes)
-    one = generation_cost(generator, 1, n_features, n_classes)
-    per_bytes = one.bytes - fixed.bytes
-    per_seconds = one.seconds - fixed.seconds
-    by_memory = (GENERATE_BYTES - fixed.bytes) // per_bytes
-    by_time = (GENERATE_SECONDS - fixed.seconds) / per_seconds if per_seconds > 0 else by_memory
-    n = int(min(by_memory, by_time, MAX_EXAMPLES))
-    while n > 0 and not generation_cost(generator, n, n_features, n_classes).fits():
-        n -= 1  # rounding at the edge
-    return max(n, 0)
+    lo, hi = 0, MAX_EXAMPLES  # the cost grows with n: the largest n that fits, by bisection
+    if generation_cost(generator, hi, n_features, n_classes).fits():
+        return hi
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if generation_cost(generator, mid, n_features, n_classes).fits():
+            lo = mid
+        else:
+            hi = mid
+    return lo
 
 
 def check_generation(generator: str, n: int, noise: float = 0.1, n_features: int = 64,

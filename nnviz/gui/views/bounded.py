@@ -16,10 +16,13 @@ import math
 
 import numpy as np
 
+from nnviz.core.data import MAX_DRAWN_POINTS
+
 #: an image handed to pyqtgraph has at most this many pixels a side (a view shows fewer)
 MAX_IMAGE_SIDE = 1024
-#: a scatter plot draws at most this many points of a data set
-MAX_POINTS = 20_000
+#: a scatter plot draws at most this many points of a data set (the generators' budget
+#: counts that many drawn points, so the rule lives in the core)
+MAX_POINTS = MAX_DRAWN_POINTS
 #: the largest magnitude a view coordinate may take: twice it still fits a float64, and
 #: pyqtgraph's padding and tick arithmetic on a span of this size stays finite
 MAX_COORD = 1e300
