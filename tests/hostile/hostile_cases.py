@@ -430,6 +430,7 @@ def spec_cases() -> list[Case]:
             _arch(input_dim=64, hidden=(), output_dim=10), {"generator": "digits", "n": 769000}
         ),
         "checkerboard-5M": _spec(_arch(), {"generator": "checkerboard", "n": 5_000_000}),
+        "checkerboard-2.5M": _spec(_arch(), {"generator": "checkerboard", "n": 2_500_000}),
         "beta2-5": _spec(
             _arch(), {"generator": "xor", "n": 100}, {"optimizer": {"name": "adam", "lr": 0.01, "beta2": 5}}
         ),
@@ -918,6 +919,8 @@ def window_cases(others: list[Case]) -> list[Case]:
         "nnviz-zip64-entries-info",
         "nnviz-empty-info",
         "nnviz-pickle-info",
+        "spec-digits-like-65536-classes-info",
+        "spec-checkerboard-2.5M-info",
     }
     sample = [
         c
