@@ -165,6 +165,17 @@ def test_a_confusion_matrix_the_core_summed_in_blocks(qtbot):
     assert v._conf_image.mapRectToParent(v._conf_image.boundingRect()).width() == pytest.approx(n)
 
 
+def test_more_outputs_than_the_data_has_classes(qtbot):
+    """A network of 32,768 softmax outputs over a 2-class data set: a colour per output."""
+    s = synthetic.spec([2, 4, 32_768])
+    rng = np.random.default_rng(2)
+    v = shown(qtbot, DecisionView(), 700, 600)
+    v.set_run(synthetic.run_info(s, rng.standard_normal((50, 2)), np.arange(50) % 2))
+    v.show_snapshot(synthetic.snapshot(s, grid=synthetic.plane_grid(s, (-3, 3), (-3, 3), size=4)))
+    paint(qtbot, v)
+    assert v.stack.currentIndex() == PLANE and v.frame_count >= 1
+
+
 # --- 2. values near the ends of float64 -------------------------------------------------
 COLUMNS = {
     "huge": (-BIG, BIG),

@@ -207,7 +207,8 @@ class DecisionView(QWidget):
         self._neuron = None
         self.output_button.setVisible(False)
         classification = info.task == "classification"
-        n_classes = max(len(info.class_names), 2) if classification else 0
+        # the network may have more outputs than the data has classes: a colour for each
+        n_classes = max(len(info.class_names), info.spec.output_dim, 2) if classification else 0
         self._colours = palette.class_colors(n_classes) if classification else np.zeros((0, 3), np.uint8)
         if not classification and info.train_y is not None and len(info.train_y):
             self._y_scale = palette.max_abs(np.asarray(info.train_y, np.float64))
