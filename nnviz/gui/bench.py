@@ -31,6 +31,9 @@ PROBE_MS = 10
 MEMORY_FROM_S = 5.0
 #: the window's run is cut into this many stretches, each after a burst of the bare trainer
 SEGMENTS = 5
+#: the longest the bench waits for the window to draw or the worker to pause (s): only a
+#: hang reaches it, a loaded machine does not
+WAIT_LIMIT_S = 60.0
 #: seconds of each burst of the bare trainer (shorter for very short runs)
 HEADLESS_BURST_S = 0.6
 GOALS = {"throughput_ratio": 0.8, "fps": 30.0, "latency_p99_ms": 30.0, "memory_growth_mb": 30.0,
@@ -172,7 +175,7 @@ def bench_case(name: str, make: Callable[[], Session], seconds: float) -> GuiBen
     rss0 = rss1 = float("nan")
     try:
         window.show()
-        if not _spin_until(lambda: window.frame_count > 0, 20):
+        if not _spin_until(lambda: window.frame_count > 0, WAIT_LIMIT_S):
             raise RuntimeError("the window never drew its first frame")
         window.set_speed_index(len(SPEEDS) - 1)
         _spin(0.3)
@@ -193,7 +196,7 @@ def bench_case(name: str, make: Callable[[], Session], seconds: float) -> GuiBen
             snapshots += window.snapshots_drawn - snaps0
             # the minibatches trained before the pause reached the worker are still on
             # their way: count them once the worker says it stopped
-            if not _spin_until(lambda: not window.worker.playing, 5):
+            if not _spin_until(lambda: not window.worker.playing, WAIT_LIMIT_S):
                 raise RuntimeError("the worker did not pause")
             _spin(0.05)
             steps += window.steps_received - steps0

@@ -11,6 +11,7 @@ import pytest
 from nnviz.gui import dialogs
 from nnviz.gui.settings import ENV_FILE
 from nnviz.gui.worker import live_threads
+from tests.gui.waits import WAIT_MS, WAIT_S
 
 #: the offscreen platform cannot pass size hints to a window; Qt says so at every layout
 OFFSCREEN_NOTICE = "This plugin does not support propagateSizeHints"
@@ -71,7 +72,7 @@ def no_thread_left():
     process running."""
     before = set(threading.enumerate())
     yield
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + WAIT_S  # a loaded machine ends a process late
     while time.monotonic() < deadline:
         extra = [t for t in threading.enumerate() if t not in before and t.is_alive()]
         children = multiprocessing.active_children()
@@ -111,5 +112,5 @@ def make_window(qtbot):
 def window(make_window, qtbot):
     """The demo window, shown, with its first snapshot drawn."""
     w = make_window()
-    qtbot.waitUntil(lambda: w.snapshots_drawn > 0, timeout=5000)
+    qtbot.waitUntil(lambda: w.snapshots_drawn > 0, timeout=WAIT_MS)
     return w

@@ -18,6 +18,7 @@ from nnviz.gui.run_settings import (
     build_session,
 )
 from nnviz.gui.settings import Preferences
+from tests.gui.waits import WAIT_MS, WAIT_S
 
 DIVERGING = RunSettings(
     data=DataSettings(source="plane"), network=NetworkSettings(loss="mse"),
@@ -29,9 +30,9 @@ def trained(window, qtbot, steps: int = 100) -> None:
     """Train at full speed until at least ``steps`` minibatches arrived, then pause."""
     window.set_speed_index(len(SPEEDS) - 1)
     window.play()
-    qtbot.waitUntil(lambda: window.last_step >= steps, timeout=20000)
+    qtbot.waitUntil(lambda: window.last_step >= steps, timeout=WAIT_MS)
     window.pause()
-    qtbot.waitUntil(lambda: not window.worker.playing, timeout=5000)
+    qtbot.waitUntil(lambda: not window.worker.playing, timeout=WAIT_MS)
 
 
 def test_opens_on_the_demo_ready_to_train(window):
@@ -50,17 +51,17 @@ def test_space_plays_and_pauses(window, qtbot):
     window.set_speed_index(len(SPEEDS) - 1)
     qtbot.keyClick(window, Qt.Key.Key_Space)
     assert window.playing
-    qtbot.waitUntil(lambda: window.last_step >= 50, timeout=10000)
+    qtbot.waitUntil(lambda: window.last_step >= 50, timeout=WAIT_MS)
     qtbot.keyClick(window, Qt.Key.Key_Space)
     assert not window.playing
-    qtbot.waitUntil(lambda: not window.worker.playing, timeout=5000)
+    qtbot.waitUntil(lambda: not window.worker.playing, timeout=WAIT_MS)
     assert window.isWindowModified()
     assert "Paused" in window.status.state.text()
 
 
 def test_space_plays_even_from_a_number_field(window, qtbot):
     window.controls.lr.setFocus()
-    qtbot.waitUntil(window.controls.lr.hasFocus, timeout=2000)
+    qtbot.waitUntil(window.controls.lr.hasFocus, timeout=WAIT_MS)
     qtbot.keyClick(window.controls.lr, Qt.Key.Key_Space)
     assert window.playing
     qtbot.keyClick(window.controls.lr, Qt.Key.Key_Space)
@@ -70,9 +71,9 @@ def test_space_plays_even_from_a_number_field(window, qtbot):
 
 def test_ctrl_right_steps_one_minibatch(window, qtbot):
     qtbot.keyClick(window, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: window.last_step == 1, timeout=5000)
+    qtbot.waitUntil(lambda: window.last_step == 1, timeout=WAIT_MS)
     qtbot.keyClick(window, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: window.last_step == 2, timeout=5000)
+    qtbot.waitUntil(lambda: window.last_step == 2, timeout=WAIT_MS)
     qtbot.wait(100)
     assert window.steps_received == 2
     assert "Step 2" in window.status.step.text()
@@ -85,9 +86,9 @@ def test_toolbar_buttons(window, qtbot):
     qtbot.mouseClick(play, Qt.MouseButton.LeftButton)
     assert not window.playing
     step = window.toolbar.widgetForAction(window.act_step)
-    before = window.worker.copy_session().result(5).trainer.step_count
+    before = window.worker.copy_session().result(timeout=WAIT_S).trainer.step_count
     qtbot.mouseClick(step, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.last_step == before + 1, timeout=5000)
+    qtbot.waitUntil(lambda: window.last_step == before + 1, timeout=WAIT_MS)
     window.speed_slider.setValue(2)
     assert window.speed_label.text() == "10 steps/s"
     assert window.speed_actions[2].isChecked()
@@ -99,7 +100,8 @@ def test_ctrl_r_starts_a_fresh_run(window, qtbot):
     qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
     assert window.generation == gen + 1
     assert window.last_step == 0
-    qtbot.waitUntil(lambda: window.worker.copy_session().result(5).trainer.step_count == 0, timeout=5000)
+    qtbot.waitUntil(lambda: window.worker.copy_session().result(timeout=WAIT_S).trainer.step_count == 0,
+                    timeout=WAIT_MS)
     assert len(window.loss_plot.old_run_labels) == 1
 
 
@@ -107,7 +109,7 @@ def test_every_panel_updates_while_training(window, qtbot):
     before = {k: v.frame_count for k, v in window.views.items()}
     trained(window, qtbot, 200)
     qtbot.waitUntil(
-        lambda: all(v.frame_count > before[k] for k, v in window.views.items()), timeout=10000
+        lambda: all(v.frame_count > before[k] for k, v in window.views.items()), timeout=WAIT_MS
     )
     assert window.frame_count > 0
     assert window.steps_received == window.last_step or window.steps_received >= 200
@@ -122,8 +124,8 @@ def test_a_window_training_on_a_thread_works_the_same(make_window, qtbot, monkey
     assert w.worker.mode == "thread"
     before = {k: v.frame_count for k, v in w.views.items()}
     trained(w, qtbot, 200)
-    qtbot.waitUntil(lambda: all(v.frame_count > before[k] for k, v in w.views.items()), timeout=10000)
-    s = w.worker.copy_session().result(5)
+    qtbot.waitUntil(lambda: all(v.frame_count > before[k] for k, v in w.views.items()), timeout=WAIT_MS)
+    s = w.worker.copy_session().result(timeout=WAIT_S)
     assert s.trainer.step_count == w.last_step
     w.discard_changes()
 
@@ -131,12 +133,12 @@ def test_a_window_training_on_a_thread_works_the_same(make_window, qtbot, monkey
 def test_learning_rate_applies_live(window, qtbot):
     trained(window, qtbot, 20)
     window.controls.lr.setValue(0.003)
-    s = window.worker.copy_session().result(5)
+    s = window.worker.copy_session().result(timeout=WAIT_S)
     assert s.trainer.config.optimizer.lr == pytest.approx(0.003)
     assert s.trainer.step_count >= 20  # not reset
     assert not window.controls.hint_box.isVisibleTo(window.controls)
     window.controls.batch.setValue(32)
-    assert window.worker.copy_session().result(5).trainer.config.batch_size == 32
+    assert window.worker.copy_session().result(timeout=WAIT_S).trainer.config.batch_size == 32
 
 
 def test_architecture_edit_waits_for_reset_and_undoes(window, qtbot):
@@ -184,18 +186,18 @@ def test_divergence_pauses_says_so_and_keeps_finite_weights(make_window, qtbot, 
     w = make_window(build_session(DIVERGING))
     w.set_speed_index(len(SPEEDS) - 1)
     w.play()
-    qtbot.waitUntil(lambda: w.diverged_at is not None, timeout=15000)
+    qtbot.waitUntil(lambda: w.diverged_at is not None, timeout=WAIT_MS)
     assert not w.playing
     assert dialog_log.notices and "diverged" in dialog_log.notices[0][1]
     assert dialog_log.notices[0][1] == DIVERGED_TEXT.format(step=w.diverged_at)
     assert "Diverged" in w.status.state.text()
     assert "Lower the learning rate" in w.statusBar().currentMessage()
-    s = w.worker.copy_session().result(5)
+    s = w.worker.copy_session().result(timeout=WAIT_S)
     assert all(np.isfinite(p).all() for p in s.network.params)
-    qtbot.waitUntil(lambda: w.last_step == s.trainer.step_count, timeout=5000)  # the state kept
+    qtbot.waitUntil(lambda: w.last_step == s.trainer.step_count, timeout=WAIT_MS)  # the state kept
     # Play again on a diverged run stops at once and says so again
     w.play()
-    qtbot.waitUntil(lambda: len(dialog_log.notices) == 2, timeout=5000)
+    qtbot.waitUntil(lambda: len(dialog_log.notices) == 2, timeout=WAIT_MS)
 
 
 def test_reset_after_the_training_process_died_starts_a_new_one(make_window, qtbot, dialog_log):
@@ -204,22 +206,22 @@ def test_reset_after_the_training_process_died_starts_a_new_one(make_window, qtb
         pytest.skip("the trainer runs on a thread on this machine")
     w.set_speed_index(len(SPEEDS) - 1)
     w.play()
-    qtbot.waitUntil(lambda: w.last_step > 20, timeout=10000)
+    qtbot.waitUntil(lambda: w.last_step > 20, timeout=WAIT_MS)
     w.worker._process.process.kill()
-    qtbot.waitUntil(lambda: bool(dialog_log.errors), timeout=10000)
+    qtbot.waitUntil(lambda: bool(dialog_log.errors), timeout=WAIT_MS)
     assert "Press Reset" in dialog_log.errors[0][1]
-    qtbot.waitUntil(lambda: not w.playing, timeout=5000)
+    qtbot.waitUntil(lambda: not w.playing, timeout=WAIT_MS)
     w.reset()
     assert w.handle.thread.isRunning()
     w.play()
-    qtbot.waitUntil(lambda: w.last_step > 20, timeout=10000)
+    qtbot.waitUntil(lambda: w.last_step > 20, timeout=WAIT_MS)
 
 
 def test_closing_while_training_stops_the_thread(make_window, qtbot):
     w = make_window()
     w.set_speed_index(len(SPEEDS) - 1)
     w.play()
-    qtbot.waitUntil(lambda: w.last_step > 20, timeout=10000)
+    qtbot.waitUntil(lambda: w.last_step > 20, timeout=WAIT_MS)
     w.discard_changes()
     assert w.close()
     assert not w.handle.thread.isRunning()
@@ -246,11 +248,11 @@ def test_clicking_a_neuron_shows_its_map(window, qtbot):
 def test_clicks_on_the_plane_add_and_remove_points(window, qtbot):
     n = window.info.n_train
     window.decision.click_at(0.1, 0.2)
-    qtbot.waitUntil(lambda: window.info.n_train == n + 1, timeout=5000)
+    qtbot.waitUntil(lambda: window.info.n_train == n + 1, timeout=WAIT_MS)
     assert window.isWindowModified()
     assert window.controls.dataset.currentData() == "custom"
     window.decision.click_at(0.1, 0.2, remove=True)
-    qtbot.waitUntil(lambda: window.info.n_train == n, timeout=5000)
+    qtbot.waitUntil(lambda: window.info.n_train == n, timeout=WAIT_MS)
     window.reset()  # the edited data survives a reset
     assert window.info.n_train + (0 if window.info.test_y is None else len(window.info.test_y)) == 500
 
@@ -282,7 +284,7 @@ def test_hidden_panels_are_not_drawn_but_catch_up(window, qtbot):
     qtbot.wait(100)
     assert window.histograms.frame_count == frames
     window.histograms_dock.show()
-    qtbot.waitUntil(lambda: window.histograms.frame_count > frames, timeout=5000)
+    qtbot.waitUntil(lambda: window.histograms.frame_count > frames, timeout=WAIT_MS)
 
 
 def test_dropping_a_file_opens_it(window, qtbot, tmp_path):
@@ -296,7 +298,7 @@ def test_dropping_a_file_opens_it(window, qtbot, tmp_path):
     event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
                        Qt.KeyboardModifier.NoModifier)
     window.dropEvent(event)
-    qtbot.waitUntil(lambda: window.running.data.source == "custom", timeout=5000)
+    qtbot.waitUntil(lambda: window.running.data.source == "custom", timeout=WAIT_MS)
     assert window.info.n_train + len(window.info.test_y) == 60
 
 
@@ -304,7 +306,7 @@ def test_gradient_check_dialog(window, qtbot):
     trained(window, qtbot, 20)
     window.gradient_check()
     dlg = window.gradcheck_dialog
-    qtbot.waitUntil(lambda: dlg.rows is not None, timeout=30000)
+    qtbot.waitUntil(lambda: dlg.rows is not None, timeout=2 * WAIT_MS)
     assert len(dlg.rows) == 6
     assert max(r.max_rel_error for r in dlg.rows) < 1e-2
     assert dlg.table.rowCount() == 6
