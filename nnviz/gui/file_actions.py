@@ -24,6 +24,7 @@ from nnviz.gui.run_settings import (
     loss_fits,
     make_dataset,
 )
+from nnviz.gui.runinfo import RunError
 
 COPY_TIMEOUT_S = 20.0
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
@@ -81,8 +82,12 @@ class FileActions:
         """A fresh run on the spiral demo, untitled."""
         if not self._maybe_save():
             return
+        try:
+            self.start_session(demo_session())
+        except RunError as exc:
+            dialogs.show_error(self, "Cannot start a new run", str(exc))
+            return
         self.undo_stack.clear()
-        self.start_session(demo_session())
         self._set_document(None, "Spiral demo")
 
     def open_dialog(self) -> bool:
@@ -112,17 +117,23 @@ class FileActions:
             if loaded.data is None:  # a spec without data trains on the data shown now
                 data = make_dataset(self.running.data, self.custom_data)
             session = loaded.to_session(data)
-        except (FileFormatError, SettingsError, OSError, ValueError) as exc:
-            text = str(exc) if path.name in str(exc) else f"{path.name}: {exc}"
-            dialogs.show_error(self, "Cannot open the file", text)
-            if not path.exists():  # a recent file that was moved or deleted
-                self.prefs.remove_recent(str(path.resolve()))
+            # all or nothing: the current run is touched only once this one is shown
+            self.start_session(session)
+        except (FileFormatError, SettingsError, RunError, OSError, ValueError, MemoryError) as exc:
+            self._open_failed(path, exc)
             return False
         self.undo_stack.clear()
-        self.start_session(session)
         self._set_document(path)
         self.status.message(f"Opened {path.name}: step {session.trainer.step_count:,}.", 5000)
         return True
+
+    def _open_failed(self, path: Path, exc: BaseException) -> None:
+        """One message naming the file; a recent file that went away leaves the list."""
+        text = "there is not enough memory to open it" if isinstance(exc, MemoryError) else str(exc)
+        text = text if path.name in text else f"{path.name}: {text}"
+        dialogs.show_error(self, "Cannot open the file", text)
+        if not path.exists():  # a recent file that was moved or deleted
+            self.prefs.remove_recent(str(path.resolve()))
 
     def _fill_recent_menu(self) -> None:
         menu = self.recent_menu
@@ -185,6 +196,10 @@ class FileActions:
         except (FileFormatError, OSError, ValueError) as exc:
             dialogs.show_error(self, "Cannot import the CSV file", str(exc))
             return False
+        except MemoryError:
+            dialogs.show_error(self, "Cannot import the CSV file",
+                               f"{Path(path).name}: there is not enough memory to load it")
+            return False
         shown = self.controls.settings()
         d = shown.data
         ds = DataSettings(
@@ -197,10 +212,14 @@ class FileActions:
         settings = replace(shown, data=ds, network=network)
         try:
             session = build_session(settings, data)
-        except SettingsError as exc:
-            dialogs.show_error(self, "Cannot train on this data", str(exc))
+            self.start_session(session, settings, data)
+        except (SettingsError, RunError) as exc:
+            dialogs.show_error(self, "Cannot train on this data", f"{Path(path).name}: {exc}")
             return False
-        self.start_session(session, settings, data)
+        except MemoryError:
+            dialogs.show_error(self, "Cannot train on this data",
+                               f"{Path(path).name}: there is not enough memory for it")
+            return False
         self.prefs.set_last_dir(path)
         self.path = None  # a new, unsaved network on the imported data
         self.doc_name = Path(path).stem

@@ -7,11 +7,9 @@ redraws is in :mod:`nnviz.gui.feed`, the File menu in :mod:`nnviz.gui.file_actio
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
@@ -39,17 +37,20 @@ from nnviz.gui.run_settings import (
     run_label,
     settings_from_session,
 )
-from nnviz.gui.runinfo import RunInfo
+from nnviz.gui.runinfo import Replay, RunError, RunInfo
 from nnviz.gui.settings import Preferences
 from nnviz.gui.status import StatusPanel
 from nnviz.gui.theme import apply_theme
 from nnviz.gui.worker import WorkerHandle
 
-__all__ = ["DIVERGED_TEXT", "SPEEDS", "MainWindow"]
+__all__ = ["DIVERGED_TEXT", "SPEEDS", "MainWindow", "RunError"]
 
 #: speed settings: steps per second, 0 = as fast as the machine goes
 SPEEDS = (1, 3, 10, 30, 100, 300, 1000, 3000, 10000, 0)
 DEFAULT_SPEED_INDEX = SPEEDS.index(1000)
+#: the largest data set points may be added to or removed from by clicks: every edit sends
+#: the edited set from the trainer to the window (a click is no way to edit a million rows)
+MAX_EDIT_POINTS = 100_000
 
 
 def speed_text(speed: int) -> str:
@@ -303,78 +304,113 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
 
     # --- runs ---------------------------------------------------------------------------
     def _show_run(self, session: Session, label: str) -> None:
-        """Point every view at a new run (before its session goes to the worker)."""
+        """Point every view at the window's first run (before its session goes to the worker)."""
         info = RunInfo.from_session(session, label)
+        replay = Replay.from_session(session)
+        self._set_views(info)
+        self._commit_run(info, replay, label, session.trainer.step_count, session.trainer.epoch)
+
+    def _set_views(self, info: RunInfo) -> None:
+        """The views that draw snapshots take the new run; :class:`RunError` if one cannot,
+        with every view back on the run it showed (nothing is left half built)."""
+        old = self.info
+        try:
+            for view in (self.topology, self.decision, self.histograms):
+                view.set_run(info)
+        except Exception as exc:  # a view's fault with this data must end in a message
+            self._restore_views(old)
+            raise RunError(f"the window cannot draw this run ({type(exc).__name__}: {exc})") from exc
+
+    def _restore_views(self, info: RunInfo | None) -> None:
+        """After a failed start: the views show the current run again, at its latest state."""
+        if info is None:
+            return
+        for view in (self.topology, self.decision, self.histograms):
+            try:
+                view.set_run(info)
+            except Exception:  # it drew this run before; the message about the new one stands
+                continue
+        if self._snap is not None:
+            self._snap_new = True  # redrawn from the latest snapshot on the next frame
+
+    def _commit_run(self, info: RunInfo, replay: Replay, label: str, step: int, epoch: int) -> None:
+        """The new run becomes the window's: feed, loss plot, buttons, status (none of it fails
+        on data the views took)."""
         self.info = info
         self.diverged_at = None
-        self._reset_feed(session.trainer.step_count, session.trainer.epoch)
-        self.topology.set_run(info)
-        self.decision.set_run(info)
-        self.histograms.set_run(info)
+        self._reset_feed(step, epoch)
         self.loss_plot.new_run(label)
-        self._replay_history(session)
+        replay.apply(self.loss_plot)
         self.act_step.setEnabled(True)
         self.controls.set_pending(False)
         self._refresh_status(force=True)
 
-    def _replay_history(self, session: Session) -> None:
-        """A session opened from a file brings its loss curves along."""
-        steps = session.history.steps
-        if steps.size:
-            acc = steps.column("accuracy")
-            self.loss_plot.add_steps(
-                steps.column("step").copy(), steps.column("loss").copy(),
-                None if np.all(np.isnan(acc)) else acc.copy(), steps.column("epoch").copy(),
-            )
-        evals = session.history.evals
-        epochs = steps.column("epoch") if steps.size else None
-        step_col = steps.column("step") if steps.size else None
-        for row in evals.array():
-            step, tr_loss, tr_acc, te_loss, te_acc = (None if math.isnan(v) else float(v) for v in row)
-            epoch = 0
-            if step_col is not None and step is not None:
-                i = int(np.searchsorted(step_col, step, side="right")) - 1
-                epoch = int(epochs[i]) if i >= 0 else 0
-            self.loss_plot.add_eval(int(step or 0), epoch, tr_loss, te_loss, te_acc, tr_acc)
-        self.loss_plot.redraw()
-
     def start_session(self, session: Session, settings: RunSettings | None = None,
                       custom: Dataset | None = None, keep_playing: bool = False) -> None:
-        """Make ``session`` the run being trained (the worker takes it over)."""
-        if settings is None:
-            settings, custom = settings_from_session(session)
+        """Make ``session`` the run being trained (the worker takes it over).
+
+        All or nothing: everything about the new run is built and checked, and the views take
+        it, before the current run is touched. On failure :class:`RunError` says why, and the
+        current run, its views, controls and training go on as they were."""
+        try:
+            if settings is None:
+                settings, custom = settings_from_session(session)
+            label = run_label(self.run_number + 1, session)
+            info = RunInfo.from_session(session, label)
+            replay = Replay.from_session(session)
+        except (ValueError, ArithmeticError, MemoryError) as exc:
+            raise RunError(f"the window cannot show this run ({exc})") from exc
+        fresh = self._fresh_handle(session, label)
+        try:
+            self._set_views(info)
+        except RunError:
+            if fresh is not None:
+                fresh.shutdown()  # never started: closes its pipe
+            raise
+        # from here on nothing fails: the new run becomes the window's
+        was_playing = self.playing
+        self._set_playing(False)
+        self.worker.pause()
+        self.generation += 1
+        self.run_number += 1
         self.custom_data = custom
         self.running = settings
         self.controls.set_settings(
             settings, custom.name if custom is not None else None,
             custom.n_features == 2 if custom is not None else True,
         )
-        self.run_number += 1
-        self.generation += 1
-        label = run_label(self.run_number, session)
-        was_playing = self.playing
-        self._set_playing(False)
-        self.worker.pause()
-        self._show_run(session, label)
-        if self.handle.thread.isRunning():
+        self._commit_run(info, replay, label, session.trainer.step_count, session.trainer.epoch)
+        if fresh is None:
             self.worker.replace_session(session, self.generation, label)
-        else:  # the trainer ended (its process died): a fresh one takes this run
+        else:
             self.handle.shutdown()
-            self._start_worker(session, label)
+            self.handle = fresh
+            self._connect_worker()
+            fresh.start()
             self.set_speed_index(self.speed_slider.value())
         self.runStarted.emit(self.generation)
         if keep_playing and was_playing:
             self.play()
+
+    def _fresh_handle(self, session: Session, label: str) -> WorkerHandle | None:
+        """A new worker for ``session`` when the current one's trainer has ended (its
+        process died), made before anything changes; None while the current one runs."""
+        if self.handle.thread.isRunning():
+            return None
+        try:
+            return WorkerHandle(session, self.generation + 1, label)
+        except OSError as exc:  # no pipe or process for it (too many open files, say)
+            raise RunError(f"no training process could be started for it ({exc})") from exc
 
     def reset(self) -> None:
         """A new network with the settings the controls show (Reset, Ctrl+R)."""
         settings = self.controls.settings()
         try:
             session = build_session(settings, self.custom_data)
-        except SettingsError as exc:
+            self.start_session(session, settings, self.custom_data, keep_playing=True)
+        except (SettingsError, RunError) as exc:
             dialogs.show_error(self, "Cannot start this run", str(exc))
             return
-        self.start_session(session, settings, self.custom_data, keep_playing=True)
         self.setWindowModified(True)
         seed = self.running.train.seed
         self.status.message(f"Reset: a new run from the first weights of seed {seed}.", 4000)
@@ -454,11 +490,24 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
     def speed_index(self) -> int:
         return self.speed_slider.value()
 
+    def _editable(self) -> bool:
+        """Clicks edit data sets of at most :data:`MAX_EDIT_POINTS` examples: each edit
+        sends the whole edited set back to the window."""
+        info = self.info
+        n = 0 if info is None else info.n_train + (0 if info.test_y is None else len(info.test_y))
+        if n <= MAX_EDIT_POINTS:
+            return True
+        self.status.message(f"Points can be added or removed by clicking only on data sets of up to "
+                            f"{MAX_EDIT_POINTS:,} examples; this one has {n:,}.", 6000)
+        return False
+
     def _on_point_added(self, x: float, y: float, cls: int) -> None:
-        self.worker.add_point(x, y, cls)
+        if self._editable():
+            self.worker.add_point(x, y, cls)
 
     def _on_point_removed(self, index: int) -> None:
-        self.worker.remove_point(index)
+        if self._editable():
+            self.worker.remove_point(index)
 
     def _on_neuron_selected(self, layer: int, unit: int) -> None:
         self.decision.show_neuron(layer, unit)

@@ -11,14 +11,15 @@ from PySide6.QtCore import Qt
 
 from nnviz.gui.main_window import SPEEDS
 from nnviz.gui.settings import Preferences
+from tests.gui.waits import WAIT_MS, WAIT_S
 
 
 def train(window, qtbot, steps: int) -> None:
     window.set_speed_index(len(SPEEDS) - 1)
     window.play()
-    qtbot.waitUntil(lambda: window.last_step >= steps, timeout=20000)
+    qtbot.waitUntil(lambda: window.last_step >= steps, timeout=WAIT_MS)
     window.pause()
-    qtbot.waitUntil(lambda: not window.worker.playing, timeout=5000)
+    qtbot.waitUntil(lambda: not window.worker.playing, timeout=WAIT_MS)
 
 
 def write_csv(path, n=80, classes=3, dims=2):
@@ -35,8 +36,8 @@ def write_csv(path, n=80, classes=3, dims=2):
 
 def test_save_and_reopen_round_trip(window, qtbot, tmp_path, dialog_log):
     train(window, qtbot, 100)
-    saved_step = window.worker.copy_session().result(5).trainer.step_count
-    saved_params = window.worker.copy_session().result(5).network.params
+    saved_step = window.worker.copy_session().result(timeout=WAIT_S).trainer.step_count
+    saved_params = window.worker.copy_session().result(timeout=WAIT_S).network.params
     path = tmp_path / "spiral.nnviz"
     assert window.save_as(str(path))
     assert path.is_file()
@@ -47,7 +48,7 @@ def test_save_and_reopen_round_trip(window, qtbot, tmp_path, dialog_log):
     dialog_log.open_path = str(path)
     window.act_open.trigger()
     assert dialog_log.unsaved_asked == 1  # unsaved training: asked first (answer: discard)
-    s = window.worker.copy_session().result(5)
+    s = window.worker.copy_session().result(timeout=WAIT_S)
     assert s.trainer.step_count == saved_step
     for a, b in zip(s.network.params, saved_params, strict=True):
         np.testing.assert_array_equal(a, b)
@@ -59,13 +60,13 @@ def test_save_and_reopen_round_trip(window, qtbot, tmp_path, dialog_log):
 
 def test_ctrl_s_asks_for_a_name_once(window, qtbot, tmp_path, dialog_log):
     window.step_once()
-    qtbot.waitUntil(lambda: window.last_step == 1, timeout=5000)
+    qtbot.waitUntil(lambda: window.last_step == 1, timeout=WAIT_MS)
     dialog_log.save_path = str(tmp_path / "first")  # no suffix: .nnviz is added
     qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     assert (tmp_path / "first.nnviz").is_file()
     dialog_log.save_path = None  # a second save must not ask
     window.step_once()
-    qtbot.waitUntil(lambda: window.last_step == 2, timeout=5000)
+    qtbot.waitUntil(lambda: window.last_step == 2, timeout=WAIT_MS)
     assert window.save()
     assert window.path.name == "first.nnviz"
 
@@ -116,7 +117,7 @@ def test_import_csv_trains_on_it(window, qtbot, tmp_path, dialog_log):
     assert "Imported" in window.controls.dataset.currentText()
     assert not window.controls.features["x1^2"].isEnabled()
     window.step_once()
-    qtbot.waitUntil(lambda: window.last_step == 1, timeout=5000)
+    qtbot.waitUntil(lambda: window.last_step == 1, timeout=WAIT_MS)
 
 
 def test_a_bad_csv_is_refused_with_a_message(window, tmp_path, dialog_log):
@@ -176,3 +177,97 @@ def test_files_the_system_asks_to_open_reach_the_window(window, qtbot, qapp):
         assert "spiral.nnviz" in window.windowTitle()
     finally:
         qapp.removeEventFilter(flt)
+
+
+def test_a_run_the_views_cannot_draw_keeps_the_current_one(window, qtbot, tmp_path, dialog_log,
+                                                           monkeypatch):
+    """All or nothing: a view failing on the new data leaves every part of the window on
+    the run it showed (the failure stands in for a view bug such data once hit)."""
+    train(window, qtbot, 20)
+    window.setWindowModified(False)
+    before = (window.generation, window.run_number, window.info, window.running, window.windowTitle(),
+              window.controls.settings(), list(window.loss_plot.old_run_labels), len(window.loss_plot.steps))
+    real = window.histograms.set_run
+
+    def fails_on_new_data(info):
+        if info.n_train != before[2].n_train:
+            raise OverflowError("cannot draw this")
+        real(info)
+
+    monkeypatch.setattr(window.histograms, "set_run", fails_on_new_data)
+    path = write_csv(tmp_path / "other.csv", n=90, classes=3, dims=4)
+    assert not window.open_any(str(path), ask=False)
+    assert len(dialog_log.errors) == 1
+    title, text = dialog_log.errors[0]
+    assert title == "Cannot train on this data"
+    assert "other.csv" in text and "cannot draw" in text
+    after = (window.generation, window.run_number, window.info, window.running, window.windowTitle(),
+             window.controls.settings(), list(window.loss_plot.old_run_labels), len(window.loss_plot.steps))
+    assert after == before
+    assert not window.isWindowModified()
+    for view in (window.topology, window.decision):  # the views that took it went back
+        assert view._info is before[2]
+    # and the run goes on: it trains and redraws
+    drawn = window.snapshots_drawn
+    step = window.last_step
+    window.step_once()
+    qtbot.waitUntil(lambda: window.last_step == step + 1 and window.snapshots_drawn > drawn, timeout=WAIT_MS)
+    assert window.worker.copy_session().result(timeout=WAIT_S).trainer.step_count == step + 1
+
+
+def test_a_network_file_the_views_cannot_draw_is_refused(window, tmp_path, dialog_log, monkeypatch):
+    path = tmp_path / "net.nnviz"
+    assert window.save_as(str(path))
+    gen, info = window.generation, window.info
+    real = window.topology.set_run
+    monkeypatch.setattr(window.topology, "set_run", lambda new: real(new) if new is info else 1 / 0)
+    assert not window.open_path(path)
+    assert window.generation == gen and window.info is info
+    assert "net.nnviz" in dialog_log.errors[0][1] and "ZeroDivisionError" in dialog_log.errors[0][1]
+
+
+def test_reset_that_cannot_be_drawn_says_so(window, dialog_log, monkeypatch):
+    gen, info = window.generation, window.info
+    real = window.decision.set_run
+    monkeypatch.setattr(window.decision, "set_run", lambda new: real(new) if new is info else 1 / 0)
+    window.reset()
+    assert window.generation == gen
+    assert dialog_log.errors[0][0] == "Cannot start this run"
+
+
+def test_a_long_history_comes_back_thinned(tmp_path):
+    """Replaying a file's evaluations is one call per row: bounded, the last one kept."""
+    from nnviz.core.session import demo_session
+    from nnviz.gui.runinfo import MAX_REPLAY_EVALS, Replay
+
+    s = demo_session()
+    n = MAX_REPLAY_EVALS * 3 + 7
+    s.history.add_steps(np.column_stack([np.arange(1, n + 1), np.arange(n) // 400, np.ones(n), np.ones(n)]))
+    for step in range(1, n + 1):
+        s.history.add_eval(step, 0.5, 0.9, None, None)
+    r = Replay.from_session(s)
+    assert len(r.evals) == MAX_REPLAY_EVALS
+    assert r.evals[0][0] == 1 and r.evals[-1][0] == n
+    assert r.evals[-1][1] == (n - 1) // 400  # the epoch of its step
+    assert r.evals[-1][2:] == (0.5, None, None, 0.9)
+    assert r.steps.size == n and not r.steps.flags.writeable
+
+
+def test_run_info_shares_the_read_only_data():
+    """The window does not hold a second copy of a large data set."""
+    from nnviz.core.session import demo_session
+    from nnviz.gui.runinfo import RunInfo
+
+    s = demo_session()
+    info = RunInfo.from_session(s, "run 1")
+    assert info.train_X is s.split.train.X and info.test_y is s.split.test.y
+    assert not info.train_X.flags.writeable
+    writable = np.zeros((4, 2))
+    view = writable[:]
+    view.flags.writeable = False
+    from nnviz.gui.runinfo import _ro
+
+    shown = _ro(view)  # read-only, but its base can still change: copied
+    assert shown is not view and not shown.flags.writeable
+    writable[0, 0] = 1
+    assert shown[0, 0] == 0

@@ -329,3 +329,19 @@ def test_loss_plot_choices_persist(make_window, private_settings):
     lp2 = make_window().loss_plot
     assert lp2.smoothing_slider.value() == 60 and lp2.log_check.isChecked()
     assert lp2.x_combo.currentText() == "epochs" and not lp2.acc_check.isChecked()
+
+
+def test_clicks_do_not_edit_a_data_set_too_large_to_send_back(window, qtbot, monkeypatch):
+    from nnviz.gui import main_window
+
+    monkeypatch.setattr(main_window, "MAX_EDIT_POINTS", 100)
+    sent = []
+    monkeypatch.setattr(window.worker, "add_point", lambda *a: sent.append(a))
+    monkeypatch.setattr(window.worker, "remove_point", lambda *a: sent.append(a))
+    window.decision.click_at(0.1, 0.2)
+    window.decision.click_at(0.1, 0.2, remove=True)
+    assert not sent
+    assert "up to 100 examples" in window.statusBar().currentMessage()
+    monkeypatch.setattr(main_window, "MAX_EDIT_POINTS", 500)  # the demo's size: editable
+    window.decision.click_at(0.1, 0.2)
+    assert len(sent) == 1
