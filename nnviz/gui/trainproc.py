@@ -10,8 +10,15 @@ The child runs :class:`~nnviz.gui.trainloop.TrainingLoop` unchanged: its events 
 a :func:`multiprocessing.Pipe` as ``(kind, args)`` tuples, in order, and commands come up
 as ``(name, args, kwargs)`` tuples that a small reader thread hands to the loop's queue. Pickle is
 used only on this private pipe between two copies of the same program, never for files.
-Arrays arrive writable after unpickling; :func:`freeze` makes them read-only again, so
-views may keep them as they do in the threaded mode.
+:func:`freeze` makes every array that arrives read-only, so views may keep them as they do
+in the threaded mode.
+
+Large arrays travel out of band (:func:`send_message`): the pickle holds only their
+place, and their bytes go down the pipe straight from the array and are read straight
+into the buffer the new array lives in. A session of millions of examples is then never
+held a second time as one big pickle on either side (measured with 5,000,000 rows: a
+267 MB pickle beside the session in the window, and another in the child while it was
+unpickled).
 
 Qt-free: the child imports NumPy and the core, nothing else (it starts in a fraction of
 a second).
@@ -23,6 +30,7 @@ import dataclasses
 import itertools
 import multiprocessing
 import os
+import pickle
 import queue
 import threading
 from concurrent.futures import Future
@@ -63,6 +71,51 @@ def freeze(obj: Any) -> Any:
     return obj
 
 
+#: arrays of at least this many bytes go out of band (smaller ones stay in the pickle:
+#: one pipe message each would cost more than the copy)
+OUT_OF_BAND_BYTES = 64 * 1024
+#: an out-of-band array goes down the pipe in parts of at most this many bytes: the
+#: receiving connection reads a whole part into a temporary buffer before copying it
+PART_BYTES = 8 * 1024 * 1024
+
+
+def send_message(conn: Connection, message: Any) -> None:
+    """Send ``message`` with its large arrays out of band; one writer at a time per
+    connection (the parts of one message must not interleave with another's)."""
+    buffers: list[memoryview] = []
+
+    def out_of_band(buf: pickle.PickleBuffer) -> bool:
+        raw = buf.raw()
+        if raw.nbytes < OUT_OF_BAND_BYTES:
+            return True  # true: into the pickle stream
+        buffers.append(raw)
+        return False
+
+    head = pickle.dumps(message, protocol=5, buffer_callback=out_of_band)
+    conn.send_bytes(pickle.dumps((head, [(b.nbytes, b.readonly) for b in buffers]), protocol=5))
+    for b in buffers:
+        flat = b.cast("B")
+        for start in range(0, flat.nbytes, PART_BYTES):
+            conn.send_bytes(flat[start : start + PART_BYTES])
+
+
+def recv_message(conn: Connection) -> Any:
+    """The next message :func:`send_message` sent; its arrays live in fresh buffers
+    (read-only where the sender's were)."""
+    head, layout = pickle.loads(conn.recv_bytes())
+    buffers = []
+    for nbytes, readonly in layout:
+        buf = bytearray(nbytes)
+        done = 0
+        while done < nbytes:  # parts of PART_BYTES: the connection reads each into a copy first
+            got = conn.recv_bytes_into(buf, done)
+            if got == 0 or got > PART_BYTES:
+                raise EOFError(f"a message part of {got} bytes where at most {PART_BYTES} belong")
+            done += got
+        buffers.append(memoryview(buf).toreadonly() if readonly else buf)
+    return pickle.loads(head, buffers=buffers)
+
+
 def usable_cpus() -> int:
     """CPUs this process may run on (the affinity mask, not the machine's total)."""
     try:
@@ -92,7 +145,7 @@ def child_main(conn: Connection) -> None:
             if message is None:
                 return
             try:
-                conn.send(message)
+                send_message(conn, message)
             except (BrokenPipeError, ConnectionError, EOFError, OSError):
                 loop.stop()  # the window is gone: nobody is listening
                 return
@@ -100,7 +153,7 @@ def child_main(conn: Connection) -> None:
     sender = threading.Thread(target=deliver, name="nnviz-events", daemon=True)
 
     try:
-        kind, args, _ = conn.recv()
+        kind, args, _ = recv_message(conn)
     except (EOFError, ConnectionError):
         return
     if kind != START:
@@ -111,7 +164,7 @@ def child_main(conn: Connection) -> None:
     def read_commands() -> None:
         while True:
             try:
-                name, cargs, ckw = conn.recv()
+                name, cargs, ckw = recv_message(conn)
             except (EOFError, ConnectionError, OSError):
                 loop.stop()
                 return
@@ -191,7 +244,7 @@ class TrainingProcess:
 
     def _write(self, message: tuple) -> bool:
         try:
-            self._conn.send(message)
+            send_message(self._conn, message)
             return True
         except (BrokenPipeError, ConnectionError, EOFError, OSError, ValueError):
             return False
@@ -212,7 +265,7 @@ class TrainingProcess:
         the child has gone."""
         if not self._conn.poll(timeout):
             return None
-        kind, args = self._conn.recv()
+        kind, args = recv_message(self._conn)
         if kind == COPIED:
             self._settle(*args)
             return None

@@ -310,3 +310,42 @@ def test_a_handle_never_started_leaves_no_process(qapp):
     h = WorkerHandle(demo_session(), mode="process")
     assert h.shutdown()
     assert not multiprocessing.active_children()
+
+
+class _Wire:
+    """A connection's two ends in one object: what is sent is received, in order."""
+
+    def __init__(self):
+        self.parts: list[bytes] = []
+
+    def send_bytes(self, data) -> None:
+        self.parts.append(bytes(data))
+
+    def recv_bytes(self) -> bytes:
+        return self.parts.pop(0)
+
+    def recv_bytes_into(self, buf, offset=0) -> int:
+        data = self.parts.pop(0)
+        memoryview(buf)[offset : offset + len(data)] = data
+        return len(data)
+
+
+def test_large_arrays_cross_the_pipe_out_of_band():
+    """A session's big arrays are never pickled into one buffer beside themselves: the
+    pickle holds their place, their bytes follow in bounded parts."""
+    from nnviz.gui.trainproc import PART_BYTES, recv_message, send_message
+
+    big = np.arange(3 * PART_BYTES // 8 + 5, dtype=np.float64)  # three parts and a bit
+    big.flags.writeable = False
+    params = np.ones((300, 300))  # writable, as a network's weights are
+    small = np.arange(7)
+    wire = _Wire()
+    send_message(wire, ("start", (big, params, small, {"col": params[:, 0]}), {}))
+    sizes = [len(p) for p in wire.parts]
+    assert sizes[0] < 16 * 1024  # the pickle: small arrays (and a strided column) only
+    assert max(sizes) <= PART_BYTES and len(sizes) == 1 + 4 + 1
+    kind, (b, p, s, d), _ = recv_message(wire)
+    assert not wire.parts
+    assert kind == "start" and np.array_equal(b, big) and np.array_equal(p, params)
+    assert np.array_equal(s, small) and np.array_equal(d["col"], params[:, 0])
+    assert not b.flags.writeable and p.flags.writeable  # as they were sent
