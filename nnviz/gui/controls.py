@@ -44,6 +44,7 @@ from nnviz.gui.theme import hint_color
 MAX_GUI_UNITS = 4096
 MAX_GUI_LAYERS = 16
 MAX_GUI_EXAMPLES = 1_000_000
+MAX_GUI_BATCH = 100_000
 
 DATA_LABELS = {
     "circle": "Circle",
@@ -348,7 +349,7 @@ class ControlPanel(QScrollArea):
         self.sched_label = QLabel("Decay")
         form.addRow(self.sched_label, sched)
         self.batch = QSpinBox()
-        self.batch.setRange(1, 100_000)
+        self.batch.setRange(1, MAX_GUI_BATCH)
         self.batch.setKeyboardTracking(False)
         self.batch.setToolTip("Examples per minibatch; applies at once")
         self.batch.valueChanged.connect(self._on_train_edit)
@@ -471,6 +472,8 @@ class ControlPanel(QScrollArea):
             self.layer_rows.append(row)
             row.units.installEventFilter(self._space_filter)
         for row, units, act in zip(self.layer_rows, n.layers, n.activations, strict=True):
+            # a file may hold a wider layer than the box offers: shown as it is, never clamped
+            row.units.setMaximum(max(MAX_GUI_UNITS, units))
             row.units.setValue(units)
             _select(row.activation, act)
         self.add_layer.setEnabled(len(n.layers) < MAX_GUI_LAYERS)
@@ -491,6 +494,7 @@ class ControlPanel(QScrollArea):
         self.sched_steps.setEnabled(name in ("step", "cosine"))
         self.sched_gamma.setEnabled(name in ("step", "exponential"))
         self.sched_label.setEnabled(name != "constant")
+        self.batch.setMaximum(max(MAX_GUI_BATCH, t.batch_size))  # a file's larger batch as it is
         self.batch.setValue(t.batch_size)
         self.l2.setValue(t.l2)
         self.l1.setValue(t.l1)

@@ -345,3 +345,19 @@ def test_clicks_do_not_edit_a_data_set_too_large_to_send_back(window, qtbot, mon
     monkeypatch.setattr(main_window, "MAX_EDIT_POINTS", 500)  # the demo's size: editable
     window.decision.click_at(0.1, 0.2)
     assert len(sent) == 1
+
+
+def test_controls_show_a_files_wide_layer_and_large_batch_as_they_are(window):
+    """Boxes offer 4,096 units and batches of 100,000; a file may hold more: shown unclamped,
+    and an unrelated edit does not shrink them."""
+    from dataclasses import replace
+
+    s = window.controls.settings()
+    wide = replace(s, network=s.network.with_layer(0, units=20_000),
+                   train=replace(s.train, batch_size=400_000))
+    window.controls.set_settings(wide)
+    assert window.controls.layer_rows[0].units.value() == 20_000
+    assert window.controls.batch.value() == 400_000
+    window.controls.l2.setValue(0.001)  # any training edit reads every training box
+    edited = window.controls.settings()
+    assert edited.train.batch_size == 400_000 and edited.network.layers[0] == 20_000
