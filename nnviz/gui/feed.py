@@ -46,6 +46,7 @@ DIVERGED_TEXT = (
     "Lower the learning rate and press Reset."
 )
 _COL = {name: i for i, name in enumerate(STEP_COLUMNS)}
+VIEW_TITLES = {"topology": "network", "decision": "output", LOSS: "loss", "histograms": "histogram"}
 
 
 class TrainingFeed:
@@ -60,6 +61,7 @@ class TrainingFeed:
         self.last_epoch = 0
         self.steps_received = 0  # every minibatch the window was told about, this run
         self.planner = FramePlanner()
+        self._failed_views = set()
         self._pending_rows: list[np.ndarray] = []
         self._snap: Snapshot | None = None
         self._snap_new = False
@@ -94,6 +96,7 @@ class TrainingFeed:
         self._drawing = None
         self._recent_rows = None
         self.planner.reset()
+        self._failed_views: set[str] = set()  # views that raised while drawing this run
         self._last_eval = None
         self._last_batch = (math.nan, None)
         self.steps_received = 0
@@ -241,21 +244,31 @@ class TrainingFeed:
         self._part = part
         self._part_t0 = now
         docks = {LOSS: self.loss_dock, "decision": self.decision_dock, "histograms": self.histograms_dock}
-        visible = part not in docks or docks[part].isVisible()
-        if part == LOSS:
-            if visible:
+        visible = (part not in docks or docks[part].isVisible()) and part not in self._failed_views
+        try:
+            if visible and part == LOSS:
                 view.redraw()
-        else:
-            if visible:
+            elif visible:
                 view.show_snapshot(self._drawing)
-            if not self.planner.snapshot_pending:
-                self.snapshots_drawn += 1
+        except Exception as exc:  # one view's fault: said once, the other views go on
+            self._view_failed(part, exc)
+        if part != LOSS and not self.planner.snapshot_pending:
+            self.snapshots_drawn += 1
         self._part_updated = time.perf_counter()
         if view.frame_count == before:  # nothing to paint
             self._part_finished(time.perf_counter())
             return
         self.frame_count += 1
         self.frameDrawn.emit()
+
+    def _view_failed(self, part: str, exc: Exception) -> None:
+        """A view that raised while drawing is left alone for the rest of the run (it would
+        raise on every frame); the user is told once."""
+        self._failed_views.add(part)
+        text = (f"The {VIEW_TITLES.get(part, part)} panel cannot draw this run "
+                f"({type(exc).__name__}: {exc}); the other panels go on.")
+        self.status.message(text, 10000)
+        dialogs.show_error(self, "Drawing", text)
 
     def _part_finished(self, now: float) -> None:
         if TRACE_FRAMES:

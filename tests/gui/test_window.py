@@ -361,3 +361,19 @@ def test_controls_show_a_files_wide_layer_and_large_batch_as_they_are(window):
     window.controls.l2.setValue(0.001)  # any training edit reads every training box
     edited = window.controls.settings()
     assert edited.train.batch_size == 400_000 and edited.network.layers[0] == 20_000
+
+
+def test_a_view_that_fails_to_draw_is_reported_once_and_the_rest_go_on(window, qtbot, dialog_log,
+                                                                       monkeypatch):
+    def broken(_snap):
+        raise OverflowError("int too large")
+
+    monkeypatch.setattr(window.histograms, "show_snapshot", broken)
+    before = {k: v.frame_count for k, v in window.views.items()}
+    trained(window, qtbot, 200)
+    others = ("topology", "decision", "loss")
+    qtbot.waitUntil(lambda: all(window.views[k].frame_count > before[k] for k in others), timeout=WAIT_MS)
+    drawing = [e for e in dialog_log.errors if e[0] == "Drawing"]
+    assert len(drawing) == 1 and "histogram panel" in drawing[0][1] and "int too large" in drawing[0][1]
+    window.reset()  # a new run tries the view again
+    assert not window._failed_views
