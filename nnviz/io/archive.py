@@ -211,7 +211,31 @@ def read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     return b"".join(parts)
 
 
-class _MemberFile(io.RawIOBase):
+class _SeekableReader(io.RawIOBase):
+    """A read-only, seekable stream of ``_size`` bytes at position ``_pos``: what
+    ``zipfile`` and ``np.lib.format`` need of the two views below."""
+
+    _size = 0
+    _pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        if base + offset < 0:
+            raise OSError(errno.EINVAL, "seek before the start of the stream")
+        self._pos = base + offset
+        return self._pos
+
+
+class _MemberFile(_SeekableReader):
     """A read-only view of one ZIP member, streamed forward, that keeps only its tail.
 
     The ``.npz`` reader takes the arrays in order straight from the stream and then hands
@@ -232,22 +256,6 @@ class _MemberFile(io.RawIOBase):
         self._opens = 0
         self._back = b""  # bytes handed back by unread(), which end at _back_end
         self._back_end = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
-        if base + offset < 0:
-            raise OSError(errno.EINVAL, "seek before the start of the member")
-        self._pos = base + offset
-        return self._pos
 
     def read(self, n: int | None = -1) -> bytes:
         """Up to ``n`` bytes, short only at the end (zipfile takes a short read as damage)."""
@@ -582,29 +590,13 @@ def _unread(f: BinaryIO, data: bytes) -> None:
         f.seek(-len(data), io.SEEK_CUR)
 
 
-class _SparseFile(io.RawIOBase):
+class _SparseFile(_SeekableReader):
     """The end of an ``.npz`` (its directory) at its true offsets, zeros before it: what
     ``zipfile`` needs to parse the directory after the arrays were read in one pass."""
 
     def __init__(self, size: int, start: int, tail: bytes):
         super().__init__()
         self._size, self._start, self._tail, self._pos = size, start, tail, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
-        if base + offset < 0:
-            raise OSError(errno.EINVAL, "seek before the start")
-        self._pos = base + offset
-        return self._pos
 
     def readinto(self, b) -> int:
         view = memoryview(b).cast("B")

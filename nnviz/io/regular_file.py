@@ -34,17 +34,21 @@ def _refusal(mode: int) -> str:
     return f"is {_kind(mode)}, not a regular file; nnviz reads only regular files"
 
 
+def _refused(e: OSError, path: str | os.PathLike) -> FileFormatError:
+    if isinstance(e, FileNotFoundError):
+        return FileFormatError("no such file", path)
+    if isinstance(e, PermissionError):
+        return FileFormatError("permission denied", path)
+    return FileFormatError(f"cannot be read ({e.strerror or e})", path)
+
+
 def require_regular_file(path: str | os.PathLike) -> os.stat_result:
     """The ``stat`` of ``path`` if it is a regular file (links followed); FileFormatError
     otherwise. ``stat`` never blocks, unlike ``open`` on a FIFO."""
     try:
         st = os.stat(path)
-    except FileNotFoundError:
-        raise FileFormatError("no such file", path) from None
-    except PermissionError:
-        raise FileFormatError("permission denied", path) from None
     except OSError as e:
-        raise FileFormatError(f"cannot be read ({e.strerror or e})", path) from None
+        raise _refused(e, path) from None
     if not stat.S_ISREG(st.st_mode):
         raise FileFormatError(_refusal(st.st_mode), path)
     return st
@@ -60,12 +64,8 @@ def open_regular(path: str | os.PathLike) -> BinaryIO:
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
         fd = os.open(path, flags)
-    except FileNotFoundError:
-        raise FileFormatError("no such file", path) from None
-    except PermissionError:
-        raise FileFormatError("permission denied", path) from None
     except OSError as e:
-        raise FileFormatError(f"cannot be read ({e.strerror or e})", path) from None
+        raise _refused(e, path) from None
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
