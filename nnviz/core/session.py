@@ -18,9 +18,9 @@ from nnviz.core.trainer import GridSpec, TrainConfig, Trainer
 
 GRID_SIZE = 48
 GRID_FLOPS = 3e7
-#: a snapshot's maps of every unit over the grid hold at most this many values (8 MiB of
+#: a snapshot's maps of every unit over the grid hold at most this many values (16 MiB of
 #: float64: a 65,536-unit layer over the smallest grid would otherwise be 134 MB a frame)
-GRID_MAP_VALUES = 1 << 20
+GRID_MAP_VALUES = 1 << 21
 MIN_GRID = 16
 
 
