@@ -277,6 +277,10 @@ class TrainingLoop:
     def _do_copy(self, future: Future) -> None:
         self._flush(force=True)
         s = self._session
+        try:  # a state can turn non-finite between checkpoints: never hand that out to save
+            s.trainer.ensure_finite()
+        except DivergedError as exc:
+            self._on_diverged(exc.step)
         # immutable parts (data sets, splits, their read-only arrays) can be shared
         memo = {id(o): o for o in (s.data, s.split, s.split.train, s.split.test) if o is not None}
         future.set_result(copy.deepcopy(s, memo))
@@ -434,11 +438,8 @@ class TrainingLoop:
     def _forget_rolled_back(self) -> None:
         """A diverged trainer may fall back to a checkpoint: the history must not keep the
         steps it undid (a saved file would hold steps the network never had)."""
-        trainer, history = self._session.trainer, self._session.history
-        for table in (history.steps, history.evals):
-            if table.size:
-                steps = table.column("step")
-                table.size = int(np.searchsorted(steps, trainer.step_count, side="right"))
+        trainer = self._session.trainer
+        self._session.history.truncate(trainer.step_count)
         self._epoch_seen, self._in_epoch = trainer.epoch, 0
 
     def _emit_snapshot(self, snap) -> None:

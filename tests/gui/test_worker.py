@@ -349,3 +349,23 @@ def test_large_arrays_cross_the_pipe_out_of_band():
     assert kind == "start" and np.array_equal(b, big) and np.array_equal(p, params)
     assert np.array_equal(s, small) and np.array_equal(d["col"], params[:, 0])
     assert not b.flags.writeable and p.flags.writeable  # as they were sent
+
+
+def test_a_copy_for_saving_is_never_a_non_finite_state():
+    """Between checkpoints a state can turn non-finite while the loss is still finite: the
+    copy a save takes rolls back first and says the run diverged."""
+    from concurrent.futures import Future
+
+    from nnviz.gui.trainloop import DIVERGED, TrainingLoop
+
+    session = demo_session()
+    for _ in range(40):
+        session.trainer.step()
+    events = []
+    loop = TrainingLoop(session, lambda *e: events.append(e))
+    session.trainer.network.flat[0] = np.inf  # as an overflowing update would leave it
+    future = Future()
+    loop._do_copy(future)
+    copy = future.result(timeout=WAIT_S)
+    assert np.isfinite(copy.trainer.network.flat).all()
+    assert copy.trainer.step_count <= 40 and any(e[0] == DIVERGED for e in events)
