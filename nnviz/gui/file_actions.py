@@ -15,6 +15,7 @@ from PySide6.QtGui import QAction
 
 from nnviz.core.session import Session, demo_session
 from nnviz.gui import dialogs
+from nnviz.gui.background import run_responsive
 from nnviz.gui.run_settings import (
     CUSTOM,
     DataSettings,
@@ -112,11 +113,11 @@ class FileActions:
 
         path = Path(path)
         try:
-            loaded = load_file(path)
+            loaded = run_responsive(self, f"Reading {path.name}…", lambda: load_file(path))
             data = None
             if loaded.data is None:  # a spec without data trains on the data shown now
                 data = make_dataset(self.running.data, self.custom_data)
-            session = loaded.to_session(data)
+            session = run_responsive(self, f"Preparing {path.name}…", lambda: loaded.to_session(data))
             # all or nothing: the current run is touched only once this one is shown
             self.start_session(session)
         except (FileFormatError, SettingsError, RunError, OSError, ValueError, MemoryError) as exc:
@@ -192,7 +193,7 @@ class FileActions:
             if not path:
                 return False
         try:
-            data = load_csv(path)
+            data = run_responsive(self, f"Reading {Path(path).name}…", lambda: load_csv(path))
         except (FileFormatError, OSError, ValueError) as exc:
             dialogs.show_error(self, "Cannot import the CSV file", str(exc))
             return False
@@ -211,7 +212,7 @@ class FileActions:
             network = replace(network, loss=default_loss(data.task))
         settings = replace(shown, data=ds, network=network)
         try:
-            session = build_session(settings, data)
+            session = run_responsive(self, f"Preparing {data.name}…", lambda: build_session(settings, data))
             self.start_session(session, settings, data)
         except (SettingsError, RunError) as exc:
             dialogs.show_error(self, "Cannot train on this data", f"{Path(path).name}: {exc}")

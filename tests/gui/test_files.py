@@ -271,3 +271,38 @@ def test_run_info_shares_the_read_only_data():
     assert shown is not view and not shown.flags.writeable
     writable[0, 0] = 1
     assert shown[0, 0] == 0
+
+
+def test_slow_reading_keeps_the_window_drawing(qapp, qtbot):
+    """A file that takes seconds to read is read on a thread: the event loop keeps running
+    (timers fire) and the result, or the error, comes back to the caller."""
+    import threading
+    import time as _time
+
+    from PySide6.QtCore import QTimer
+
+    from nnviz.gui.background import run_responsive
+
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start(10)
+    gui_thread = threading.get_ident()
+
+    def slow():
+        _time.sleep(0.6)
+        return threading.get_ident()
+
+    try:
+        worker_thread = run_responsive(None, "Reading…", slow)
+        assert worker_thread != gui_thread and len(ticks) >= 5
+
+        def broken():
+            _time.sleep(0.3)
+            raise ValueError("bad.csv: row 3: not a number")
+
+        with pytest.raises(ValueError, match="row 3"):
+            run_responsive(None, "Reading…", broken)
+        assert run_responsive(None, "Reading…", lambda: 42) == 42  # quick: no dialog
+    finally:
+        timer.stop()
