@@ -10,7 +10,7 @@ PIP    := $(PY) -m pip
 help:
 	@echo "make run        set up .venv and launch nnviz on the spiral demo"
 	@echo "make test       set up .venv and run the whole test suite headless"
-	@echo "make lint       ruff over the project"
+	@echo "make lint       ruff and the import-layer contracts (lint-imports)"
 	@echo "make bench      engine benchmark: nnviz vs a minimal NumPy loop (and PyTorch if installed)"
 	@echo "make bench-gui  GUI benchmark (offscreen window at full speed)"
 	@echo "make test-torch the PyTorch agreement tests (installs torch 2.13.0 CPU)"
@@ -40,10 +40,12 @@ run: $(VENV)/.installed-app qt-libs
 
 test: $(VENV)/.installed-test
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider
 
 lint: $(VENV)/.installed-test
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 bench: $(VENV)/.installed-app
 	$(VENV)/bin/nnviz bench

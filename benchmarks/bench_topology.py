@@ -19,11 +19,11 @@ import numpy as np
 import PySide6  # noqa: F401  (before pyqtgraph)
 from PySide6.QtWidgets import QApplication
 
+from nnviz.app.runinfo import RunInfo
 from nnviz.core.data import Dataset, digits_like, generate
 from nnviz.core.optim import OptimizerConfig, Schedule
 from nnviz.core.session import DataConfig, Session, build_spec
 from nnviz.core.trainer import TrainConfig
-from nnviz.gui.runinfo import RunInfo
 from nnviz.gui.views.topology import TopologyView
 
 

@@ -37,10 +37,10 @@ import PySide6  # noqa: F401  (before pyqtgraph)
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication, QWidget
 
+from nnviz.app.runinfo import RunInfo
 from nnviz.core.session import Session, demo_session
 from nnviz.core.trainer import Snapshot, StepRecord
 from nnviz.gui.bench import digits_session  # the network `nnviz bench --gui` runs
-from nnviz.gui.runinfo import RunInfo
 from nnviz.gui.views.decision import DecisionView
 from nnviz.gui.views.histograms import HistogramPanel
 from nnviz.gui.views.loss_plot import LossPlot

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from PySide6.QtGui import QUndoCommand
 
-from nnviz.gui.run_settings import NetworkSettings
+from nnviz.app.run_settings import NetworkSettings
 
 _MERGE_ID = 4711
 

@@ -1,6 +1,6 @@
 """The control panel: every setting the core offers, grouped Data / Network / Training.
 
-The panel edits a :class:`~nnviz.gui.run_settings.RunSettings` and emits it on every
+The panel edits a :class:`~nnviz.app.run_settings.RunSettings` and emits it on every
 change; it never trains anything itself. The window decides what applies at once
 (learning rate, schedule, batch size, L1/L2, dropout) and what waits for Reset.
 Architecture edits go through the undo stack.
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nnviz.app.run_settings import CUSTOM, DIGITS, NetworkSettings, RunSettings
 from nnviz.core.activations import ACTIVATION_NAMES
 from nnviz.core.data import BUILTIN_SETS, REGRESSION_SETS
 from nnviz.core.init import INIT_NAMES
@@ -38,7 +39,6 @@ from nnviz.core.optim import OPTIMIZER_NAMES, SCHEDULE_NAMES, Schedule
 from nnviz.core.preprocess import FEATURES_2D, PREPROCESS_NAMES
 from nnviz.core.spec import DTYPES
 from nnviz.gui.commands import NetworkEdit
-from nnviz.gui.run_settings import CUSTOM, DIGITS, NetworkSettings, RunSettings
 from nnviz.gui.theme import hint_color
 
 MAX_GUI_UNITS = 4096

@@ -19,12 +19,12 @@ from dataclasses import replace
 import numpy as np
 from PySide6.QtCore import QEvent, Qt, QTimer
 
+from nnviz.app.run_settings import CUSTOM
+from nnviz.app.runinfo import RunInfo
 from nnviz.core.data import Dataset
 from nnviz.core.trainer import Snapshot
 from nnviz.gui import dialogs
 from nnviz.gui.frames import LOSS, FramePlanner
-from nnviz.gui.run_settings import CUSTOM
-from nnviz.gui.runinfo import RunInfo
 from nnviz.gui.status import RateMeter
 from nnviz.gui.worker import STEP_COLUMNS
 

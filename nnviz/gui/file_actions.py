@@ -13,10 +13,7 @@ from pathlib import Path
 
 from PySide6.QtGui import QAction
 
-from nnviz.core.session import Session, demo_session
-from nnviz.gui import dialogs
-from nnviz.gui.background import run_responsive
-from nnviz.gui.run_settings import (
+from nnviz.app.run_settings import (
     CUSTOM,
     DataSettings,
     SettingsError,
@@ -25,7 +22,10 @@ from nnviz.gui.run_settings import (
     loss_fits,
     make_dataset,
 )
-from nnviz.gui.runinfo import RunError
+from nnviz.app.runinfo import RunError
+from nnviz.core.session import Session, demo_session
+from nnviz.gui import dialogs
+from nnviz.gui.background import run_responsive
 
 COPY_TIMEOUT_S = 20.0
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")

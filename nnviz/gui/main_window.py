@@ -22,6 +22,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nnviz.app.run_settings import (
+    RunSettings,
+    SettingsError,
+    build_session,
+    run_label,
+    settings_from_session,
+)
+from nnviz.app.runinfo import Replay, RunError, RunInfo
 from nnviz.blas import limit_blas_threads
 from nnviz.core.data import Dataset
 from nnviz.core.session import Session, demo_session
@@ -30,14 +38,6 @@ from nnviz.gui.controls import ControlPanel
 from nnviz.gui.feed import DIVERGED_TEXT, TrainingFeed
 from nnviz.gui.file_actions import FileActions
 from nnviz.gui.frames import frame_budget
-from nnviz.gui.run_settings import (
-    RunSettings,
-    SettingsError,
-    build_session,
-    run_label,
-    settings_from_session,
-)
-from nnviz.gui.runinfo import Replay, RunError, RunInfo
 from nnviz.gui.settings import Preferences
 from nnviz.gui.status import StatusPanel
 from nnviz.gui.theme import apply_theme

@@ -1,7 +1,7 @@
 """The training worker: the window's Qt face of the training loop.
 
-The loop (:mod:`nnviz.gui.trainloop`, Qt-free) runs either in a child process
-(:mod:`nnviz.gui.trainproc`; the default wherever two CPUs are free, because the trainer
+The loop (:mod:`nnviz.training.loop`, Qt-free) runs either in a child process
+(:mod:`nnviz.training.process`; the default wherever two CPUs are free, because the trainer
 and the window then stop taking turns with one GIL) or on this worker's thread (one CPU,
 or ``NNVIZ_TRAINING=thread``). Either way the window sees the same thing: a parentless
 QObject living in a QThread whose signals carry the loop's events.
@@ -10,7 +10,7 @@ Contract with the window (the "signal per minibatch"):
 
 * Every minibatch is delivered, in order, exactly once, in a ``stepsReady(generation,
   rows)`` emission. ``rows`` is a read-only float64 array with one row per minibatch and
-  the columns :data:`STEP_COLUMNS`, batched (see :mod:`nnviz.gui.trainloop`).
+  the columns :data:`STEP_COLUMNS`, batched (see :mod:`nnviz.training.loop`).
 * ``snapshotReady(generation, snapshot)`` carries a :class:`~nnviz.core.trainer.Snapshot`
   (read-only). A new one is made only after the window called
   :meth:`TrainingWorker.ack_snapshot` for the previous one: back-pressure, never a backlog.
@@ -29,9 +29,9 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from nnviz.core.session import Session
-from nnviz.gui import trainloop
-from nnviz.gui.trainloop import STEP_COLUMNS, TrainingLoop
-from nnviz.gui.trainproc import TrainingProcess, usable_cpus
+from nnviz.training import loop as trainloop
+from nnviz.training.loop import STEP_COLUMNS, TrainingLoop
+from nnviz.training.process import TrainingProcess, usable_cpus
 
 __all__ = ["STEP_COLUMNS", "TrainingWorker", "WorkerHandle", "live_threads", "track_thread",
            "training_mode"]

@@ -10,10 +10,7 @@ from dataclasses import replace
 
 import pytest
 
-from nnviz.core.optim import Schedule
-from nnviz.gui.app import main
-from nnviz.gui.frames import LOSS, FramePlanner
-from nnviz.gui.run_settings import (
+from nnviz.app.run_settings import (
     CUSTOM,
     DataSettings,
     NetworkSettings,
@@ -23,6 +20,9 @@ from nnviz.gui.run_settings import (
     build_session,
     settings_from_session,
 )
+from nnviz.core.optim import Schedule
+from nnviz.gui.app import main
+from nnviz.gui.frames import LOSS, FramePlanner
 
 
 def _run(code: str, timeout: float, tmp_path) -> subprocess.CompletedProcess:

@@ -237,8 +237,8 @@ def test_reset_that_cannot_be_drawn_says_so(window, dialog_log, monkeypatch):
 
 def test_a_long_history_comes_back_thinned(tmp_path):
     """Replaying a file's evaluations is one call per row: bounded, the last one kept."""
+    from nnviz.app.runinfo import MAX_REPLAY_EVALS, Replay
     from nnviz.core.session import demo_session
-    from nnviz.gui.runinfo import MAX_REPLAY_EVALS, Replay
 
     s = demo_session()
     n = MAX_REPLAY_EVALS * 3 + 7
@@ -255,8 +255,8 @@ def test_a_long_history_comes_back_thinned(tmp_path):
 
 def test_run_info_shares_the_read_only_data():
     """The window does not hold a second copy of a large data set."""
+    from nnviz.app.runinfo import RunInfo
     from nnviz.core.session import demo_session
-    from nnviz.gui.runinfo import RunInfo
 
     s = demo_session()
     info = RunInfo.from_session(s, "run 1")
@@ -265,7 +265,7 @@ def test_run_info_shares_the_read_only_data():
     writable = np.zeros((4, 2))
     view = writable[:]
     view.flags.writeable = False
-    from nnviz.gui.runinfo import _ro
+    from nnviz.app.runinfo import _ro
 
     shown = _ro(view)  # read-only, but its base can still change: copied
     assert shown is not view and not shown.flags.writeable

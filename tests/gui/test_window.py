@@ -8,15 +8,15 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QPalette
 from PySide6.QtWidgets import QApplication, QDockWidget
 
-from nnviz.gui import dialogs
-from nnviz.gui.main_window import DIVERGED_TEXT, SPEEDS
-from nnviz.gui.run_settings import (
+from nnviz.app.run_settings import (
     DataSettings,
     NetworkSettings,
     RunSettings,
     TrainSettings,
     build_session,
 )
+from nnviz.gui import dialogs
+from nnviz.gui.main_window import DIVERGED_TEXT, SPEEDS
 from nnviz.gui.settings import Preferences
 from tests.gui.waits import WAIT_MS, WAIT_S
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QObject, Slot
 
+from nnviz.app.run_settings import DataSettings, NetworkSettings, RunSettings, TrainSettings, build_session
 from nnviz.core.optim import OptimizerConfig
 from nnviz.core.session import demo_session
-from nnviz.gui.run_settings import DataSettings, NetworkSettings, RunSettings, TrainSettings, build_session
 from nnviz.gui.worker import STEP_COLUMNS, WorkerHandle, live_threads
 from tests.gui.waits import WAIT_MS, WAIT_S
 
@@ -299,7 +299,7 @@ def test_the_training_process_side_imports_no_qt():
     import subprocess
     import sys
 
-    code = ("import sys, nnviz.gui.trainproc, nnviz.gui.trainloop; "
+    code = ("import sys, nnviz.training.process, nnviz.training.loop; "
             "sys.exit(any(m.startswith('PySide6') or m.startswith('pyqtgraph') for m in sys.modules))")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
@@ -333,7 +333,7 @@ class _Wire:
 def test_large_arrays_cross_the_pipe_out_of_band():
     """A session's big arrays are never pickled into one buffer beside themselves: the
     pickle holds their place, their bytes follow in bounded parts."""
-    from nnviz.gui.trainproc import PART_BYTES, recv_message, send_message
+    from nnviz.training.process import PART_BYTES, recv_message, send_message
 
     big = np.arange(3 * PART_BYTES // 8 + 5, dtype=np.float64)  # three parts and a bit
     big.flags.writeable = False
@@ -356,7 +356,7 @@ def test_a_copy_for_saving_is_never_a_non_finite_state():
     copy a save takes rolls back first and says the run diverged."""
     from concurrent.futures import Future
 
-    from nnviz.gui.trainloop import DIVERGED, TrainingLoop
+    from nnviz.training.loop import DIVERGED, TrainingLoop
 
     session = demo_session()
     for _ in range(40):

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
+from nnviz.app.runinfo import RunInfo
 from nnviz.core.data import digits_like, generate
 from nnviz.core.optim import OptimizerConfig, Schedule
 from nnviz.core.session import DataConfig, Session, build_spec, demo_session
 from nnviz.core.trainer import Snapshot, StepRecord, TrainConfig
-from nnviz.gui.runinfo import RunInfo
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ import dataclasses
 
 import numpy as np
 
+from nnviz.app.runinfo import RunInfo
 from nnviz.core.spec import LayerSpec, NetworkSpec
 from nnviz.core.stats import Histogram
 from nnviz.core.trainer import GridMaps, LayerSnapshot, Snapshot
-from nnviz.gui.runinfo import RunInfo
 
 
 def spec(widths: list[int], loss: str = "softmax", activation: str = "relu") -> NetworkSpec:

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nnviz.app.runinfo import RunInfo
 from nnviz.core.trainer import Snapshot
-from nnviz.gui.runinfo import RunInfo
 from nnviz.gui.views import palette
 from nnviz.gui.views.bounded import (
     MAX_IMAGE_SIDE,

@@ -18,8 +18,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from nnviz.app.runinfo import RunInfo
 from nnviz.core.trainer import Snapshot
-from nnviz.gui.runinfo import RunInfo
 from nnviz.gui.views import palette
 from nnviz.gui.views.bounded import clip_coords, finite_range, padded_range
 from nnviz.gui.views.loss_plot import GrowingBuffer

@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nnviz.app.runinfo import RunInfo
 from nnviz.core.preprocess import FEATURES_2D, expand_features
 from nnviz.core.trainer import Snapshot
-from nnviz.gui.runinfo import RunInfo
 from nnviz.gui.views import palette
 from nnviz.gui.views.batch import Batch
 from nnviz.gui.views.bounded import MAX_IMAGE_SIDE, shrink_mean, shrink_share, shrink_signed

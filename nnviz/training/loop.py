@@ -1,7 +1,7 @@
 """The training loop: owns a session while it trains and talks only through events.
 
 Qt-free on purpose: the same loop runs on a thread of the window's process or alone in a
-child process (:mod:`nnviz.gui.trainproc`), where importing Qt would cost a second of
+child process (:mod:`nnviz.training.process`), where importing Qt would cost a second of
 start-up for nothing. :class:`~nnviz.gui.worker.TrainingWorker` turns its events into
 Qt signals.
 
@@ -39,10 +39,10 @@ from typing import Any
 
 import numpy as np
 
+from nnviz.app.runinfo import RunInfo
 from nnviz.core.data import Dataset, Split
 from nnviz.core.session import Session
 from nnviz.core.trainer import DivergedError, Trainer
-from nnviz.gui.runinfo import RunInfo
 
 #: ``epoch`` is fractional: completed passes plus the share of the current one
 STEP_COLUMNS = ("step", "epoch", "loss", "reg_loss", "accuracy", "lr")

@@ -6,7 +6,7 @@ training, and the other way round (measured: the window drew 5 frames a second w
 trainer ran at half its headless speed). In a child process the trainer has its own
 interpreter and core, and the window draws on the other.
 
-The child runs :class:`~nnviz.gui.trainloop.TrainingLoop` unchanged: its events go down
+The child runs :class:`~nnviz.training.loop.TrainingLoop` unchanged: its events go down
 a :func:`multiprocessing.Pipe` as ``(kind, args)`` tuples, in order, and commands come up
 as ``(name, args, kwargs)`` tuples that a small reader thread hands to the loop's queue. Pickle is
 used only on this private pipe between two copies of the same program, never for files.
@@ -128,7 +128,7 @@ def usable_cpus() -> int:
 def child_main(conn: Connection) -> None:
     """The training process: wait for ``START``, run the loop, end after ``stop``."""
     from nnviz.blas import limit_blas_threads
-    from nnviz.gui.trainloop import TrainingLoop
+    from nnviz.training.loop import TrainingLoop
 
     limit_blas_threads(1)
     # events leave through a sender thread: a snapshot is several times the pipe's buffer,
