@@ -10,31 +10,35 @@ Contract with the window (the "signal per minibatch"):
 
 * Every minibatch is delivered, in order, exactly once, in a ``stepsReady(generation,
   rows)`` emission. ``rows`` is a read-only float64 array with one row per minibatch and
-  the columns :data:`STEP_COLUMNS`, batched (see :mod:`nnviz.training.loop`).
+  the columns :class:`~nnviz.training.protocol.StepColumn`, batched (see
+  :mod:`nnviz.training.loop`).
 * ``snapshotReady(generation, snapshot)`` carries a :class:`~nnviz.core.trainer.Snapshot`
   (read-only). A new one is made only after the window called
   :meth:`TrainingWorker.ack_snapshot` for the previous one: back-pressure, never a backlog.
 * ``generation`` numbers runs; the window drops emissions of a run it replaced.
 
-Commands may be called from any thread and apply between minibatches.
+Commands (the typed methods of :class:`~nnviz.training.protocol.Commands`) may be called
+from any thread and apply between minibatches; each event of
+:class:`~nnviz.training.protocol.Event` has one entry in the worker's table of handlers.
 """
 
 from __future__ import annotations
 
 import os
 import weakref
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from nnviz.core.session import Session
-from nnviz.training import loop as trainloop
-from nnviz.training.loop import STEP_COLUMNS, TrainingLoop
+from nnviz.training.loop import SNAPSHOT_INTERVAL, TrainingLoop
 from nnviz.training.process import TrainingProcess, usable_cpus
+from nnviz.training.protocol import STEP_COLUMNS, Command, Commands, Event, StepColumn
 
-__all__ = ["STEP_COLUMNS", "TrainingWorker", "WorkerHandle", "live_threads", "track_thread",
-           "training_mode"]
+__all__ = ["STEP_COLUMNS", "StepColumn", "TrainingWorker", "WorkerHandle", "live_threads",
+           "track_thread", "training_mode"]
 
 #: ``NNVIZ_TRAINING=thread`` or ``process`` overrides the choice made from the CPU count
 ENV_MODE = "NNVIZ_TRAINING"
@@ -64,7 +68,7 @@ def training_mode() -> str:
     return "process" if usable_cpus() >= 2 else "thread"
 
 
-class TrainingWorker(QObject):
+class TrainingWorker(QObject, Commands):
     """Signals for the loop's events and its commands; see the module docstring."""
 
     stepsReady = Signal(int, object)
@@ -81,10 +85,15 @@ class TrainingWorker(QObject):
         self.mode = mode or training_mode()
         self.playing = False  # as last reported by the loop
         self.steps_done = 0  # all runs together, known once the loop has stopped
-        self._signals = {
-            trainloop.STEPS: self.stepsReady, trainloop.SNAPSHOT: self.snapshotReady,
-            trainloop.DIVERGED: self.diverged, trainloop.RUN_CHANGED: self.runChanged,
-            trainloop.FAILED: self.failed,
+        # every event has exactly one handler (a test holds the table to Event)
+        self._handlers: dict[Event, Callable[..., None]] = {
+            Event.STEPS: self.stepsReady.emit,
+            Event.SNAPSHOT: self.snapshotReady.emit,
+            Event.PLAYING: self._on_playing,
+            Event.DIVERGED: self.diverged.emit,
+            Event.RUN_CHANGED: self.runChanged.emit,
+            Event.FAILED: self.failed.emit,
+            Event.STOPPED: self._finish,
         }
         self._stop_requested = False
         self._loop: TrainingLoop | None = None
@@ -95,48 +104,12 @@ class TrainingWorker(QObject):
             self._loop = TrainingLoop(session, self._on_event, generation, label)
 
     # --- commands: callable from any thread ---------------------------------------------
-    def _send(self, name: str, *args: Any, **kwargs: Any) -> None:
+    def send(self, command: Command, *args: Any) -> None:
+        """To the child process or the loop on this worker's thread."""
         if self._process is not None:
-            self._process.send(name, *args, **kwargs)
+            self._process.send(command, *args)
         else:
-            getattr(self._loop, name)(*args, **kwargs)
-
-    def play(self) -> None:
-        self._send("play")
-
-    def pause(self) -> None:
-        self._send("pause")
-
-    def step_once(self, n: int = 1) -> None:
-        self._send("step_once", int(n))
-
-    def set_speed(self, steps_per_second: float) -> None:
-        """0 means full speed."""
-        self._send("set_speed", float(steps_per_second))
-
-    def set_learning_rate(self, lr: float) -> None:
-        self._send("set_learning_rate", float(lr))
-
-    def update_config(self, **changes: Any) -> None:
-        """Batch size, L1, L2, dropout or schedule (the trainer's live settings)."""
-        self._send("update_config", **changes)
-
-    def replace_session(self, session: Session, generation: int, label: str) -> None:
-        """Hand a new session over; the caller must not touch it afterwards."""
-        self._send("replace_session", session, generation, label)
-
-    def add_point(self, x: float, y: float, cls: int) -> None:
-        self._send("add_point", float(x), float(y), int(cls))
-
-    def remove_point(self, index: int) -> None:
-        self._send("remove_point", int(index))
-
-    def request_snapshot(self) -> None:
-        self._send("request_snapshot")
-
-    def ack_snapshot(self) -> None:
-        """The window drew the last snapshot: the next one may be made."""
-        self._send("ack_snapshot")
+            self._loop.send(command, *args)
 
     def copy_session(self) -> Future:
         """A future for a copy of the session (for saving, exporting, checking)."""
@@ -147,11 +120,11 @@ class TrainingWorker(QObject):
     @property
     def snapshot_interval(self) -> float:
         """The most often a snapshot is made (seconds)."""
-        return trainloop.SNAPSHOT_INTERVAL if self._loop is None else self._loop.snapshot_interval
+        return SNAPSHOT_INTERVAL if self._loop is None else self._loop.snapshot_interval
 
     def stop(self) -> None:
         self._stop_requested = True
-        self._send("stop")
+        super().stop()
 
     def close_unstarted(self) -> None:
         """End a training process whose thread never ran (no pump will ever end it)."""
@@ -206,10 +179,9 @@ class TrainingWorker(QObject):
                             return
                     continue
                 kind, args = event
-                if kind == trainloop.STOPPED:
-                    self._finish(*args)
-                    return
                 self._on_event(kind, *args)
+                if kind is Event.STOPPED:
+                    return
         finally:
             proc.close()
 
@@ -220,14 +192,12 @@ class TrainingWorker(QObject):
             self.playingChanged.emit(False)
         self.stopped.emit()
 
-    def _on_event(self, kind: str, *args: Any) -> None:
-        if kind == trainloop.PLAYING:
-            self.playing = bool(args[0])
-            self.playingChanged.emit(self.playing)
-        elif kind == trainloop.STOPPED:
-            self._finish(*args)
-        else:
-            self._signals[kind].emit(*args)
+    def _on_event(self, event: Event, *args: Any) -> None:
+        self._handlers[event](*args)
+
+    def _on_playing(self, playing: bool) -> None:
+        self.playing = bool(playing)
+        self.playingChanged.emit(self.playing)
 
 
 class WorkerHandle:

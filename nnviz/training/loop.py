@@ -5,23 +5,22 @@ child process (:mod:`nnviz.training.process`), where importing Qt would cost a s
 start-up for nothing. :class:`~nnviz.gui.worker.TrainingWorker` turns its events into
 Qt signals.
 
-Events, passed as ``emit(kind, *args)``:
+The commands it accepts and the events it emits are those of
+:mod:`nnviz.training.protocol`. How it keeps them:
 
-* ``STEPS (generation, rows)``: every minibatch, in order, exactly once. ``rows`` is a
-  read-only float64 array with one row per minibatch and the columns
-  :data:`STEP_COLUMNS`. Rows are batched (one event every :data:`EMIT_INTERVAL` seconds
-  at most, and at every pause, snapshot or divergence) because one event per minibatch at
-  thousands of steps per second floods the window.
-* ``SNAPSHOT (generation, snapshot)``: a :class:`~nnviz.core.trainer.Snapshot`
-  (read-only copies). A new one is made only after :meth:`TrainingLoop.ack_snapshot`
-  for the previous one and at most every :attr:`TrainingLoop.snapshot_interval` seconds:
-  back-pressure, never a backlog.
-* ``PLAYING (bool)``, ``DIVERGED (generation, step)``, ``RUN_CHANGED (generation, info)``,
-  ``FAILED (message)`` and, last of all, ``STOPPED (steps_done)``.
+* ``Event.STEPS``: every minibatch, in order, exactly once, as read-only rows with the
+  columns :class:`~nnviz.training.protocol.StepColumn`. Rows are batched (one event every
+  :data:`EMIT_INTERVAL` seconds at most, and at every pause, snapshot or divergence)
+  because one event per minibatch at thousands of steps per second floods the window.
+* ``Event.SNAPSHOT``: a :class:`~nnviz.core.trainer.Snapshot` (read-only copies). A new
+  one is made only after ``Command.ACK_SNAPSHOT`` for the previous one and at most every
+  :attr:`TrainingLoop.snapshot_interval` seconds: back-pressure, never a backlog.
 * ``generation`` numbers runs; the window drops events of a run it replaced.
 
-Commands come in through a :class:`queue.Queue` from any thread and apply between
-minibatches. Data leaves the loop only as immutable or copied objects.
+Commands come in through a :class:`queue.Queue` from any thread (:meth:`TrainingLoop.send`)
+and apply between minibatches, each through one entry of the loop's dispatch table. Data
+leaves the loop only as immutable or copied objects. :meth:`TrainingLoop.tick` is one pass
+of the loop: :meth:`~TrainingLoop.run` repeats it on a thread, tests call it directly.
 """
 
 from __future__ import annotations
@@ -43,9 +42,10 @@ from nnviz.app.runinfo import RunInfo
 from nnviz.core.data import Dataset, Split
 from nnviz.core.session import Session
 from nnviz.core.trainer import DivergedError, Trainer
+from nnviz.training.protocol import STEP_COLUMNS, Command, Commands, Event, StepColumn
 
-#: ``epoch`` is fractional: completed passes plus the share of the current one
-STEP_COLUMNS = ("step", "epoch", "loss", "reg_loss", "accuracy", "lr")
+__all__ = ["STEP_COLUMNS", "Command", "Emit", "Event", "StepColumn", "TrainingLoop"]
+
 #: seconds between two ``STEPS`` events while training
 EMIT_INTERVAL = 0.015
 #: seconds of training between two looks at the command queue when it is empty
@@ -59,26 +59,24 @@ SNAPSHOT_INTERVAL = 1 / 32
 #: the longest the loop stands aside for one frame of the window (a safety net)
 HOLD_MAX = 0.05
 
-STEPS, SNAPSHOT, PLAYING, DIVERGED, RUN_CHANGED, FAILED, STOPPED = (
-    "steps", "snapshot", "playing", "diverged", "run_changed", "failed", "stopped")
-EVENTS = (STEPS, SNAPSHOT, PLAYING, DIVERGED, RUN_CHANGED, FAILED, STOPPED)
-
+#: ``emit(event, *args)``: how the loop speaks (a recording function in tests, a pipe or
+#: Qt signals otherwise)
 Emit = Callable[..., None]
 
 
 @dataclass
-class _Command:
-    kind: str
+class _Queued:
+    command: Command
     args: tuple = ()
-    future: Future | None = None
+    future: Future | None = None  # answered with the error if the command fails
 
 
-class TrainingLoop:
+class TrainingLoop(Commands):
     """Runs minibatches in a loop; see the module docstring for the event contract."""
 
     def __init__(self, session: Session, emit: Emit, generation: int = 0, label: str = "run 1"):
         self._emit = emit
-        self._q: queue.Queue[_Command] = queue.Queue()
+        self._q: queue.Queue[_Queued] = queue.Queue()
         self._session = session
         self._epoch_seen = session.trainer.epoch
         self._in_epoch = 0
@@ -103,62 +101,45 @@ class TrainingLoop:
         self.steps_done = 0  # all runs together (read by the bench after the thread ends)
         self._epoch_seen = session.trainer.epoch
         self._in_epoch = 0  # examples seen in the current pass
+        # every command has exactly one handler (a test holds the table to Command)
+        self._handlers: dict[Command, Callable[..., None]] = {
+            Command.PLAY: self._do_play,
+            Command.PAUSE: self._do_pause,
+            Command.STEP_ONCE: self._do_step,
+            Command.SET_SPEED: self._do_speed,
+            Command.SET_LEARNING_RATE: self._do_lr,
+            Command.UPDATE_CONFIG: self._do_config,
+            Command.REPLACE_SESSION: self._do_session,
+            Command.ADD_POINT: self._do_add_point,
+            Command.REMOVE_POINT: self._do_remove_point,
+            Command.REQUEST_SNAPSHOT: self._do_snapshot,
+            Command.ACK_SNAPSHOT: self._do_ack,
+            Command.COPY_SESSION: self._do_copy,
+            Command.STOP: self._do_stop,
+        }
 
     # --- commands: callable from any thread ---------------------------------------------
-    def _send(self, kind: str, *args: Any) -> None:
-        self._q.put(_Command(kind, args))
+    def send(self, command: Command, *args: Any) -> None:
+        """Queue ``command`` (a :class:`Command`, never a string) for the next pause
+        between minibatches; ``STOP`` also ends the current chunk at once."""
+        if not isinstance(command, Command):
+            raise TypeError(f"not a training command: {command!r}")
+        if command is Command.COPY_SESSION:
+            raise TypeError("use copy_session(): a copy is answered through a future")
+        if command is Command.STOP:
+            self._stop = True
+            self._gui_free.set()
+        self._q.put(_Queued(command, args))
         self._pending = True  # after the put: the loop never misses a command
-
-    def play(self) -> None:
-        self._send("play")
-
-    def pause(self) -> None:
-        self._send("pause")
-
-    def step_once(self, n: int = 1) -> None:
-        self._send("step", n)
-
-    def set_speed(self, steps_per_second: float) -> None:
-        """0 means full speed."""
-        self._send("speed", float(steps_per_second))
-
-    def set_learning_rate(self, lr: float) -> None:
-        self._send("lr", float(lr))
-
-    def update_config(self, **changes: Any) -> None:
-        """Batch size, L1, L2, dropout or schedule (the trainer's live settings)."""
-        self._send("config", changes)
-
-    def replace_session(self, session: Session, generation: int, label: str) -> None:
-        """Hand a new session over; the caller must not touch it afterwards."""
-        self._send("session", session, generation, label)
-
-    def add_point(self, x: float, y: float, cls: int) -> None:
-        self._send("add_point", float(x), float(y), int(cls))
-
-    def remove_point(self, index: int) -> None:
-        self._send("remove_point", int(index))
-
-    def request_snapshot(self) -> None:
-        self._send("snapshot")
-
-    def ack_snapshot(self) -> None:
-        """The window drew the last snapshot: the next one may be made."""
-        self._send("ack")
 
     def copy_session(self) -> Future:
         """A future for a deep copy of the session (for saving, exporting, checking)."""
         fut: Future = Future()
-        self._q.put(_Command("copy", (), fut))
+        self._q.put(_Queued(Command.COPY_SESSION, (fut,), fut))
         self._pending = True
         if self._ended:  # nobody will answer: fail now instead of at the caller's timeout
             self._fail_pending_futures()
         return fut
-
-    def stop(self) -> None:
-        self._stop = True
-        self._gui_free.set()
-        self._send("stop")
 
     def hold(self) -> None:
         """The window starts drawing a frame: stand aside until :meth:`release`.
@@ -176,20 +157,27 @@ class TrainingLoop:
         """The loop's body, on whatever thread owns it; returns after :meth:`stop`."""
         try:
             while not self._stop:
-                try:
-                    self._iterate()
-                except Exception as exc:  # never let the thread die: say so and pause
-                    self._do_pause()
-                    self._snap_wanted = False
-                    self._emit(FAILED, f"Training stopped: {type(exc).__name__}: {exc}")
+                self.tick()
         finally:
             self._flush(force=True)
             self._ended = True
             self._fail_pending_futures()
-            self._emit(STOPPED, self.steps_done)
+            self._emit(Event.STOPPED, self.steps_done)
 
-    def _iterate(self) -> None:
-        self._drain(block=not self._busy())
+    def tick(self, block: bool = True) -> None:
+        """One pass of the loop: apply the waiting commands (waiting up to
+        :data:`IDLE_WAIT` for one when idle and ``block``), then train a chunk or make
+        the snapshot that is due, then send the rows. Never raises: a failure is reported
+        as ``FAILED`` and pauses the run (the thread must never die)."""
+        try:
+            self._iterate(block)
+        except Exception as exc:
+            self._do_pause()
+            self._snap_wanted = False
+            self._emit(Event.FAILED, f"Training stopped: {type(exc).__name__}: {exc}")
+
+    def _iterate(self, block: bool) -> None:
+        self._drain(block=block and not self._busy())
         if self._stop:
             return
         if self._busy():
@@ -213,27 +201,27 @@ class TrainingLoop:
             except queue.Empty:
                 return
 
-    def _apply(self, cmd: _Command) -> None:
+    def _apply(self, cmd: _Queued) -> None:
         try:
-            getattr(self, "_do_" + cmd.kind)(*cmd.args, **({"future": cmd.future} if cmd.future else {}))
+            self._handlers[cmd.command](*cmd.args)
         except Exception as exc:  # a bad command must never kill the thread
             if cmd.future is not None and not cmd.future.done():
                 cmd.future.set_exception(exc)
             else:
-                self._emit(FAILED, str(exc))
+                self._emit(Event.FAILED, str(exc))
 
     def _do_play(self) -> None:
         if not self._playing:
             self._playing = True
             self._restart_pacing()
-            self._emit(PLAYING, True)
+            self._emit(Event.PLAYING, True)
 
     def _do_pause(self) -> None:
         self._steps_to_run = 0
         if self._playing:
             self._playing = False
             self._snap_wanted = True
-            self._emit(PLAYING, False)
+            self._emit(Event.PLAYING, False)
 
     def _do_step(self, n: int) -> None:
         if not self._playing:
@@ -337,7 +325,7 @@ class TrainingLoop:
         s.trainer = trainer
         s.data = new_data
         s.split = Split(new_train, te)
-        self._emit(RUN_CHANGED, self._gen, RunInfo.from_session(s, self._label))
+        self._emit(Event.RUN_CHANGED, self._gen, RunInfo.from_session(s, self._label))
         self._snap_wanted = True
 
     # --- training -----------------------------------------------------------------------
@@ -389,7 +377,7 @@ class TrainingLoop:
                     return
                 except Exception as exc:  # report, pause, keep the thread alive
                     self._do_pause()
-                    self._emit(FAILED, f"Training stopped: {exc}")
+                    self._emit(Event.FAILED, f"Training stopped: {exc}")
                     return
                 acc = rec.accuracy
                 acc_value = math.nan if acc is None else acc
@@ -399,6 +387,7 @@ class TrainingLoop:
                 else:
                     self._in_epoch += batch
                     epoch = rec.epoch + min(self._in_epoch / n_train, 0.999)
+                # in StepColumn order: STEP, EPOCH, LOSS, REG_LOSS, ACCURACY, LR
                 rows.append((rec.step, epoch, rec.loss, rec.reg_loss, acc_value, rec.lr))
                 done += 1
                 allowed -= 1
@@ -431,8 +420,8 @@ class TrainingLoop:
         self._playing = False
         self._steps_to_run = 0
         if was_playing:
-            self._emit(PLAYING, False)
-        self._emit(DIVERGED, self._gen, step)
+            self._emit(Event.PLAYING, False)
+        self._emit(Event.DIVERGED, self._gen, step)
         self._snap_wanted = True  # show the last finite state
 
     def _forget_rolled_back(self) -> None:
@@ -455,7 +444,7 @@ class TrainingLoop:
         # less than half an interval later (no bursts)
         now = time.perf_counter()
         self._next_snap = max(self._next_snap + self.snapshot_interval, now + self.snapshot_interval / 2)
-        self._emit(SNAPSHOT, self._gen, snap)
+        self._emit(Event.SNAPSHOT, self._gen, snap)
 
     def _flush(self, force: bool = False) -> None:
         now = time.perf_counter()
@@ -464,11 +453,12 @@ class TrainingLoop:
         arr = np.array(self._rows, dtype=np.float64)
         arr.flags.writeable = False
         # the session's history: step, whole epochs, loss, accuracy (NaN for regression)
-        self._session.history.add_steps(
-            np.column_stack([arr[:, 0], np.floor(arr[:, 1]), arr[:, 2], arr[:, 4]]))
+        col = StepColumn
+        self._session.history.add_steps(np.column_stack(
+            [arr[:, col.STEP], np.floor(arr[:, col.EPOCH]), arr[:, col.LOSS], arr[:, col.ACCURACY]]))
         self._rows.clear()  # in place: the training loop holds a reference to this list
         self._last_emit = now
-        self._emit(STEPS, self._gen, arr)
+        self._emit(Event.STEPS, self._gen, arr)
 
     def _fail_pending_futures(self) -> None:
         while True:

@@ -7,8 +7,10 @@ trainer ran at half its headless speed). In a child process the trainer has its 
 interpreter and core, and the window draws on the other.
 
 The child runs :class:`~nnviz.training.loop.TrainingLoop` unchanged: its events go down
-a :func:`multiprocessing.Pipe` as ``(kind, args)`` tuples, in order, and commands come up
-as ``(name, args, kwargs)`` tuples that a small reader thread hands to the loop's queue. Pickle is
+a :func:`multiprocessing.Pipe` as ``(Event, args)`` tuples, in order, and commands come up
+as ``(Command, args)`` tuples (:mod:`nnviz.training.protocol`) that a small reader thread
+hands to the loop's queue. Two messages belong to the transport alone (:class:`Wire`):
+``START`` hands the child its session, ``COPIED`` answers ``Command.COPY_SESSION``. Pickle is
 used only on this private pipe between two copies of the same program, never for files.
 :func:`freeze` makes every array that arrives read-only, so views may keep them as they do
 in the threaded mode.
@@ -33,23 +35,29 @@ import os
 import pickle
 import queue
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
+from enum import Enum
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from nnviz.core.session import Session
+from nnviz.training.protocol import Command, Event
 
-#: the command the child answers with a copy of its session (``COPIED``)
-COPY = "copy_session"
-COPIED = "copied"
-START = "start"
-#: commands the child's loop accepts, by the loop's method names
-COMMANDS = frozenset({
-    "play", "pause", "step_once", "set_speed", "set_learning_rate", "update_config",
-    "replace_session", "add_point", "remove_point", "request_snapshot", "ack_snapshot", "stop",
-})
+if TYPE_CHECKING:
+    from nnviz.training.loop import TrainingLoop
+
+
+class Wire(Enum):
+    """The transport's own messages, beside the protocol's commands and events."""
+
+    #: window to child, first of all: ``(session, generation, label)``
+    START = "start"
+    #: child to window: ``(request, session or None, error or None)``, the answer to
+    #: ``(Command.COPY_SESSION, (request,))``
+    COPIED = "copied"
 
 
 def freeze(obj: Any) -> Any:
@@ -136,8 +144,8 @@ def child_main(conn: Connection) -> None:
     # drawing, holding its GIL) has read it all
     outbox: queue.SimpleQueue = queue.SimpleQueue()
 
-    def send(kind: str, *args: Any) -> None:
-        outbox.put((kind, args))
+    def send(event: Event | Wire, *args: Any) -> None:
+        outbox.put((event, args))
 
     def deliver() -> None:
         while True:
@@ -153,10 +161,10 @@ def child_main(conn: Connection) -> None:
     sender = threading.Thread(target=deliver, name="nnviz-events", daemon=True)
 
     try:
-        kind, args, _ = recv_message(conn)
+        kind, args = recv_message(conn)
     except (EOFError, ConnectionError):
         return
-    if kind != START:
+    if kind is not Wire.START:
         return
     session, generation, label = args
     loop = TrainingLoop(session, send, generation, label)
@@ -164,15 +172,15 @@ def child_main(conn: Connection) -> None:
     def read_commands() -> None:
         while True:
             try:
-                name, cargs, ckw = recv_message(conn)
+                command, cargs = recv_message(conn)
             except (EOFError, ConnectionError, OSError):
                 loop.stop()
                 return
-            if name == COPY:
+            if command is Command.COPY_SESSION:
                 _answer_copy(loop, cargs[0], send)
-            elif name in COMMANDS:
-                getattr(loop, name)(*cargs, **ckw)
-            if name == "stop":
+            elif isinstance(command, Command):
+                loop.send(command, *cargs)
+            if command is Command.STOP:
                 return
 
     reader = threading.Thread(target=read_commands, name="nnviz-commands", daemon=True)
@@ -186,13 +194,13 @@ def child_main(conn: Connection) -> None:
         conn.close()
 
 
-def _answer_copy(loop, request: int, send) -> None:
+def _answer_copy(loop: TrainingLoop, request: int, send: Callable[..., None]) -> None:
     def done(fut: Future) -> None:
         exc = fut.exception()
         if exc is None:
-            send(COPIED, request, fut.result(), None)
+            send(Wire.COPIED, request, fut.result(), None)
         else:
-            send(COPIED, request, None, str(exc))
+            send(Wire.COPIED, request, None, str(exc))
 
     loop.copy_session().add_done_callback(done)
 
@@ -213,7 +221,7 @@ class TrainingProcess:
         self._requests: dict[int, Future] = {}
         self._ids = itertools.count(1)
         self._start_args: tuple | None = (session, generation, label)
-        self._early: list[tuple[str, tuple, dict]] = []  # commands sent before begin()
+        self._early: list[tuple[Command, tuple]] | None = []  # commands sent before begin()
 
     def begin(self) -> bool:
         """Start the child, hand it its session, then any commands that came meanwhile.
@@ -226,7 +234,7 @@ class TrainingProcess:
             return True
         self.process.start()
         self._child_conn.close()
-        ok = self._write((START, args, {}))
+        ok = self._write((Wire.START, args))
         with self._lock:
             early, self._early = self._early, []
             for message in early:
@@ -234,13 +242,15 @@ class TrainingProcess:
             self._early = None  # from now on commands go straight to the pipe
         return ok
 
-    def send(self, name: str, *args: Any, **kwargs: Any) -> bool:
-        """Queue a command for the child; False when the child is gone."""
+    def send(self, command: Command, *args: Any) -> bool:
+        """Queue ``command`` for the child; False when the child is gone."""
+        if not isinstance(command, Command):
+            raise TypeError(f"not a training command: {command!r}")
         with self._lock:
             if self._early is not None:
-                self._early.append((name, args, kwargs))
+                self._early.append((command, args))
                 return True
-            return self._write((name, args, kwargs))
+            return self._write((command, args))
 
     def _write(self, message: tuple) -> bool:
         try:
@@ -254,11 +264,11 @@ class TrainingProcess:
         request = next(self._ids)
         with self._lock:
             self._requests[request] = fut
-        if not self.send(COPY, request):
+        if not self.send(Command.COPY_SESSION, request):
             self._settle(request, None, "the training process has stopped")
         return fut
 
-    def receive(self, timeout: float) -> tuple[str, tuple] | None:
+    def receive(self, timeout: float) -> tuple[Event, tuple] | None:
         """The next event (arrays read-only), or None after ``timeout`` seconds.
 
         Copies of the session are settled here and not returned. Raises EOFError when
@@ -266,7 +276,7 @@ class TrainingProcess:
         if not self._conn.poll(timeout):
             return None
         kind, args = recv_message(self._conn)
-        if kind == COPIED:
+        if kind is Wire.COPIED:
             self._settle(*args)
             return None
         return kind, freeze(args)

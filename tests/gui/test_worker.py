@@ -11,10 +11,11 @@ from PySide6.QtCore import QObject, Slot
 from nnviz.app.run_settings import DataSettings, NetworkSettings, RunSettings, TrainSettings, build_session
 from nnviz.core.optim import OptimizerConfig
 from nnviz.core.session import demo_session
-from nnviz.gui.worker import STEP_COLUMNS, WorkerHandle, live_threads
+from nnviz.gui.worker import TrainingWorker, WorkerHandle, live_threads
+from nnviz.training.protocol import Event, StepColumn
 from tests.gui.waits import WAIT_MS, WAIT_S
 
-STEP = STEP_COLUMNS.index("step")
+STEP = StepColumn.STEP
 #: regression with plain SGD and a far too large learning rate: the loss overflows in ~100 steps
 DIVERGING = RunSettings(
     data=DataSettings(source="plane"), network=NetworkSettings(loss="mse"),
@@ -294,16 +295,6 @@ def test_training_mode_follows_the_environment(monkeypatch):
     assert worker.training_mode() == ("process" if worker.usable_cpus() >= 2 else "thread")
 
 
-def test_the_training_process_side_imports_no_qt():
-    """The child starts from these modules; Qt would add a second to every start."""
-    import subprocess
-    import sys
-
-    code = ("import sys, nnviz.training.process, nnviz.training.loop; "
-            "sys.exit(any(m.startswith('PySide6') or m.startswith('pyqtgraph') for m in sys.modules))")
-    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
-
-
 def test_a_handle_never_started_leaves_no_process(qapp):
     import multiprocessing
 
@@ -312,60 +303,8 @@ def test_a_handle_never_started_leaves_no_process(qapp):
     assert not multiprocessing.active_children()
 
 
-class _Wire:
-    """A connection's two ends in one object: what is sent is received, in order."""
-
-    def __init__(self):
-        self.parts: list[bytes] = []
-
-    def send_bytes(self, data) -> None:
-        self.parts.append(bytes(data))
-
-    def recv_bytes(self) -> bytes:
-        return self.parts.pop(0)
-
-    def recv_bytes_into(self, buf, offset=0) -> int:
-        data = self.parts.pop(0)
-        memoryview(buf)[offset : offset + len(data)] = data
-        return len(data)
-
-
-def test_large_arrays_cross_the_pipe_out_of_band():
-    """A session's big arrays are never pickled into one buffer beside themselves: the
-    pickle holds their place, their bytes follow in bounded parts."""
-    from nnviz.training.process import PART_BYTES, recv_message, send_message
-
-    big = np.arange(3 * PART_BYTES // 8 + 5, dtype=np.float64)  # three parts and a bit
-    big.flags.writeable = False
-    params = np.ones((300, 300))  # writable, as a network's weights are
-    small = np.arange(7)
-    wire = _Wire()
-    send_message(wire, ("start", (big, params, small, {"col": params[:, 0]}), {}))
-    sizes = [len(p) for p in wire.parts]
-    assert sizes[0] < 16 * 1024  # the pickle: small arrays (and a strided column) only
-    assert max(sizes) <= PART_BYTES and len(sizes) == 1 + 4 + 1
-    kind, (b, p, s, d), _ = recv_message(wire)
-    assert not wire.parts
-    assert kind == "start" and np.array_equal(b, big) and np.array_equal(p, params)
-    assert np.array_equal(s, small) and np.array_equal(d["col"], params[:, 0])
-    assert not b.flags.writeable and p.flags.writeable  # as they were sent
-
-
-def test_a_copy_for_saving_is_never_a_non_finite_state():
-    """Between checkpoints a state can turn non-finite while the loss is still finite: the
-    copy a save takes rolls back first and says the run diverged."""
-    from concurrent.futures import Future
-
-    from nnviz.training.loop import DIVERGED, TrainingLoop
-
-    session = demo_session()
-    for _ in range(40):
-        session.trainer.step()
-    events = []
-    loop = TrainingLoop(session, lambda *e: events.append(e))
-    session.trainer.network.flat[0] = np.inf  # as an overflowing update would leave it
-    future = Future()
-    loop._do_copy(future)
-    copy = future.result(timeout=WAIT_S)
-    assert np.isfinite(copy.trainer.network.flat).all()
-    assert copy.trainer.step_count <= 40 and any(e[0] == DIVERGED for e in events)
+def test_every_event_has_one_signal_or_handler(qapp):
+    """The worker's table covers the protocol: an event added there fails here until the
+    worker carries it."""
+    w = TrainingWorker(demo_session(), mode="thread")  # no thread, no process
+    assert set(w._handlers) == set(Event)
