@@ -125,16 +125,6 @@ class RunSettings:
         }
 
 
-def default_loss(task: str, n_classes: int = 2) -> str:
-    return "mse" if task == "regression" else "softmax"
-
-
-def loss_fits(loss: str, task: str, n_classes: int) -> bool:
-    if task == "regression":
-        return loss == "mse"
-    return loss != "mse" and not (loss == "logistic" and n_classes > 2)
-
-
 def make_dataset(settings: DataSettings, custom: Dataset | None) -> Dataset:
     """The raw data the settings describe (``custom`` for imported or edited data)."""
     s = settings

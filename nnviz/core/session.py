@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from nnviz.core.compat import TOO_MANY_CLASSES, WRONG_TASK, default_loss, loss_mismatch
 from nnviz.core.data import Dataset, Split, generate, split
 from nnviz.core.history import History
 from nnviz.core.network import Network
@@ -74,13 +75,14 @@ def build_spec(
 ) -> NetworkSpec:
     """A spec whose input and output widths fit ``data`` after the pipeline."""
     if loss is None:
-        loss = "softmax" if data.task == "classification" else "mse"
-    if (loss == "mse") != (data.task == "regression"):
+        loss = default_loss(data.task)
+    problem = loss_mismatch(loss, data.task, data.n_classes)
+    if problem == WRONG_TASK:
         raise ValueError(
             f"the {loss} loss does not fit {data.task} data "
             f"({'use mse' if data.task == 'regression' else 'use softmax, svm or logistic'})"
         )
-    if loss == "logistic" and data.n_classes > 2:
+    if problem == TOO_MANY_CLASSES:
         raise ValueError(f"the logistic loss is for two classes; the data has {data.n_classes}")
     acts = [activation] * len(layers) if isinstance(activation, str) else list(activation)
     if len(acts) != len(layers):

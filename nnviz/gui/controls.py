@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from nnviz.app.run_settings import CUSTOM, DIGITS, NetworkSettings, RunSettings
 from nnviz.core.activations import ACTIVATION_NAMES
+from nnviz.core.compat import default_loss, loss_fits_task
 from nnviz.core.data import BUILTIN_SETS, REGRESSION_SETS
 from nnviz.core.init import INIT_NAMES
 from nnviz.core.losses import LOSS_NAMES
@@ -526,8 +527,8 @@ class ControlPanel(QScrollArea):
             d = replace(d, n=max(d.n, 2000))
         network = s.network
         task = "regression" if source in REGRESSION_SETS else "classification"
-        if source != CUSTOM and (network.loss == "mse") != (task == "regression"):
-            network = replace(network, loss="mse" if task == "regression" else "softmax")
+        if source != CUSTOM and not loss_fits_task(network.loss, task):
+            network = replace(network, loss=default_loss(task))
         self._emit(replace(s, data=d, network=network))
 
     def _on_regenerate(self) -> None:

@@ -18,11 +18,10 @@ from nnviz.app.run_settings import (
     DataSettings,
     SettingsError,
     build_session,
-    default_loss,
-    loss_fits,
     make_dataset,
 )
 from nnviz.app.runinfo import RunError
+from nnviz.core.compat import default_loss, loss_fits
 from nnviz.core.session import Session, demo_session
 from nnviz.gui import dialogs
 from nnviz.gui.background import run_responsive

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from nnviz.core.compat import TOO_MANY_CLASSES, WRONG_TASK, loss_mismatch
 from nnviz.core.data import (
     BUILTIN_SETS,
     MAX_EXAMPLES,
@@ -100,19 +101,19 @@ def compatibility_problem(spec: NetworkSpec, features: tuple[str, ...], data: Da
             return f"the input features ({names}) need 2-D data; the data has {data.n_features} columns"
     elif data.n_features != spec.input_dim:
         return f"the network has {spec.input_dim} inputs; the data has {data.n_features} feature columns"
-    if data.task == "regression":
-        if spec.loss != "mse":
+    regression = data.task == "regression"
+    classes = 0 if regression else int(data.y.max()) + 1
+    problem = loss_mismatch(spec.loss, data.task, classes)
+    if problem == WRONG_TASK:
+        if regression:
             return f"the {spec.loss} loss is for classification; the data is a regression set"
+        return "the mse loss is for regression; the data is a classification set"
+    if problem == TOO_MANY_CLASSES:
+        return f"the logistic loss is for two classes; the data has {classes}"
+    if regression:
         if data.target_dim != spec.output_dim:
             return f"the network has {spec.output_dim} outputs; the data has {data.target_dim} target columns"
-        return None
-    if spec.loss == "mse":
-        return "the mse loss is for regression; the data is a classification set"
-    classes = int(data.y.max()) + 1
-    if spec.loss == "logistic":
-        if classes > 2:
-            return f"the logistic loss is for two classes; the data has {classes}"
-    elif classes > spec.output_dim:
+    elif spec.loss != "logistic" and classes > spec.output_dim:
         return f"the data has {classes} classes; the network has {spec.output_dim} outputs"
     return None
 
