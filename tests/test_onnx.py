@@ -421,6 +421,7 @@ def test_without_onnx_both_functions_say_what_to_install(monkeypatch, tmp_path):
 def test_modules_import_neither_onnx_nor_qt():
     code = (
         "import sys, nnviz.io.onnx_export, nnviz.io.onnx_import, nnviz.io.onnx_common\n"
+        "import nnviz.io.onnx_graph, nnviz.io.onnx_ops, nnviz.io.onnx_values\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('onnx', 'onnxruntime', 'PySide6', 'torch')]\n"
         "assert not bad, bad\n"
     )

@@ -24,7 +24,7 @@ onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from nnviz import cli  # noqa: E402
-from nnviz.io import onnx_import, onnx_tensors  # noqa: E402
+from nnviz.io import onnx_graph, onnx_tensors  # noqa: E402
 from nnviz.io.onnx_import import MAX_FILE_BYTES, OnnxImportError, import_onnx  # noqa: E402
 from nnviz.io.onnx_tensors import (  # noqa: E402
     Budget,
@@ -182,7 +182,7 @@ def test_a_fold_too_large_is_refused_before_it_is_computed(op, tmp_path, monkeyp
     def never(*args):
         raise AssertionError("the fold was computed before its size was checked")
 
-    monkeypatch.setitem(onnx_import._FOLDED, op, never)
+    monkeypatch.setitem(onnx_graph._FOLDED, op, never)
     with pytest.raises(OnnxImportError, match=rf"^model\.onnx: {op} \(node 'bomb'\) of constants has shape "
                        r"\(60000, 60000\) \(3,600,000,000 values\); one tensor may hold at most 20,000,000"):
         import_onnx(save(broadcast_bomb(60_000, op), tmp_path))
@@ -229,13 +229,13 @@ def test_budget_counts_and_refuses_before_the_limit():
 # --- 2. tensors: checked from their fields, converted only when used ----------------------
 def test_an_unused_moderate_initializer_is_never_converted(tmp_path, monkeypatch):
     converted = []
-    real = onnx_import.tensor_to_array
+    real = onnx_graph.tensor_to_array
 
     def spy(tensor, what, budget):
         converted.append(tensor.name)
         return real(tensor, what, budget)
 
-    monkeypatch.setattr(onnx_import, "tensor_to_array", spy)
+    monkeypatch.setattr(onnx_graph, "tensor_to_array", spy)
     unused = ("U", np.ones((2_000, 1_000), np.float32))  # 8 MB nothing reads
     model = make_model(dense(), [W, ("b", np.zeros(3, np.float32)), unused])
     spec, _, _ = import_onnx(save(model, tmp_path))
@@ -329,7 +329,7 @@ def test_memory_error_becomes_the_import_error(tmp_path, monkeypatch, capsys):
         raise MemoryError
 
     path = save(make_model(dense(), [W, ("b", np.zeros(3, np.float32))]), tmp_path)
-    monkeypatch.setattr(onnx_import, "tensor_to_array", out_of_memory)
+    monkeypatch.setattr(onnx_graph, "tensor_to_array", out_of_memory)
     with pytest.raises(OnnxImportError, match=r"^model\.onnx: there is not enough free memory"):
         import_onnx(path)
     assert cli.main(["import", str(path), str(tmp_path / "out.nnviz")]) == 2
@@ -558,7 +558,7 @@ def test_more_layers_than_nnviz_allows_are_refused_as_they_are_built(tmp_path):
 
 
 def test_one_weight_repeated_in_many_layers_is_bounded_by_the_parameter_limit(tmp_path, monkeypatch):
-    monkeypatch.setattr(onnx_import, "MAX_PARAMETERS", 100)
+    monkeypatch.setattr(onnx_graph, "MAX_PARAMETERS", 100)
     with pytest.raises(OnnxImportError, match=r"node 'fc5'\) brings the network to 120 parameters"):
         import_onnx(save(_chain(8), tmp_path))
 
@@ -604,8 +604,8 @@ def test_long_attribute_lists_and_large_constants_are_refused(tmp_path, monkeypa
 
 def test_an_unused_constant_node_is_never_converted(tmp_path, monkeypatch):
     converted = []
-    real = onnx_import.tensor_to_array
-    monkeypatch.setattr(onnx_import, "tensor_to_array",
+    real = onnx_graph.tensor_to_array
+    monkeypatch.setattr(onnx_graph, "tensor_to_array",
                         lambda t, what, budget: (converted.append(what), real(t, what, budget))[1])
     unused = constant("unused", numpy_helper.from_array(np.ones((500, 500), np.float32)))
     model = make_model([unused, *dense()], [W, ("b", np.zeros(3, np.float32))])
