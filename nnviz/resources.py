@@ -14,11 +14,5 @@ def resource_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "resources"
 
 
-def icon_path(size: int | None = None) -> Path:
-    """The application icon: the SVG, or the PNG of ``size`` pixels."""
-    icons = resource_dir() / "icons"
-    return icons / ("nnviz.svg" if size is None else f"nnviz-{size}.png")
-
-
 def examples_dir() -> Path:
     return resource_dir() / "examples"

@@ -128,12 +128,3 @@ class InputPipeline:
         if self.mean is None:
             return {}
         return {"mean": np.asarray(self.mean), "matrix": np.asarray(self.matrix)}
-
-    @classmethod
-    def from_parts(cls, d: dict[str, Any], arrays: dict[str, np.ndarray]) -> InputPipeline:
-        return cls(
-            d.get("method", "none"),
-            tuple(d.get("features", ())),
-            arrays.get("mean"),
-            arrays.get("matrix"),
-        )
