@@ -293,7 +293,6 @@ def _continue_session(args):
     trainer.update_config(
         batch_size=cfg.batch_size, l2=cfg.l2, l1=cfg.l1, dropout=cfg.dropout, schedule=cfg.schedule
     )
-    session.train_config = trainer.config
     trainer.track_layers = bool(args.log)
     return session
 

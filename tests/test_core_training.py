@@ -351,3 +351,18 @@ def test_the_plane_of_data_near_the_float64_limit_is_finite():
     dc = DataConfig(0.0, "none", ())
     extent = Session(data, dc, build_spec(data, dc, layers=(2,)), TrainConfig(), grid_size=8).plane_extent()
     assert all(np.isfinite(extent)) and extent[0] < -1.7e308 / 2 and extent[1] > 1.7e308 / 2
+
+
+def test_session_train_config_is_the_trainers():
+    """One copy of the training settings: a live change through the trainer is what the
+    session reports (and saves); assigning another config is refused."""
+    s = demo_session()
+    assert s.train_config is s.trainer.config
+    s.trainer.update_config(batch_size=32, l2=0.01)
+    s.trainer.set_learning_rate(0.05)
+    assert s.train_config is s.trainer.config
+    assert s.train_config.batch_size == 32 and s.train_config.optimizer.lr == pytest.approx(0.05)
+    s.train_config = s.trainer.config  # the old hand resync is harmless
+    with pytest.raises(ValueError):
+        s.train_config = TrainConfig(batch_size=3)
+    assert not hasattr(s, "reinitialised")

@@ -13,6 +13,7 @@ from nnviz.core.data import BUILTIN_SETS, REGRESSION_SETS, DataError, Dataset, d
 from nnviz.core.optim import DEFAULTS, OptimizerConfig, Schedule
 from nnviz.core.session import DataConfig, Session, build_spec
 from nnviz.core.spec import NetworkSpec, SpecError
+from nnviz.core.trainer import LIVE_FIELDS as TRAINER_LIVE_FIELDS
 from nnviz.core.trainer import TrainConfig
 
 #: data sources besides the built-in generators
@@ -98,8 +99,8 @@ class TrainSettings:
         return OptimizerConfig(self.optimizer, {**dict(self.hyper), "lr": self.lr})
 
 
-#: the settings of the run that can change while training, without a reset
-LIVE_FIELDS = ("lr", "schedule", "batch_size", "l1", "l2", "dropout")
+#: the settings of the run that can change while training, without a reset (the trainer's)
+LIVE_FIELDS = TRAINER_LIVE_FIELDS
 
 
 @dataclass(frozen=True)

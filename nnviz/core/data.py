@@ -12,6 +12,8 @@ import numpy as np
 CLASSIFICATION_SETS = ("circle", "xor", "gauss", "spiral", "moons", "checkerboard")
 REGRESSION_SETS = ("plane", "multigauss")
 BUILTIN_SETS = CLASSIFICATION_SETS + REGRESSION_SETS
+#: the noise a generator accepts, relative to the data's scale (inclusive)
+NOISE_RANGE = (0.0, 10.0)
 MAX_EXAMPLES = 5_000_000
 
 
@@ -200,8 +202,9 @@ def check_generation(generator: str, n: int, noise: float = 0.1, n_features: int
     anything is allocated: the one rule for the core, the file loaders and the CLI."""
     if not isinstance(n, int | np.integer) or isinstance(n, bool):
         raise DataError(f"the number of examples must be a whole number, not {n!r}")
-    if not isinstance(noise, int | float | np.floating) or not 0 <= noise <= 10:
-        raise DataError(f"noise must be in [0, 10], not {noise}")
+    lo, hi = NOISE_RANGE
+    if not isinstance(noise, int | float | np.floating) or not lo <= noise <= hi:
+        raise DataError(f"noise must be in [{lo:g}, {hi:g}], not {noise}")
     if n < 4:
         raise DataError(f"the number of examples must be at least 4, not {n}")
     if generator == "digits_like":

@@ -3,7 +3,7 @@ trainer, and the history. This is the unit that files save and the window shows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -99,32 +99,50 @@ def build_spec(
     )
 
 
-@dataclass
+@dataclass(init=False)
 class Session:
-    """Everything about one model being trained. Owned by one thread at a time."""
+    """Everything about one model being trained. Owned by one thread at a time.
+
+    The training settings are the trainer's (:attr:`train_config` reads
+    ``trainer.config``): one copy, so a live change made through the trainer is what a
+    file saves."""
 
     data: Dataset
     data_config: DataConfig
     spec: NetworkSpec
-    train_config: TrainConfig
-    network: Network | None = None
-    pipeline: InputPipeline | None = None
-    grid_size: int = GRID_SIZE
-    history: History = field(default_factory=History)
-    track_layers: bool = False
+    network: Network | None
+    pipeline: InputPipeline | None
+    grid_size: int
+    history: History
+    track_layers: bool
 
-    def __post_init__(self) -> None:
-        self.split: Split = split(self.data, self.data_config.test_fraction, self.train_config.seed)
+    def __init__(
+        self,
+        data: Dataset,
+        data_config: DataConfig,
+        spec: NetworkSpec,
+        train_config: TrainConfig,
+        network: Network | None = None,
+        pipeline: InputPipeline | None = None,
+        grid_size: int = GRID_SIZE,
+        history: History | None = None,
+        track_layers: bool = False,
+    ) -> None:
+        self.data, self.data_config, self.spec = data, data_config, spec
+        self.network, self.pipeline, self.grid_size = network, pipeline, grid_size
+        self.history = History() if history is None else history
+        self.track_layers = track_layers
+        self.split: Split = split(self.data, self.data_config.test_fraction, train_config.seed)
         if self.pipeline is None or not self.pipeline.fitted:
             self.pipeline = InputPipeline(
                 self.data_config.preprocess, self.data_config.features
             ).fit(self.split.train.X)
         if self.network is None:
-            self.network = Network.initialised(self.spec, self.train_config.seed)
+            self.network = Network.initialised(self.spec, train_config.seed)
         tr, te = self.split.train, self.split.test
         self.trainer = Trainer(
             self.network,
-            self.train_config,
+            train_config,
             self.pipeline.transform(tr.X),
             tr.y,
             None if te is None else self.pipeline.transform(te.X),
@@ -132,6 +150,18 @@ class Session:
             grid=self._grid(),
             track_layers=self.track_layers,
         )
+
+    @property
+    def train_config(self) -> TrainConfig:
+        """The training settings in force: the trainer's own."""
+        return self.trainer.config
+
+    @train_config.setter
+    def train_config(self, config: TrainConfig) -> None:
+        # kept for callers that resynced the old copy by hand; only the trainer's own
+        # config may be assigned (change settings through the trainer)
+        if config != self.trainer.config:
+            raise ValueError("change training settings through session.trainer, not train_config")
 
     @property
     def is_2d(self) -> bool:
@@ -167,12 +197,6 @@ class Session:
     def predict_raw(self, X_raw: np.ndarray) -> np.ndarray:
         """Scores for raw inputs, through the stored pipeline."""
         return self.network.scores(self.pipeline.transform(X_raw).astype(self.network.dtype))
-
-    def reinitialised(self, seed: int | None = None) -> Session:
-        """A fresh session with the same settings (and a new seed if given)."""
-        cfg = self.train_config if seed is None else replace(self.train_config, seed=seed)
-        return Session(self.data, self.data_config, self.spec, cfg, grid_size=self.grid_size,
-                       track_layers=self.track_layers)
 
 
 def demo_session() -> Session:

@@ -55,6 +55,13 @@ class DivergedError(RuntimeError):
         self.cause = cause
 
 
+#: the :class:`TrainConfig` fields a running trainer takes (:meth:`Trainer.update_config`)
+LIVE_CONFIG_FIELDS = ("schedule", "batch_size", "l1", "l2", "dropout")
+#: every setting that applies while training, without a new network: the learning rate
+#: (:meth:`Trainer.set_learning_rate`) and the fields above
+LIVE_FIELDS = ("lr", *LIVE_CONFIG_FIELDS)
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """How to train: optimiser, schedule, batch size, regularisation, seed."""
@@ -320,7 +327,7 @@ class Trainer:
 
     def update_config(self, **changes: Any) -> None:
         """Change batch size, regularisation, dropout or schedule between steps."""
-        allowed = {"batch_size", "l2", "l1", "dropout", "schedule"}
+        allowed = set(LIVE_CONFIG_FIELDS)
         if set(changes) - allowed:
             raise ValueError(f"only {', '.join(sorted(allowed))} can change while training")
         d = {

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from nnviz.app.run_settings import CUSTOM, DIGITS, NetworkSettings, RunSettings
 from nnviz.core.activations import ACTIVATION_NAMES
 from nnviz.core.compat import default_loss, loss_fits_task
-from nnviz.core.data import BUILTIN_SETS, REGRESSION_SETS
+from nnviz.core.data import BUILTIN_SETS, NOISE_RANGE, REGRESSION_SETS
 from nnviz.core.init import INIT_NAMES
 from nnviz.core.losses import LOSS_NAMES
 from nnviz.core.optim import OPTIMIZER_NAMES, SCHEDULE_NAMES, Schedule
@@ -235,7 +235,7 @@ class ControlPanel(QScrollArea):
         self.n_examples.valueChanged.connect(self._on_data_edit)
         form.addRow("Examples", self.n_examples)
         self.noise = QDoubleSpinBox()
-        self.noise.setRange(0.0, 10.0)
+        self.noise.setRange(*NOISE_RANGE)
         self.noise.setSingleStep(0.05)
         self.noise.setDecimals(2)
         self.noise.setKeyboardTracking(False)

@@ -13,6 +13,7 @@ from nnviz.core.compat import TOO_MANY_CLASSES, WRONG_TASK, loss_mismatch
 from nnviz.core.data import (
     BUILTIN_SETS,
     MAX_EXAMPLES,
+    NOISE_RANGE,
     REGRESSION_SETS,
     DataError,
     Dataset,
@@ -47,8 +48,9 @@ def check_source(source: dict[str, Any], where: str) -> dict[str, Any]:
     only_keys(source, {"generator", "n", "noise", "seed"} | _EXTRA_FIELDS.get(gen, set()), where)
     n = int_range(source.get("n", 500), 4, MAX_EXAMPLES, f"{where}.n")
     noise = check(source.get("noise", 0.1), "number", f"{where}.noise")
-    if not 0 <= noise <= 10:
-        raise SchemaError(f"{where}.noise must be in 0..10, not {noise}")
+    lo, hi = NOISE_RANGE
+    if not lo <= noise <= hi:
+        raise SchemaError(f"{where}.noise must be in {lo:g}..{hi:g}, not {noise}")
     int_range(source.get("seed", 0), 0, 2**63 - 1, f"{where}.seed")
     if "arms" in source:
         int_range(source["arms"], 2, 12, f"{where}.arms")
