@@ -146,35 +146,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 # --- data and sessions -----------------------------------------------------------------
 def _load_data(args) -> Any:
-    from nnviz.core.data import BUILTIN_SETS, generate
+    from nnviz.io.sources import OFFERED, SOURCES, regenerate
 
     name = args.data
-    if name == "digits":  # the handwritten digits of the shipped example
-        from nnviz.core.data import digits
-
+    if name in OFFERED:  # a built-in data set, or the handwritten digits of the shipped example
+        src = SOURCES[name]
+        recipe: dict[str, Any] = {
+            "generator": name,
+            "n": args.examples if args.examples is not None else src.default_n,
+            "noise": args.noise if args.noise is not None else src.default_noise,
+            "seed": args.seed if args.seed is not None else 0,
+        }
         if args.arms is not None:
-            raise CliError("--arms applies to the spiral data set only")
-        return digits(
-            n=args.examples if args.examples is not None else 2000,
-            noise=args.noise if args.noise is not None else 1.0,
-            seed=args.seed if args.seed is not None else 0,
-        )
-    if name in BUILTIN_SETS:
-        kw = {}
-        if args.arms is not None:
-            if name != "spiral":
+            if "arms" not in src.params:
                 raise CliError("--arms applies to the spiral data set only")
-            kw["arms"] = args.arms
-        return generate(
-            name,
-            n=args.examples if args.examples is not None else 500,
-            noise=args.noise if args.noise is not None else 0.1,
-            seed=args.seed if args.seed is not None else 0,
-            **kw,
-        )
+            recipe["arms"] = args.arms
+        return regenerate(recipe)
     if not Path(name).exists():
         raise CliError(
-            f"--data {name!r} is neither a built-in data set ({', '.join(BUILTIN_SETS)}, digits) nor a file"
+            f"--data {name!r} is neither a built-in data set ({', '.join(OFFERED)}) nor a file"
         )
     from nnviz.io import load_csv
 

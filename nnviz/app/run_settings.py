@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from nnviz.core.data import BUILTIN_SETS, REGRESSION_SETS, DataError, Dataset, digits, generate
+from nnviz.core.data import BUILTIN_SETS, DataError, Dataset, digits, generate
 from nnviz.core.optim import DEFAULTS, OptimizerConfig, Schedule
 from nnviz.core.session import DataConfig, Session, build_spec
 from nnviz.core.spec import NetworkSpec, SpecError
 from nnviz.core.trainer import LIVE_FIELDS as TRAINER_LIVE_FIELDS
 from nnviz.core.trainer import TrainConfig
+from nnviz.io.sources import HANDWRITTEN, OFFERED, SOURCES
 
-#: data sources besides the built-in generators
-DIGITS = "digits"
+#: data sources besides the 2-D generators (the registry is :data:`nnviz.io.sources.SOURCES`)
+DIGITS = HANDWRITTEN
 CUSTOM = "custom"  # imported CSV, data from an opened file, or data edited by clicks
-DATA_SOURCES = (*BUILTIN_SETS, DIGITS)
+DATA_SOURCES = OFFERED
 
 
 class SettingsError(ValueError):
@@ -43,13 +44,15 @@ class DataSettings:
         """The task the source produces (None for custom data: it depends on the file)."""
         if self.source == CUSTOM:
             return None
-        return "regression" if self.source in REGRESSION_SETS else "classification"
+        info = SOURCES.get(self.source)
+        return info.task if info else "classification"  # an unknown name fails when built
 
     @property
     def is_2d(self) -> bool | None:
         if self.source == CUSTOM:
             return None
-        return self.source != DIGITS
+        info = SOURCES.get(self.source)
+        return info.is_2d if info else True
 
 
 @dataclass(frozen=True)

@@ -30,10 +30,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nnviz.app.run_settings import CUSTOM, DIGITS, NetworkSettings, RunSettings
+from nnviz.app.run_settings import CUSTOM, DATA_SOURCES, DIGITS, NetworkSettings, RunSettings
 from nnviz.core.activations import ACTIVATION_NAMES
 from nnviz.core.compat import default_loss, loss_fits_task
-from nnviz.core.data import BUILTIN_SETS, NOISE_RANGE, REGRESSION_SETS
+from nnviz.core.data import NOISE_RANGE
 from nnviz.core.init import INIT_NAMES
 from nnviz.core.losses import LOSS_NAMES
 from nnviz.core.optim import OPTIMIZER_NAMES, SCHEDULE_NAMES, Schedule
@@ -41,23 +41,13 @@ from nnviz.core.preprocess import FEATURES_2D, PREPROCESS_NAMES
 from nnviz.core.spec import DTYPES
 from nnviz.gui.commands import NetworkEdit
 from nnviz.gui.theme import hint_color
+from nnviz.io.sources import PARAM_RANGES, SOURCES
 
 MAX_GUI_UNITS = 4096
 MAX_GUI_LAYERS = 16
 MAX_GUI_EXAMPLES = 1_000_000
 MAX_GUI_BATCH = 100_000
 
-DATA_LABELS = {
-    "circle": "Circle",
-    "xor": "XOR (exclusive or)",
-    "gauss": "Two Gaussians",
-    "spiral": "Spiral",
-    "moons": "Two moons",
-    "checkerboard": "Checkerboard",
-    "plane": "Plane (regression)",
-    "multigauss": "Gaussian bumps (regression)",
-    DIGITS: "Digits (8x8 handwriting, 10 classes)",
-}
 LOSS_LABELS = {
     "softmax": "Softmax cross-entropy",
     "svm": "Multiclass SVM (hinge)",
@@ -223,7 +213,7 @@ class ControlPanel(QScrollArea):
     def _build_data(self) -> None:
         group = QGroupBox("Data")
         form = QFormLayout(group)
-        self.dataset = _combo([(n, DATA_LABELS.get(n, n)) for n in (*BUILTIN_SETS, DIGITS)])
+        self.dataset = _combo([(n, SOURCES[n].label) for n in DATA_SOURCES])
         self.dataset.setToolTip("The problem to learn; (regression) sets predict a number")
         self.dataset.currentIndexChanged.connect(self._on_data_edit)
         form.addRow("Data set", self.dataset)
@@ -243,7 +233,7 @@ class ControlPanel(QScrollArea):
         self.noise.valueChanged.connect(self._on_data_edit)
         form.addRow("Noise", self.noise)
         self.arms = QSpinBox()
-        self.arms.setRange(2, 12)
+        self.arms.setRange(*PARAM_RANGES["arms"])
         self.arms.setKeyboardTracking(False)
         self.arms.setToolTip("Number of spiral arms, one class each")
         self.arms.valueChanged.connect(self._on_data_edit)
@@ -526,9 +516,8 @@ class ControlPanel(QScrollArea):
         if source == DIGITS and s.data.source != DIGITS:
             d = replace(d, n=max(d.n, 2000))
         network = s.network
-        task = "regression" if source in REGRESSION_SETS else "classification"
-        if source != CUSTOM and not loss_fits_task(network.loss, task):
-            network = replace(network, loss=default_loss(task))
+        if source != CUSTOM and not loss_fits_task(network.loss, d.task):
+            network = replace(network, loss=default_loss(d.task))
         self._emit(replace(s, data=d, network=network))
 
     def _on_regenerate(self) -> None:

@@ -1,5 +1,6 @@
-"""Data sets a file can name instead of storing: the built-in generators, and whether a
-data set fits a network.
+"""Data sets a file can name instead of storing: the one registry of built-in data
+sources (name, label, task, the recipe's parameters), and whether a data set fits a
+network. The window's data set list and the CLI's ``--data`` names come from here.
 
 A generated data set is saved as its recipe (``Dataset.source``), so a file stays small
 and the data comes back bit for bit: the generators are seeded and deterministic.
@@ -7,6 +8,7 @@ and the data comes back bit for bit: the generators are seeded and deterministic
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from nnviz.core.compat import TOO_MANY_CLASSES, WRONG_TASK, loss_mismatch
@@ -25,10 +27,64 @@ from nnviz.core.data import (
 from nnviz.core.spec import MAX_UNITS, NetworkSpec
 from nnviz.io.schema import SchemaError, check, int_range, only_keys
 
-_EXTRA_FIELDS = {"spiral": {"arms"}, "checkerboard": {"cells"}}
-DIGITS = "digits_like"  # random prototypes: kept so files that name it load the same data
-HANDWRITTEN = "digits"
-GENERATORS = (*BUILTIN_SETS, HANDWRITTEN, DIGITS)
+
+@dataclass(frozen=True)
+class DataSource:
+    """A built-in data set: what the window lists, the CLI takes and a file names."""
+
+    name: str  # as files, the window and ``--data`` spell it
+    label: str  # as the window shows it
+    task: str  # "classification" or "regression"
+    params: tuple[str, ...]  # the recipe's keys besides ``generator``
+    n_features: int  # before any input features (digits_like: by default)
+    default_n: int = 500
+    default_noise: float = 0.1
+    offered: bool = True  # False: only files that name it (kept so they load the same data)
+
+    @property
+    def is_2d(self) -> bool:
+        return self.n_features == 2
+
+
+_PLANE = ("n", "noise", "seed")
+_LABELS = {
+    "circle": "Circle",
+    "xor": "XOR (exclusive or)",
+    "gauss": "Two Gaussians",
+    "spiral": "Spiral",
+    "moons": "Two moons",
+    "checkerboard": "Checkerboard",
+    "plane": "Plane (regression)",
+    "multigauss": "Gaussian bumps (regression)",
+}
+_EXTRA_PARAMS = {"spiral": ("arms",), "checkerboard": ("cells",)}
+#: the whole-number ranges (inclusive) of the generators' own parameters
+PARAM_RANGES = {"arms": (2, 12), "cells": (2, 16)}
+HANDWRITTEN = "digits"  # the 8x8 handwriting (core.glyphs)
+DIGITS_LIKE = "digits_like"  # random prototypes: kept so files that name it load the same data
+
+#: every built-in data source, in the order the window and the CLI list them
+SOURCES: dict[str, DataSource] = {
+    **{
+        name: DataSource(
+            name, _LABELS[name], "regression" if name in REGRESSION_SETS else "classification",
+            _PLANE + _EXTRA_PARAMS.get(name, ()), 2,
+        )
+        for name in BUILTIN_SETS
+    },
+    HANDWRITTEN: DataSource(
+        HANDWRITTEN, "Digits (8x8 handwriting, 10 classes)", "classification", _PLANE, 64,
+        default_n=2000, default_noise=1.0,
+    ),
+    DIGITS_LIKE: DataSource(
+        DIGITS_LIKE, "Digits (random prototypes)", "classification",
+        ("n", "n_features", "n_classes", "seed"), 64, default_n=2000, default_noise=0.0,
+        offered=False,
+    ),
+}
+GENERATORS = tuple(SOURCES)
+#: what the window's data set list and the CLI's ``--data`` offer
+OFFERED = tuple(name for name, s in SOURCES.items() if s.offered)
 
 
 def check_source(source: dict[str, Any], where: str) -> dict[str, Any]:
@@ -37,25 +93,24 @@ def check_source(source: dict[str, Any], where: str) -> dict[str, Any]:
     gen = check(source.get("generator"), "str", f"{where}.generator")
     if gen not in GENERATORS:
         raise SchemaError(f"{where}.generator {gen!r} is not a built-in data set ({', '.join(GENERATORS)})")
-    if gen == DIGITS:
-        only_keys(source, {"generator", "n", "n_features", "n_classes", "seed"}, where)
-        n = int_range(source.get("n", 2000), 4, MAX_EXAMPLES, f"{where}.n")
+    info = SOURCES[gen]
+    only_keys(source, {"generator", *info.params}, where)
+    if gen == DIGITS_LIKE:
+        n = int_range(source.get("n", info.default_n), 4, MAX_EXAMPLES, f"{where}.n")
         d = int_range(source.get("n_features", 64), 1, MAX_UNITS, f"{where}.n_features")
         c = int_range(source.get("n_classes", 10), 2, MAX_UNITS, f"{where}.n_classes")
         int_range(source.get("seed", 0), 0, 2**63 - 1, f"{where}.seed")
         _check_cost(gen, where, n, 0.0, d, c)
         return dict(source)
-    only_keys(source, {"generator", "n", "noise", "seed"} | _EXTRA_FIELDS.get(gen, set()), where)
     n = int_range(source.get("n", 500), 4, MAX_EXAMPLES, f"{where}.n")
     noise = check(source.get("noise", 0.1), "number", f"{where}.noise")
     lo, hi = NOISE_RANGE
     if not lo <= noise <= hi:
         raise SchemaError(f"{where}.noise must be in {lo:g}..{hi:g}, not {noise}")
     int_range(source.get("seed", 0), 0, 2**63 - 1, f"{where}.seed")
-    if "arms" in source:
-        int_range(source["arms"], 2, 12, f"{where}.arms")
-    if "cells" in source:
-        int_range(source["cells"], 2, 16, f"{where}.cells")
+    for key, (lo, hi) in PARAM_RANGES.items():
+        if key in source:
+            int_range(source[key], lo, hi, f"{where}.{key}")
     _check_cost(gen, where, n, noise)
     return dict(source)
 
@@ -68,22 +123,20 @@ def _check_cost(gen: str, where: str, n: int, noise: float, *sizes: int) -> None
 
 
 def generator_task(source: dict[str, Any]) -> str:
-    return "regression" if source["generator"] in REGRESSION_SETS else "classification"
+    return SOURCES[source["generator"]].task
 
 
 def source_size(source: dict[str, Any]) -> tuple[int, int]:
     """(examples, features) the checked ``source`` will generate."""
-    if source["generator"] == DIGITS:
-        return source.get("n", 2000), source.get("n_features", 64)
-    if source["generator"] == HANDWRITTEN:
-        return source.get("n", 2000), 64
-    return source.get("n", 500), 2
+    info = SOURCES[source["generator"]]
+    n_features = source.get("n_features", info.n_features) if "n_features" in info.params else info.n_features
+    return source.get("n", info.default_n), n_features
 
 
 def regenerate(source: dict[str, Any]) -> Dataset:
     """The data set a checked ``source`` describes (raises DataError if the core refuses)."""
     kw = {k: v for k, v in source.items() if k != "generator"}
-    if source["generator"] == DIGITS:
+    if source["generator"] == DIGITS_LIKE:
         return digits_like(**kw)
     if source["generator"] == HANDWRITTEN:
         return digits(**kw)
@@ -122,7 +175,11 @@ def compatibility_problem(spec: NetworkSpec, features: tuple[str, ...], data: Da
 
 __all__ = [
     "GENERATORS",
+    "OFFERED",
+    "PARAM_RANGES",
+    "SOURCES",
     "DataError",
+    "DataSource",
     "check_source",
     "compatibility_problem",
     "generator_task",
