@@ -76,13 +76,29 @@ class _Parser(argparse.ArgumentParser):
         raise CliError(message)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from nnviz.core.activations import ACTIVATION_NAMES
-    from nnviz.core.init import INIT_NAMES
-    from nnviz.core.losses import LOSS_NAMES
-    from nnviz.core.optim import OPTIMIZER_NAMES, SCHEDULE_NAMES
-    from nnviz.core.preprocess import PREPROCESS_NAMES
+#: how each kind of setting's flag reads its value (see nnviz.app.settings_schema)
+_CONVERTERS = {"count": _count, "whole": _positive_int, "number": _float, "layers": _layers}
 
+
+def _add_setting_options(parser: argparse.ArgumentParser) -> None:
+    """The ``train`` options that set a run's settings, from the settings schema. Each
+    defaults to None: an omitted option keeps a saved network's value, or the default."""
+    from nnviz.app.settings_schema import cli_settings
+
+    for s in cli_settings():
+        kw: dict[str, Any] = {"default": None}
+        if s.help is not None:
+            kw["help"] = s.help
+        if s.cli == "switch":
+            kw["action"] = "store_true"
+        elif s.cli == "choice":
+            kw["choices"] = s.choices
+        else:
+            kw["type"] = _CONVERTERS[s.cli]
+        parser.add_argument(s.flag, **kw)
+
+
+def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="nnviz", description="Watch a neural network learn.")
     p.add_argument("--version", action="version", version=f"nnviz {__version__}")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
@@ -91,29 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("network", nargs="?", help="a saved network to continue training from")
     t.add_argument("--data", help="built-in data set name (or digits) or a CSV path")
     t.add_argument("--label", help="CSV: the label column's name (default: the last column)")
-    t.add_argument("--examples", type=_count, default=None, help="built-in data: how many")
-    t.add_argument("--noise", type=_float, default=None, help="built-in data: noise level")
-    t.add_argument("--arms", type=_count, default=None, help="spiral: number of arms")
-    t.add_argument("--layers", type=_layers, default=None, help="hidden widths, e.g. 8,8")
-    t.add_argument("--activation", choices=ACTIVATION_NAMES)
-    t.add_argument("--loss", choices=LOSS_NAMES)
-    t.add_argument("--init", choices=INIT_NAMES)
-    t.add_argument("--residual", action="store_true", default=None)
-    t.add_argument("--optimizer", choices=OPTIMIZER_NAMES)
-    t.add_argument("--lr", type=_float)
-    t.add_argument("--momentum", type=_float)
-    t.add_argument("--schedule", choices=SCHEDULE_NAMES)
-    t.add_argument("--batch-size", type=_count)
+    _add_setting_options(t)
     g = t.add_mutually_exclusive_group()
     g.add_argument("--steps", type=_positive_int)
     g.add_argument("--epochs", type=_count)
-    t.add_argument("--l2", type=_float)
-    t.add_argument("--l1", type=_float)
-    t.add_argument("--dropout", type=_float)
-    t.add_argument("--test-fraction", type=_float)
-    t.add_argument("--preprocess", choices=PREPROCESS_NAMES)
-    t.add_argument("--seed", type=_positive_int)
-    t.add_argument("--dtype", choices=("float32", "float64"))
     t.add_argument("--out", help="save the network here (.nnviz)")
     t.add_argument("--log", help="write one CSV row per step here")
     t.add_argument("--eval-every", type=_count, default=100,
@@ -146,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # --- data and sessions -----------------------------------------------------------------
 def _load_data(args) -> Any:
+    from nnviz.app.settings_schema import setting
     from nnviz.io.sources import OFFERED, SOURCES, regenerate
 
     name = args.data
@@ -155,7 +153,7 @@ def _load_data(args) -> Any:
             "generator": name,
             "n": args.examples if args.examples is not None else src.default_n,
             "noise": args.noise if args.noise is not None else src.default_noise,
-            "seed": args.seed if args.seed is not None else 0,
+            "seed": args.seed if args.seed is not None else setting("seed").default,
         }
         if args.arms is not None:
             if "arms" not in src.params:
@@ -192,6 +190,7 @@ def _optimizer_config(args, base=None):
 
 
 def _train_config(args, base=None):
+    from nnviz.app.settings_schema import setting
     from nnviz.core.optim import Schedule
     from nnviz.core.trainer import TrainConfig
 
@@ -207,15 +206,16 @@ def _train_config(args, base=None):
     return TrainConfig(
         optimizer=_optimizer_config(args, base.optimizer if base else None),
         schedule=schedule,
-        batch_size=pick("batch_size", 10),
-        l2=pick("l2", 0.0),
-        l1=pick("l1", 0.0),
-        dropout=pick("dropout", 0.0),
-        seed=pick("seed", 0),
+        batch_size=pick("batch_size", setting("batch_size").default),
+        l2=pick("l2", setting("l2").default),
+        l1=pick("l1", setting("l1").default),
+        dropout=pick("dropout", setting("dropout").default),
+        seed=pick("seed", setting("seed").default),
     )
 
 
 def _session_from_args(args):
+    from nnviz.app.settings_schema import setting
     from nnviz.core.session import DataConfig, Session, build_spec
 
     if args.network:
@@ -224,17 +224,18 @@ def _session_from_args(args):
         raise CliError("give --data (a built-in data set or a CSV file), or a saved network")
     data = _load_data(args)
     dc = DataConfig(
-        test_fraction=args.test_fraction if args.test_fraction is not None else 0.2,
-        preprocess=args.preprocess or "none",
+        test_fraction=(args.test_fraction if args.test_fraction is not None
+                       else setting("test_fraction").default),
+        preprocess=args.preprocess or setting("preprocess").default,
     )
     spec = build_spec(
         data, dc,
-        layers=args.layers if args.layers is not None else [8, 8],
-        activation=args.activation or "relu",
+        layers=args.layers if args.layers is not None else list(setting("layers").default),
+        activation=args.activation or setting("activations").default[0],
         loss=args.loss,
-        init=args.init or "torch",
+        init=args.init or setting("init").default,
         residual=bool(args.residual),
-        dtype=args.dtype or "float64",
+        dtype=args.dtype or setting("dtype").default,
     )
     return Session(data, dc, spec, _train_config(args), track_layers=bool(args.log))
 
