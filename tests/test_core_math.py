@@ -148,8 +148,8 @@ def test_gradient_check_catches_a_wrong_gradient(monkeypatch):
     net = make_network([3, 4, 2], "tanh")
     orig = activations.Activation.backward
 
-    def broken(self, z, a, grad_a):
-        return orig(self, z, a, grad_a) * 1.01
+    def broken(self, z, a, grad_a, out=None):  # the real signature
+        return orig(self, z, a, grad_a, out) * 1.01
 
     monkeypatch.setattr(activations.Activation, "backward", broken)
     rng = np.random.default_rng(0)
@@ -164,3 +164,37 @@ def test_float32_forward_stays_float32():
     assert cache.scores.dtype == np.float32
     _, d = net.loss.value_and_grad(cache.scores, np.array([0, 1, 0]))
     assert all(g.dtype == np.float32 for g in net.backward(cache, d))
+
+
+def _layer_by_layer(net, X):
+    """The forward pass written out plainly: each layer's pre-activation and output."""
+    pre, out, h = [], [], X
+    for i, act in enumerate(net.activations):
+        z = h @ net.weights(i) + net.biases(i)
+        a = act.forward(z)
+        h = h + a if net.residual[i] else a
+        pre.append(z)
+        out.append(h)
+    s = h @ net.weights(net.n_layers - 1) + net.biases(net.n_layers - 1)
+    return [*pre, s], [*out, s]
+
+
+@pytest.mark.parametrize("residual", [False, True])
+def test_scores_and_layer_outputs_are_the_one_forward_pass(residual):
+    """``scores``, ``layer_outputs`` and ``forward`` are views of one pass: they agree
+    with each other exactly and with the pass written out layer by layer."""
+    from nnviz.core.network import Network
+    from nnviz.core.spec import LayerSpec, NetworkSpec
+
+    hidden = (LayerSpec(5, "tanh"), LayerSpec(5, "relu"), LayerSpec(5, "elu"))
+    net = Network.initialised(NetworkSpec(3, 2, hidden, residual=residual), 1)
+    X = np.random.default_rng(2).standard_normal((7, 3))
+    cache = net.forward(X)
+    pre, out = net.layer_outputs(X)
+    assert np.array_equal(net.scores(X), cache.scores)
+    assert np.array_equal(pre[-1], cache.scores) and np.array_equal(out[-1], cache.scores)
+    assert all(np.array_equal(a, b) for a, b in zip(pre[:-1], cache.pre, strict=True))
+    assert all(np.array_equal(a, b) for a, b in zip(out[:-1], cache.inputs[1:], strict=True))
+    want_pre, want_out = _layer_by_layer(net, X)
+    for got, want in zip(pre + out, want_pre + want_out, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)

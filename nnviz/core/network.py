@@ -142,14 +142,60 @@ class Network:
         return Network(self.spec, [p.copy() for p in self.params])
 
     # --- forward ---------------------------------------------------------------------
-    def scores(self, X: np.ndarray) -> np.ndarray:
-        """Output scores (logits) without dropout."""
+    # One pass serves every caller. Given a workspace it writes into the workspace's
+    # arrays (the training step: no allocation); without one each result is a fresh
+    # array (any batch size, any caller). Both routes make the same NumPy calls in the
+    # same order, so they give the same bits (tests/test_core_fastpath.py pins it).
+    def _forward(
+        self, X: np.ndarray, masks: list[np.ndarray | None] | None, ws: Workspace | None,
+        keep: bool,
+    ) -> ForwardCache:
+        """The forward pass; ``keep`` records what backward needs (else the lists stay
+        empty and each layer's arrays are freed as soon as the next layer has them)."""
+        L = len(self.activations)
+        if ws is None:
+            nones: list = [None] * L
+            prods = [np.matmul] * (L + 1)  # exactly ``@``
+            pre_out = post_out = hid_out = no_masks = nones
+            scores_out = None
+        else:
+            prods = ws.forward_product
+            pre_out, post_out, hid_out = ws.pre, ws.post, ws.hidden
+            scores_out, no_masks = ws.scores, ws.no_masks
+        drop = masks if masks is not None else no_masks
+        inputs: list[np.ndarray] = []
+        pre: list[np.ndarray] = []
+        post: list[np.ndarray] = []
         h = X
         params = self.params
+        add, multiply = np.add, np.multiply
         for i, act in enumerate(self.activations):
-            a = act.forward(h @ params[2 * i] + params[2 * i + 1])
-            h = h + a if self.residual[i] else a
-        return h @ params[-2] + params[-1]
+            z = prods[i](h, params[2 * i], out=pre_out[i])
+            z += params[2 * i + 1]  # in place: the same ufunc as ``+``, one array fewer
+            a = act.forward(z, post_out[i])
+            if keep:
+                inputs.append(h)
+                pre.append(z)
+                post.append(a)
+            del z  # freed (unless kept) before the next layer allocates
+            mask = drop[i]
+            if self.residual[i]:
+                h = add(h, a, out=hid_out[i])
+                if mask is not None:  # in place in a workspace, a fresh array without
+                    h = multiply(h, mask, out=hid_out[i])
+            elif mask is not None:
+                h = multiply(a, mask, out=hid_out[i])
+            else:
+                h = a
+        if keep:
+            inputs.append(h)
+        scores = prods[L](h, params[-2], out=scores_out)
+        scores += params[-1]
+        return ForwardCache(inputs, pre, post, masks or no_masks, scores)
+
+    def scores(self, X: np.ndarray) -> np.ndarray:
+        """Output scores (logits) without dropout."""
+        return self._forward(X, None, None, keep=False).scores
 
     def forward(
         self, X: np.ndarray, masks: list[np.ndarray | None] | None = None,
@@ -160,48 +206,15 @@ class Network:
         With a workspace (for ``len(X)`` examples) the results land in its arrays, which
         the next pass with it overwrites; the numbers are the same bits either way.
         """
-        if ws is not None:
-            return self._forward_into(X, masks, ws)
-        inputs, pre, post = [], [], []
-        h = X
-        params = self.params
-        for i, act in enumerate(self.activations):
-            inputs.append(h)
-            z = h @ params[2 * i] + params[2 * i + 1]
-            a = act.forward(z)
-            pre.append(z)
-            post.append(a)
-            h = h + a if self.residual[i] else a
-            if masks is not None and masks[i] is not None:
-                h = h * masks[i]
-        inputs.append(h)
-        scores = h @ params[-2] + params[-1]
-        return ForwardCache(inputs, pre, post, masks or [None] * len(pre), scores)
+        return self._forward(X, masks, ws, keep=True)
 
-    def _forward_into(self, X: np.ndarray, masks, ws: Workspace) -> ForwardCache:
-        inputs, pre, post = [], [], []
-        h = X
-        params = self.params
-        add = np.add
-        for i, act in enumerate(self.activations):
-            inputs.append(h)
-            z = ws.forward_product[i](h, params[2 * i], out=ws.pre[i])
-            add(z, params[2 * i + 1], out=z)
-            a = act.forward(z, ws.post[i])
-            pre.append(z)
-            post.append(a)
-            if self.residual[i]:
-                h = add(h, a, out=ws.hidden[i])
-                if masks is not None and masks[i] is not None:
-                    np.multiply(h, masks[i], out=h)
-            elif masks is not None and masks[i] is not None:
-                h = np.multiply(a, masks[i], out=ws.hidden[i])
-            else:
-                h = a
-        inputs.append(h)
-        scores = ws.forward_product[-1](h, params[-2], out=ws.scores)
-        add(scores, params[-1], out=scores)
-        return ForwardCache(inputs, pre, post, masks or ws.no_masks, scores)
+    def layer_outputs(self, X: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Pre-activations and outputs of every layer (hidden, then the output scores).
+
+        A hidden layer's output is what the next layer sees (skip connection included).
+        """
+        cache = self._forward(X, None, None, keep=True)
+        return [*cache.pre, cache.scores], [*cache.inputs[1:], cache.scores]
 
     # --- backward --------------------------------------------------------------------
     def backward(
@@ -210,92 +223,41 @@ class Network:
     ) -> list[np.ndarray]:
         """Gradients of the data loss, in the order of :attr:`params`; written into
         ``out`` (views of a flat gradient buffer) when given. With a workspace (the one
-        the forward pass used) intermediate gradients land in its arrays."""
-        if ws is not None and out is not None:
-            return self._backward_into(cache, dscores, out, ws)
+        the forward pass used) and ``out``, intermediate gradients land in its arrays;
+        otherwise each is a fresh array (the same bits either way)."""
         params = self.params
         L = len(self.activations)
-        grads: list[np.ndarray] = out if out is not None else [None] * len(params)  # type: ignore[list-item]
         if out is None:
-            grads[-2] = cache.inputs[L].T @ dscores
-            grads[-1] = dscores.sum(axis=0)
+            ws = None  # fresh gradients: fresh intermediates too, as ``@`` and ``sum``
+        grads: list = out if out is not None else [None] * len(params)
+        wprod = np.matmul if out is None else np.dot
+        if ws is None:
+            nones: list = [None] * L
+            bprod = [np.matmul] * (L + 1)
+            dz_out = dh_out = dx_out = nones
         else:
-            np.dot(cache.inputs[L].T, dscores, out=out[-2])
-            np.add.reduce(dscores, axis=0, out=out[-1])
-        dh = dscores @ params[-2].T
-        for i in range(L - 1, -1, -1):
-            mask = cache.masks[i]
-            if mask is not None:
-                dh = dh * mask
-            dz = self.activations[i].backward(cache.pre[i], cache.post[i], dh)
-            if out is None:
-                grads[2 * i] = cache.inputs[i].T @ dz
-                grads[2 * i + 1] = dz.sum(axis=0)
-            else:
-                np.dot(cache.inputs[i].T, dz, out=out[2 * i])
-                np.add.reduce(dz, axis=0, out=out[2 * i + 1])
-            if i:  # the first layer's input gradient is never needed
-                dx = dz @ params[2 * i].T
-                dh = dh + dx if self.residual[i] else dx
-        return grads
-
-    def _backward_into(
-        self, cache: ForwardCache, dscores: np.ndarray, out: list[np.ndarray], ws: Workspace
-    ) -> list[np.ndarray]:
-        params = self.params
-        L = len(self.activations)
-        reduce = np.add.reduce
-        dot = np.dot
+            bprod, dz_out, dh_out, dx_out = ws.backward_product, ws.dz, ws.dh, ws.dx
+        reduce, add = np.add.reduce, np.add
         inputs = cache.inputs
-        dot(inputs[L].T, dscores, out=out[-2])
-        reduce(dscores, axis=0, out=out[-1])
-        bprod = ws.backward_product
-        dh = bprod[-1](dscores, params[-2].T, out=ws.dh[L - 1]) if L else None
+        # each ``out=grads[k]`` is the caller's view, or None for a fresh array
+        grads[-2] = wprod(inputs[L].T, dscores, out=grads[-2])
+        grads[-1] = reduce(dscores, axis=0, out=grads[-1])
+        if L:
+            dh = bprod[L](dscores, params[-2].T, out=dh_out[L - 1])
         for i in range(L - 1, -1, -1):
             mask = cache.masks[i]
-            if mask is not None:
-                np.multiply(dh, mask, out=dh)  # dh is this workspace's own array
-            dz = self.activations[i].backward(cache.pre[i], cache.post[i], dh, ws.dz[i])
-            dot(inputs[i].T, dz, out=out[2 * i])
-            reduce(dz, axis=0, out=out[2 * i + 1])
+            if mask is not None:  # in the workspace's own array, or a fresh one
+                dh = np.multiply(dh, mask, out=None if ws is None else dh)
+            dz = self.activations[i].backward(cache.pre[i], cache.post[i], dh, dz_out[i])
+            grads[2 * i] = wprod(inputs[i].T, dz, out=grads[2 * i])
+            grads[2 * i + 1] = reduce(dz, axis=0, out=grads[2 * i + 1])
             if i:  # the first layer's input gradient is never needed
                 if self.residual[i]:
-                    dx = bprod[i](dz, params[2 * i].T, out=ws.dx[i])
-                    dh = np.add(dh, dx, out=ws.dh[i - 1])
+                    dx = bprod[i](dz, params[2 * i].T, out=dx_out[i])
+                    dh = add(dh, dx, out=dh_out[i - 1])
                 else:
-                    dh = bprod[i](dz, params[2 * i].T, out=ws.dh[i - 1])
-        return out
-
-    def input_gradient(self, cache: ForwardCache, dscores: np.ndarray) -> np.ndarray:
-        """Gradient of the loss with respect to the network's inputs."""
-        params = self.params
-        dh = dscores @ params[-2].T
-        for i in range(len(self.activations) - 1, -1, -1):
-            if cache.masks[i] is not None:
-                dh = dh * cache.masks[i]
-            dz = self.activations[i].backward(cache.pre[i], cache.post[i], dh)
-            dx = dz @ params[2 * i].T
-            dh = dh + dx if self.residual[i] else dx
-        return dh
-
-    def layer_outputs(self, X: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """Pre-activations and outputs of every layer (hidden, then the output scores).
-
-        A hidden layer's output is what the next layer sees (skip connection included).
-        """
-        pre, out = [], []
-        h = X
-        params = self.params
-        for i, act in enumerate(self.activations):
-            z = h @ params[2 * i] + params[2 * i + 1]
-            a = act.forward(z)
-            h = h + a if self.residual[i] else a
-            pre.append(z)
-            out.append(h)
-        s = h @ params[-2] + params[-1]
-        pre.append(s)
-        out.append(s)
-        return pre, out
+                    dh = bprod[i](dz, params[2 * i].T, out=dh_out[i - 1])
+        return grads
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         return self.loss.predict(self.scores(np.asarray(X, dtype=self.dtype)))
