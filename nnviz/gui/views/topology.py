@@ -7,11 +7,14 @@ image beside a thin strip of their units. Links are drawn in a handful of batche
 ``PlotCurveItem(connect='pairs')`` per colour bucket), capped at the strongest
 :data:`MAX_LINKS_PER_GAP` per gap, so a 784-256-128-10 network redraws in milliseconds.
 Every graphics item is made once per run and updated in place for each snapshot.
+Where things go (columns, units, which layers collapse, which links are drawn) is decided
+Qt-free in :mod:`~nnviz.gui.views.topology_layout`, the tooltips' text in
+:mod:`~nnviz.gui.views.topology_hover`; this module paints.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import PySide6  # noqa: F401  (before pyqtgraph, so it binds to PySide6)
@@ -35,111 +38,55 @@ from nnviz.core.trainer import Snapshot
 from nnviz.gui.views import palette
 from nnviz.gui.views.batch import Batch
 from nnviz.gui.views.bounded import MAX_IMAGE_SIDE, shrink_mean, shrink_share, shrink_signed
+from nnviz.gui.views.topology_hover import describe_block, describe_link, describe_neuron
+from nnviz.gui.views.topology_layout import (
+    BIAS_MARK,
+    BLOCK_W,
+    CELL,
+    COLLAPSE_UNITS,
+    LINK_BUCKETS,
+    MAX_LINKS_PER_GAP,
+    PITCH,
+    STRIP,
+    ColumnGeometry,
+    column_for_layer,
+    column_means,
+    fans,
+    finite_extremes,
+    footer_pos,
+    header_y,
+    layout_columns,
+    link_near,
+    strength_levels,
+    strongest_links,
+    unit_biases,
+    unit_weights,
+    view_extent,
+)
 
-#: layers wider than this are drawn as a block (weight matrix image + unit strip)
-COLLAPSE_UNITS = 32
-#: at most this many links per gap between two columns: the strongest by |w|
-MAX_LINKS_PER_GAP = 1500
-#: link widths/opacities come in this many steps (per sign): one curve item each
-LINK_BUCKETS = 8
+__all__ = ["COLLAPSE_UNITS", "LINK_BUCKETS", "MAX_LINKS_PER_GAP", "TopologyView"]
 
-CELL = 0.8  # side of a neuron cell, in scene units
-PITCH = 1.0  # distance between neuron centres in a column
-GAP = 3.2  # horizontal room for the links between two columns
-STRIP = 0.5  # width of a collapsed layer's unit strip
-BLOCK_W = 4.0  # width of a collapsed layer's weight image
-BLOCK_SEP = 0.15  # between the weight image and the unit strip
-BIAS_MARK = 0.24  # side of a neuron's bias square
 PLAIN_PIXELS = 4  # pixels per cell when a neuron is a plain colour (no 2-D map)
 LABEL_WIDTH = 140  # pixels: width of the centred text above and below each column
 _BOUNDED = {"sigmoid": (0.5, 0.5), "tanh": (0.0, 1.0)}  # (centre, half-range) of outputs
 
 
 @dataclass
-class _Column:
-    """One column of the drawing: inputs, a hidden layer or the outputs."""
+class _Column(ColumnGeometry):
+    """A column's place (see :mod:`topology_layout`) and the items that paint it."""
 
-    index: int  # 0 = inputs, last = outputs
-    kind: str  # "input", "hidden" or "output"
-    title: str
-    units: int
-    activation: str
-    collapsed: bool
-    x0: float  # left edge
-    x1: float  # right edge
-    ys: np.ndarray  # unit centres, unit 0 at the top
-    pitch: float
-    header: pg.TextItem
-    footer: pg.TextItem
+    header: pg.TextItem | None = None
+    footer: pg.TextItem | None = None
     cells: pg.ImageItem | None = None  # individual neurons, one mosaic image
     block: pg.ImageItem | None = None  # collapsed: incoming weights (units x fan-in)
     strip: pg.ImageItem | None = None  # collapsed: one row per unit
     mosaic: np.ndarray | None = None  # (units, pitch px, cell px, 4) backing the cells image
     footer_html: str = ""
-    header_html: str = ""
     names: list[pg.TextItem] = field(default_factory=list)
 
-    @property
-    def layer(self) -> int | None:
-        """The number ``neuronSelected`` reports: hidden layers from 0, outputs -1."""
-        if self.kind == "hidden":
-            return self.index - 1
-        if self.kind == "output":
-            return -1
-        return None
-
-    @property
-    def top(self) -> float:
-        return float(self.ys[0] + self.pitch / 2 if self.collapsed else self.ys[0] + CELL / 2)
-
-    @property
-    def bottom(self) -> float:
-        return float(self.ys[-1] - self.pitch / 2 if self.collapsed else self.ys[-1] - CELL / 2)
-
-    @property
-    def strip_x0(self) -> float:
-        return self.x1 - STRIP
-
-    def unit_at(self, x: float, y: float) -> int | None:
-        """The unit drawn at (x, y), if any (the strip only, for a collapsed layer)."""
-        if self.collapsed:
-            if not (self.strip_x0 <= x <= self.x1 and self.bottom <= y <= self.top):
-                return None
-            return int(min(max((self.top - y) // self.pitch, 0), self.units - 1))
-        if not self.x0 <= x <= self.x1:
-            return None
-        i = round((self.ys[0] - y) / PITCH)
-        if 0 <= i < self.units and abs(self.ys[i] - y) <= CELL / 2:
-            return i
-        return None
-
-
-def _unit_weights(W: np.ndarray, units: int) -> np.ndarray:
-    """(fan_in, units): for maxout (several pieces per unit) the strongest piece."""
-    if W.shape[1] == units:
-        return W
-    pieces = W.shape[1] // units
-    Wp = W.reshape(W.shape[0], units, pieces)
-    pick = np.abs(Wp).argmax(axis=2)
-    return np.take_along_axis(Wp, pick[:, :, None], axis=2)[:, :, 0]
-
-
-def _unit_biases(b: np.ndarray, units: int) -> np.ndarray:
-    if b.shape[0] == units:
-        return b
-    return b.reshape(units, -1).max(axis=1)
-
-
-def _column_means(X: np.ndarray) -> np.ndarray:
-    """Each input's mean (features near the float64 limit may give inf, quietly)."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        return np.asarray(X).mean(axis=0, dtype=np.float64)
-
-
-def _finite_extremes(v: np.ndarray) -> tuple[float, float]:
-    """The smallest and largest finite values (0, 1 when there are none)."""
-    f = v[np.isfinite(v)]
-    return (float(f.min()), float(f.max())) if f.size else (0.0, 1.0)
+    @classmethod
+    def placed(cls, geo: ColumnGeometry) -> _Column:
+        return cls(**{f.name: getattr(geo, f.name) for f in fields(ColumnGeometry)})
 
 
 def _css(rgb: tuple[int, int, int]) -> str:
@@ -265,8 +212,7 @@ class TopologyView(QWidget):
         col = self._column_for_layer(layer)
         if col is None or not 0 <= unit < col.units:
             raise ValueError(f"there is no neuron {unit} in layer {layer}")
-        x = (col.strip_x0 + col.x1) / 2 if col.collapsed else (col.x0 + col.x1) / 2
-        return x, float(col.ys[unit])
+        return col.unit_x(), float(col.ys[unit])
 
     def neuron_at(self, x: float, y: float) -> tuple[_Column, int] | None:
         for col in self._columns:
@@ -281,71 +227,29 @@ class TopologyView(QWidget):
             return ""
         hit = self.neuron_at(x, y)
         if hit is not None:
-            return self._describe_neuron(*hit)
-        text = self._describe_block(x, y)
+            return describe_neuron(*hit, self._info, self._snap)
+        text = describe_block(self._columns, x, y, self._snap)
         if text:
             return text
         return self._describe_link(x, y)
 
     # --- layout --------------------------------------------------------------------
     def _build_columns(self, info: RunInfo) -> None:
-        spec = info.spec
-        widths = spec.widths
-        n_cols = len(widths)
-        shapes = spec.layer_shapes()
-        residual = spec.residual_layers()
-        individual = [w for w in widths if w <= COLLAPSE_UNITS]
-        block_h = float(min(max(max(individual, default=10), 10), 24))
-        cols: list[_Column] = []
-        x = 0.0
-        # the view keeps squares square, so a tall network is scaled down to fit: widen the
-        # gaps with the height, or the column headings (fixed in pixels) run into each other
-        tallest = max(block_h if n > COLLAPSE_UNITS else n * PITCH for n in widths)
-        gap = max(GAP, 0.35 * (tallest + 4.8))
-        for c, n in enumerate(widths):
-            kind = "input" if c == 0 else ("output" if c == n_cols - 1 else "hidden")
-            collapsed = n > COLLAPSE_UNITS
-            if kind == "input":
-                title, act = "Inputs", ""
-            elif kind == "hidden":
-                title, act = f"Hidden {c}", spec.hidden[c - 1].activation
-            else:
-                title, act = "Output", spec.loss
-            if collapsed:
-                width = STRIP if kind == "input" else BLOCK_W + BLOCK_SEP + STRIP
-                pitch = block_h / n
-                ys = block_h / 2 - (np.arange(n) + 0.5) * pitch
-            else:
-                width = CELL
-                pitch = PITCH
-                ys = (n - 1) / 2 - np.arange(n) * PITCH
-            header = pg.TextItem(anchor=(0.5, 1.0))
-            footer = pg.TextItem(anchor=(0.5, 0.0))
-            for item in (header, footer):  # centred lines need a fixed text width
+        cols = [_Column.placed(geo) for geo in layout_columns(info.spec)]
+        for col in cols:
+            col.header = pg.TextItem(anchor=(0.5, 1.0))
+            col.footer = pg.TextItem(anchor=(0.5, 0.0))
+            for item in (col.header, col.footer):  # centred lines need a fixed text width
                 item.textItem.document().setDefaultTextOption(QTextOption(Qt.AlignmentFlag.AlignHCenter))
                 item.setTextWidth(LABEL_WIDTH)
-            col = _Column(c, kind, title, n, act, collapsed, x, x + width, ys.astype(np.float64),
-                          pitch, header, footer)
-            x += width + gap
-            if kind == "input":
-                parts = f"{n} feature{'s' if n != 1 else ''}"
-                col.header_html = f"<b>{title}</b><br>{parts}"
-            else:
-                (fi, fo), (nb,) = shapes[c - 1]
-                params = fi * fo + nb
-                skip = " + skip" if kind == "hidden" and residual[c - 1] else ""
-                col.header_html = f"<b>{title}</b><br>{n} {act}{skip}<br>{params:,} params"
-            for item in (header, footer):
                 item.setZValue(40)
                 self._add(item)
-            footer.setPos((col.x0 + col.x1) / 2, col.bottom - 0.3)
+            col.footer.setPos(*footer_pos(col))
             self._make_images(col)
-            cols.append(col)
         self._columns = cols
-        header_y = max(c.top for c in cols) + 0.35  # one line for all headers, like a table
+        y = header_y(cols)
         for c in cols:
-            c.header.setPos((c.x0 + c.x1) / 2, header_y)
-        for c in cols:
+            c.header.setPos(c.centre_x, y)
             self._set_header(c)
             c.footer_html = ""
             c.footer.setHtml("")
@@ -370,11 +274,8 @@ class TopologyView(QWidget):
 
     def _make_fans(self) -> None:
         """A faint band into each collapsed layer: its links are the weight image."""
-        for src, dst in zip(self._columns, self._columns[1:], strict=False):
-            if not dst.collapsed:
-                continue
-            poly = QPolygonF([QPointF(src.x1, src.top), QPointF(dst.x0, dst.top),
-                              QPointF(dst.x0, dst.bottom), QPointF(src.x1, src.bottom)])
+        for corners in fans(self._columns):
+            poly = QPolygonF([QPointF(x, y) for x, y in corners])
             item = QGraphicsPolygonItem(poly)
             item.setPen(QPen(Qt.PenStyle.NoPen))
             item.setBrush(QBrush(self._theme.q("muted", 45)))
@@ -413,20 +314,14 @@ class TopologyView(QWidget):
     def _fit(self) -> None:
         if not self._columns:
             return
-        left = self._columns[0].x0 - (2.6 if self._columns[0].names else 1.0)
-        right = self._columns[-1].x1 + (2.2 if self._columns[-1].names else 1.0)
-        top = max(c.top for c in self._columns) + 3.2
-        bottom = min(c.bottom for c in self._columns) - 1.6
-        rect = QRectF(left, bottom, right - left, top - bottom)
+        first, last = self._columns[0], self._columns[-1]
+        rect = QRectF(*view_extent(self._columns, bool(first.names), bool(last.names)))
         self._vb.setRange(rect, padding=0.02)
         self._links.set_bounds(rect)
         self._bias_marks.set_bounds(rect)
 
     def _column_for_layer(self, layer: int) -> _Column | None:
-        for col in self._columns:
-            if col.layer == layer and col.kind != "input":
-                return col
-        return None
+        return column_for_layer(self._columns, layer)
 
     # --- drawing -------------------------------------------------------------------
     def _static_colours(self) -> None:
@@ -437,9 +332,9 @@ class TopologyView(QWidget):
         if col.collapsed:
             X = info.train_X
             if X is not None and X.ndim == 2 and X.shape[1] == col.units and len(X):
-                means = shrink_mean(_column_means(X))
+                means = shrink_mean(column_means(X))
                 lut = palette.intensity_lut(th, th.muted)
-                lo, hi = _finite_extremes(means)
+                lo, hi = finite_extremes(means)
                 rgba = palette.map_sequential(means, lut, lo, hi)
             else:
                 rgba = np.tile(np.array([*th.neutral, 255], np.uint8), (min(col.units, MAX_IMAGE_SIDE), 1))
@@ -460,8 +355,8 @@ class TopologyView(QWidget):
                     self._draw_input_maps(col, grid)
                 continue
             lay = snap.layers[col.index - 1]
-            W = _unit_weights(snap.params[2 * (col.index - 1)], col.units)
-            b = _unit_biases(snap.params[2 * (col.index - 1) + 1], col.units)
+            W = unit_weights(snap.params[2 * (col.index - 1)], col.units)
+            b = unit_biases(snap.params[2 * (col.index - 1) + 1], col.units)
             dead = lay.dead_units if lay.dead_units is not None else np.zeros(col.units, bool)
             sat = lay.saturated_units if lay.saturated_units is not None else np.zeros(col.units, bool)
             if col.collapsed:
@@ -521,9 +416,7 @@ class TopologyView(QWidget):
 
     def _bias_levels(self, b: np.ndarray) -> np.ndarray:
         """Each bias's shade: sign * LINK_BUCKETS + strength bucket."""
-        mag = np.nan_to_num(np.abs(b) / palette.max_abs(b), nan=0.0, posinf=1.0)
-        level = np.minimum((mag * LINK_BUCKETS).astype(np.int64), LINK_BUCKETS - 1)
-        return (b > 0).astype(np.int64) * LINK_BUCKETS + level
+        return strength_levels(b, palette.max_abs(b))
 
     def _plain_colours(self, col: _Column, values: np.ndarray) -> np.ndarray:
         centre, scale = self._scale(col, values)
@@ -609,35 +502,11 @@ class TopologyView(QWidget):
 
     def _draw_links(self, snap: Snapshot) -> None:
         """The strongest links of every gap whose target is drawn neuron by neuron."""
-        parts = {k: [] for k in ("x0", "y0", "x1", "y1", "w", "gap", "i", "j", "key")}
-        for src, dst in zip(self._columns, self._columns[1:], strict=False):
-            if dst.collapsed:
-                continue
-            W = _unit_weights(snap.params[2 * src.index], dst.units)
-            flat = W.ravel()
-            if flat.size > MAX_LINKS_PER_GAP:
-                sel = np.argpartition(np.abs(flat), flat.size - MAX_LINKS_PER_GAP)[-MAX_LINKS_PER_GAP:]
-            else:
-                sel = np.arange(flat.size)
-            w = flat[sel]
-            i, j = np.divmod(sel, dst.units)
-            mag = np.nan_to_num(np.abs(w) / palette.max_abs(w), nan=0.0, posinf=1.0)
-            bucket = np.minimum((mag * LINK_BUCKETS).astype(np.int64), LINK_BUCKETS - 1)
-            parts["key"].append((w > 0) * LINK_BUCKETS + bucket)
-            parts["x0"].append(np.full(sel.size, src.x1))
-            parts["y0"].append(src.ys[i])
-            parts["x1"].append(np.full(sel.size, dst.x0))
-            parts["y1"].append(dst.ys[j])
-            parts["w"].append(w.astype(np.float64))
-            parts["gap"].append(np.full(sel.size, src.index))
-            parts["i"].append(i)
-            parts["j"].append(j)
-        if not parts["key"]:
-            self._drawn = {}
+        d = strongest_links(self._columns, snap.params, palette.max_abs)
+        self._drawn = d
+        if not d:
             self._links.set_data(np.zeros((0, 4)), np.zeros(0, np.int64))
             return
-        d = {k: np.concatenate(v) for k, v in parts.items()}
-        self._drawn = d
         self._links.set_data(np.column_stack([d["x0"], d["y0"], d["x1"], d["y1"]]), d["key"])
 
     def _update_footer(self, col: _Column, lay) -> None:
@@ -701,72 +570,14 @@ class TopologyView(QWidget):
         if col is None:
             self._highlight.setVisible(False)
             return
-        unit = self._selected[1]
-        y = float(col.ys[unit])
-        if col.collapsed:
-            h = max(col.pitch, 0.2)
-            rect = QRectF(col.strip_x0 - 0.08, y - h / 2, STRIP + 0.16, h)
-        else:
-            rect = QRectF(col.x0 - 0.08, y - CELL / 2 - 0.08, CELL + 0.16, CELL + 0.16)
-        self._highlight.setRect(rect)
+        self._highlight.setRect(QRectF(*col.highlight_rect(self._selected[1])))
         self._highlight.setVisible(True)
 
     # --- hover and click -----------------------------------------------------------
-    def _describe_neuron(self, col: _Column, unit: int) -> str:
-        info, snap = self._info, self._snap
-        if col.kind == "input":
-            names = info.input_names
-            name = names[unit] if unit < len(names) else f"x{unit + 1}"
-            return f"Input {unit + 1}: {name}"
-        lay_i = col.index - 1
-        if col.kind == "output":
-            names = info.class_names if info.task == "classification" else ()
-            label = f"Output {unit}" + (f" (class {names[unit]})" if unit < len(names) else "")
-        else:
-            label = f"Hidden layer {col.index}, unit {unit} ({col.activation})"
-        if snap is None:
-            return label
-        lay = snap.layers[lay_i]
-        b = _unit_biases(snap.params[2 * lay_i + 1], col.units)[unit]
-        lines = [label, f"bias: {b:+.4g}", f"mean activation: {lay.mean_activation[unit]:.4g}"]
-        if lay.dead_units is not None:
-            lines.append("dead: " + ("yes (outputs 0 for every input)" if lay.dead_units[unit] else "no"))
-        if lay.saturated_units is not None:
-            lines.append("saturated: " + ("yes (stuck on a flat tail)" if lay.saturated_units[unit]
-                                          else "no"))
-        return "\n".join(lines)
-
-    def _describe_block(self, x: float, y: float) -> str:
-        if self._snap is None:
-            return ""
-        for col in self._columns:
-            if col.block is None or not (col.x0 <= x <= col.x0 + BLOCK_W and col.bottom <= y <= col.top):
-                continue
-            W = _unit_weights(self._snap.params[2 * (col.index - 1)], col.units)
-            j = int(min(max((col.top - y) // col.pitch, 0), col.units - 1))
-            i = int(min(max((x - col.x0) / BLOCK_W * W.shape[0], 0), W.shape[0] - 1))
-            src = self._columns[col.index - 1]
-            return (f"Weights into {col.title.lower()} ({W.shape[0]} x {W.shape[1]})\n"
-                    f"from {src.title.lower()} unit {i} to unit {j}: w = {W[i, j]:+.4g}")
-        return ""
-
     def _describe_link(self, x: float, y: float) -> str:
-        d = self._drawn
-        if not d or d["w"].size == 0:
-            return ""
         px, _ = self._vb.viewPixelSize()
-        tol = 4.0 * (px if np.isfinite(px) and px > 0 else 0.05)
-        dx, dy = d["x1"] - d["x0"], d["y1"] - d["y0"]
-        t = np.clip(((x - d["x0"]) * dx + (y - d["y0"]) * dy) / np.maximum(dx * dx + dy * dy, 1e-12), 0, 1)
-        dist = np.hypot(d["x0"] + t * dx - x, d["y0"] + t * dy - y)
-        near = np.flatnonzero(dist <= tol)
-        if near.size == 0:
-            return ""
-        k = int(near[np.argmax(np.abs(d["w"][near]))])  # where links cross: the one drawn on top
-        src = self._columns[int(d["gap"][k])]
-        dst = self._columns[int(d["gap"][k]) + 1]
-        return (f"Link from {src.title.lower()} unit {int(d['i'][k])} "
-                f"to {dst.title.lower()} unit {int(d['j'][k])}\nweight: {d['w'][k]:+.4g}")
+        k = link_near(self._drawn, x, y, 4.0 * (px if np.isfinite(px) and px > 0 else 0.05))
+        return "" if k is None else describe_link(self._columns, self._drawn, k)
 
     def _on_mouse_moved(self, scene_pos) -> None:
         if not self._vb.sceneBoundingRect().contains(scene_pos):
