@@ -42,6 +42,11 @@ class Setting:
     label: str = ""  # the controls' row label
     tooltip: str = ""
     field: bool = True  # False: not a field of the run settings (CLI only)
+    choice_labels: tuple[tuple[str, str], ...] = ()  # (choice, as the controls show it)
+
+    def choice_label(self, choice: str) -> str:
+        """How the controls show ``choice`` (the name itself unless a label is declared)."""
+        return dict(self.choice_labels).get(choice, choice)
 
     @property
     def dest(self) -> str | None:
@@ -68,11 +73,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("activations", "network", tuple, ("relu", "relu"), choices=ACTIVATION_NAMES,
             flag="--activation", cli="choice", label="Activation"),
     Setting("loss", "network", str, "softmax", choices=LOSS_NAMES, flag="--loss", cli="choice",
-            label="Loss"),
+            label="Loss", choice_labels=(
+                ("softmax", "Softmax cross-entropy"),
+                ("svm", "Multiclass SVM (hinge)"),
+                ("logistic", "Logistic (two classes)"),
+                ("mse", "Mean squared error"),
+            )),
     Setting("init", "network", str, "torch", choices=INIT_NAMES, flag="--init", cli="choice",
-            label="Initialiser"),
+            label="Initialiser", tooltip="How the first weights are drawn"),
     Setting("residual", "network", bool, False, flag="--residual", cli="switch",
-            label="Residual links"),
+            label="Residual links (between equal-width layers)"),
     Setting("optimizer", "train", str, "adam", choices=OPTIMIZER_NAMES, flag="--optimizer",
             cli="choice", label="Optimiser"),
     Setting("lr", "train", float, 0.01, live=True, range=(1e-6, 10.0), flag="--lr", cli="number",
@@ -95,7 +105,8 @@ SETTINGS: tuple[Setting, ...] = (
             cli="number", label="Split",
             tooltip="Share of the examples held out to measure generalisation"),
     Setting("preprocess", "data", str, "none", choices=PREPROCESS_NAMES, flag="--preprocess",
-            cli="choice", label="Preprocess"),
+            cli="choice", label="Preprocessing",
+            tooltip="Fitted on the training split and saved with the network"),
     Setting("seed", "train", int, 0, range=_SEED_RANGE, flag="--seed", cli="whole", label="Seed",
             tooltip="Seeds the first weights, the shuffling and the split"),
     # the CLI lists float32 first (its error message names the choices in this order)

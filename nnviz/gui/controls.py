@@ -31,9 +31,9 @@ from PySide6.QtWidgets import (
 )
 
 from nnviz.app.run_settings import CUSTOM, DATA_SOURCES, DIGITS, NetworkSettings, RunSettings
+from nnviz.app.settings_schema import setting
 from nnviz.core.activations import ACTIVATION_NAMES
 from nnviz.core.compat import default_loss, loss_fits_task
-from nnviz.core.data import NOISE_RANGE
 from nnviz.core.init import INIT_NAMES
 from nnviz.core.losses import LOSS_NAMES
 from nnviz.core.optim import OPTIMIZER_NAMES, SCHEDULE_NAMES, Schedule
@@ -41,19 +41,14 @@ from nnviz.core.preprocess import FEATURES_2D, PREPROCESS_NAMES
 from nnviz.core.spec import DTYPES
 from nnviz.gui.commands import NetworkEdit
 from nnviz.gui.theme import hint_color
-from nnviz.io.sources import PARAM_RANGES, SOURCES
+from nnviz.io.sources import SOURCES
 
 MAX_GUI_UNITS = 4096
 MAX_GUI_LAYERS = 16
 MAX_GUI_EXAMPLES = 1_000_000
 MAX_GUI_BATCH = 100_000
+MIN_PENALTY = 1e-6
 
-LOSS_LABELS = {
-    "softmax": "Softmax cross-entropy",
-    "svm": "Multiclass SVM (hinge)",
-    "logistic": "Logistic (two classes)",
-    "mse": "Mean squared error",
-}
 LIVE_NOTE = "Learning rate, schedule, batch size, L1/L2 and dropout apply at once."
 RESET_NOTE = "Data and network changes apply when you press Reset (Ctrl+R)."
 
@@ -115,6 +110,15 @@ def _combo(items: list[tuple[str, str]]) -> QComboBox:
     for data, label in items:
         box.addItem(label, data)
     return box
+
+
+def _add_row(form: QFormLayout, name: str, widget: QWidget) -> None:
+    """Add ``widget`` under the settings schema's label for ``name``, with its tooltip
+    (declared once there, with the setting's range and CLI flag)."""
+    s = setting(name)
+    if s.tooltip:
+        widget.setToolTip(s.tooltip)
+    form.addRow(s.label, widget)
 
 
 def _select(box: QComboBox, data: object) -> None:
@@ -214,37 +218,33 @@ class ControlPanel(QScrollArea):
         group = QGroupBox("Data")
         form = QFormLayout(group)
         self.dataset = _combo([(n, SOURCES[n].label) for n in DATA_SOURCES])
-        self.dataset.setToolTip("The problem to learn; (regression) sets predict a number")
         self.dataset.currentIndexChanged.connect(self._on_data_edit)
-        form.addRow("Data set", self.dataset)
+        _add_row(form, "source", self.dataset)
         self.n_examples = QSpinBox()
         self.n_examples.setRange(4, MAX_GUI_EXAMPLES)
         self.n_examples.setSingleStep(100)
         self.n_examples.setKeyboardTracking(False)
         self.n_examples.setGroupSeparatorShown(True)
         self.n_examples.valueChanged.connect(self._on_data_edit)
-        form.addRow("Examples", self.n_examples)
+        _add_row(form, "n", self.n_examples)
         self.noise = QDoubleSpinBox()
-        self.noise.setRange(*NOISE_RANGE)
+        self.noise.setRange(*setting("noise").range)
         self.noise.setSingleStep(0.05)
         self.noise.setDecimals(2)
         self.noise.setKeyboardTracking(False)
-        self.noise.setToolTip("How much the points scatter around the clean pattern")
         self.noise.valueChanged.connect(self._on_data_edit)
-        form.addRow("Noise", self.noise)
+        _add_row(form, "noise", self.noise)
         self.arms = QSpinBox()
-        self.arms.setRange(*PARAM_RANGES["arms"])
+        self.arms.setRange(*setting("arms").range)
         self.arms.setKeyboardTracking(False)
-        self.arms.setToolTip("Number of spiral arms, one class each")
         self.arms.valueChanged.connect(self._on_data_edit)
-        form.addRow("Spiral arms", self.arms)
+        _add_row(form, "arms", self.arms)
         self.test_split = QSpinBox()
-        self.test_split.setRange(0, 90)
+        self.test_split.setRange(*(round(100 * v) for v in setting("test_fraction").range))
         self.test_split.setSuffix(" % test")
         self.test_split.setKeyboardTracking(False)
-        self.test_split.setToolTip("Share of the examples held out to measure generalisation")
         self.test_split.valueChanged.connect(self._on_data_edit)
-        form.addRow("Split", self.test_split)
+        _add_row(form, "test_fraction", self.test_split)
         buttons = QHBoxLayout()
         self.regenerate = QPushButton("Regenerate")
         self.regenerate.setToolTip("Draw a new sample of the same data set")
@@ -268,9 +268,8 @@ class ControlPanel(QScrollArea):
         form.addRow(self.features_label, feats)
         self.features_box = feats
         self.preprocess = _combo([(p, p) for p in PREPROCESS_NAMES])
-        self.preprocess.setToolTip("Fitted on the training split and saved with the network")
         self.preprocess.currentIndexChanged.connect(self._on_data_edit)
-        form.addRow("Preprocessing", self.preprocess)
+        _add_row(form, "preprocess", self.preprocess)
         self._layout.addWidget(group)
         self.data_group = group
 
@@ -291,19 +290,19 @@ class ControlPanel(QScrollArea):
         row.addWidget(self.all_activations, 1)
         v.addLayout(row)
         form = QFormLayout()
-        self.loss = _combo([(n, LOSS_LABELS[n]) for n in LOSS_NAMES])
+        loss = setting("loss")
+        self.loss = _combo([(n, loss.choice_label(n)) for n in LOSS_NAMES])
         self.loss.currentIndexChanged.connect(lambda: self._net_edit("loss", self.loss.currentData()))
-        form.addRow("Loss", self.loss)
+        _add_row(form, "loss", self.loss)
         self.init = _combo([(n, n) for n in INIT_NAMES])
-        self.init.setToolTip("How the first weights are drawn")
         self.init.currentIndexChanged.connect(lambda: self._net_edit("init", self.init.currentData()))
-        form.addRow("Initialiser", self.init)
-        self.residual = QCheckBox("Residual links (between equal-width layers)")
+        _add_row(form, "init", self.init)
+        self.residual = QCheckBox(setting("residual").label)
         self.residual.toggled.connect(lambda b: self._net_edit("residual", bool(b)))
         form.addRow(self.residual)
         self.dtype = _combo([(d, d) for d in DTYPES])
         self.dtype.currentIndexChanged.connect(lambda: self._net_edit("dtype", self.dtype.currentData()))
-        form.addRow("Precision", self.dtype)
+        _add_row(form, "dtype", self.dtype)
         v.addLayout(form)
         self._layout.addWidget(group)
 
@@ -312,15 +311,13 @@ class ControlPanel(QScrollArea):
         form = QFormLayout(group)
         self.optimizer = _combo([(n, n) for n in OPTIMIZER_NAMES])
         self.optimizer.currentIndexChanged.connect(self._on_train_edit)
-        form.addRow("Optimiser", self.optimizer)
-        self.lr = LogSpinBox(1e-6, 10.0)
-        self.lr.setToolTip("Step size of the optimiser; applies at once")
+        _add_row(form, "optimizer", self.optimizer)
+        self.lr = LogSpinBox(*setting("lr").range)
         self.lr.valueChanged.connect(self._on_train_edit)
-        form.addRow("Learning rate", self.lr)
+        _add_row(form, "lr", self.lr)
         self.schedule = _combo([(n, n) for n in SCHEDULE_NAMES])
-        self.schedule.setToolTip("How the learning rate changes with the step count")
         self.schedule.currentIndexChanged.connect(self._on_train_edit)
-        form.addRow("Schedule", self.schedule)
+        _add_row(form, "schedule", self.schedule)
         sched = QHBoxLayout()
         self.sched_steps = QSpinBox()
         self.sched_steps.setRange(1, 10_000_000)
@@ -342,36 +339,33 @@ class ControlPanel(QScrollArea):
         self.batch = QSpinBox()
         self.batch.setRange(1, MAX_GUI_BATCH)
         self.batch.setKeyboardTracking(False)
-        self.batch.setToolTip("Examples per minibatch; applies at once")
         self.batch.valueChanged.connect(self._on_train_edit)
-        form.addRow("Batch size", self.batch)
-        self.l2 = LogSpinBox(1e-6, 10.0, allow_zero=True)
-        self.l2.setToolTip("L2 penalty (weight decay) on the weights; applies at once")
+        _add_row(form, "batch_size", self.batch)
+        # the smallest non-zero penalty the ladder offers; zero is its own step
+        self.l2 = LogSpinBox(MIN_PENALTY, setting("l2").range[1], allow_zero=True)
         self.l2.valueChanged.connect(self._on_train_edit)
-        form.addRow("L2", self.l2)
-        self.l1 = LogSpinBox(1e-6, 10.0, allow_zero=True)
-        self.l1.setToolTip("L1 penalty on the weights (pushes them to zero); applies at once")
+        _add_row(form, "l2", self.l2)
+        self.l1 = LogSpinBox(MIN_PENALTY, setting("l1").range[1], allow_zero=True)
         self.l1.valueChanged.connect(self._on_train_edit)
-        form.addRow("L1", self.l1)
+        _add_row(form, "l1", self.l1)
         self.dropout = QDoubleSpinBox()
-        self.dropout.setRange(0.0, 0.95)
+        self.dropout.setRange(*setting("dropout").range)
         self.dropout.setSingleStep(0.05)
         self.dropout.setKeyboardTracking(False)
-        self.dropout.setToolTip("Share of hidden units dropped per minibatch; applies at once")
         self.dropout.valueChanged.connect(self._on_train_edit)
-        form.addRow("Dropout", self.dropout)
+        _add_row(form, "dropout", self.dropout)
         seed_row = QHBoxLayout()
         self.seed = QSpinBox()
         self.seed.setRange(0, 2_000_000_000)
         self.seed.setKeyboardTracking(False)
-        self.seed.setToolTip("Seeds the first weights, the shuffling and the split")
+        self.seed.setToolTip(setting("seed").tooltip)
         self.seed.valueChanged.connect(self._on_train_edit)
         self.new_seed = QPushButton("New")
         self.new_seed.setToolTip("Another seed: other first weights")
         self.new_seed.clicked.connect(lambda: self.seed.setValue((self.seed.value() + 1) % 2_000_000_000))
         seed_row.addWidget(self.seed, 1)
         seed_row.addWidget(self.new_seed)
-        form.addRow("Seed", seed_row)
+        form.addRow(setting("seed").label, seed_row)
         note = QLabel(f"{LIVE_NOTE} {RESET_NOTE}")
         note.setWordWrap(True)
         note.setEnabled(False)

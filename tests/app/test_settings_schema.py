@@ -90,3 +90,12 @@ def test_noise_range_is_the_cores():
 def test_settings_are_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         schema.setting("lr").live = False  # type: ignore[misc]
+
+
+def test_every_loss_has_a_label():
+    from nnviz.core.losses import LOSS_NAMES
+
+    loss = schema.setting("loss")
+    assert {c for c, _ in loss.choice_labels} == set(LOSS_NAMES)
+    assert all(loss.choice_label(n) != n for n in LOSS_NAMES)
+    assert schema.setting("init").choice_label("torch") == "torch"
