@@ -235,14 +235,12 @@ class TrainingLoop(Commands):
         trainer = self._session.trainer
         trainer.set_learning_rate(lr)
         trainer.clear_divergence()  # a lower rate may continue from the last finite state
-        self._session.train_config = trainer.config
 
     def _do_config(self, changes: dict) -> None:
         trainer = self._session.trainer
         trainer.update_config(**changes)
         if "schedule" in changes:
             trainer.clear_divergence()
-        self._session.train_config = trainer.config
 
     def _do_session(self, session: Session, generation: int, label: str) -> None:
         self._flush(force=True)
