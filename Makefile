@@ -57,7 +57,7 @@ bench-gui: $(VENV)/.installed-app
 # runs them (pip takes torch 2.13.0 from this project's machines' local wheel store).
 test-torch: $(VENV)/.installed-test
 	$(PIP) install --quiet "torch==2.13.0"
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider tests/test_core_optim.py tests/test_onnx.py
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider tests/core/test_core_optim.py tests/io/test_onnx.py
 
 fuzz: $(VENV)/.installed-test
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider -m fuzz -o addopts=""

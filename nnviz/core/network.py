@@ -145,7 +145,7 @@ class Network:
     # One pass serves every caller. Given a workspace it writes into the workspace's
     # arrays (the training step: no allocation); without one each result is a fresh
     # array (any batch size, any caller). Both routes make the same NumPy calls in the
-    # same order, so they give the same bits (tests/test_core_fastpath.py pins it).
+    # same order, so they give the same bits (tests/core/test_core_fastpath.py pins it).
     def _forward(
         self, X: np.ndarray, masks: list[np.ndarray | None] | None, ws: Workspace | None,
         keep: bool,

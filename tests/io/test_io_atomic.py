@@ -20,7 +20,7 @@ from test_io_support import make_session, train
 from nnviz.io import SaveError, load_file, save_session, write_dataset_csv
 from nnviz.io.atomic import _host_tag, atomic_write, remove_stale_temps, temp_prefix, write_bytes_atomic
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _saved(tmp_path: Path, steps: int = 5) -> tuple[Path, bytes]:

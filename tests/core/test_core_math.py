@@ -9,7 +9,7 @@ import pytest
 from nnviz.core.activations import ACTIVATION_NAMES, make_activation
 from nnviz.core.gradcheck import format_table, gradient_check
 from nnviz.core.losses import LOSS_NAMES, make_loss
-from tests.helpers import make_network, make_targets
+from tests.core.helpers import make_network, make_targets
 
 
 @pytest.mark.parametrize("name", ACTIVATION_NAMES)

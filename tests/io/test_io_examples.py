@@ -16,7 +16,7 @@ import pytest
 from nnviz.io import load_file
 from nnviz.io.make_examples import EXAMPLES, MAX_EXAMPLE_BYTES, main, spec_text
 
-EXAMPLE_DIR = Path(__file__).resolve().parents[1] / "resources" / "examples"
+EXAMPLE_DIR = Path(__file__).resolve().parents[2] / "resources" / "examples"
 BY_NAME = {e.name: e for e in EXAMPLES}
 #: how far trained numbers may drift between CPUs, relative to the array's largest value
 #: (measured between this project's machines: ~1e-11 in float64, ~1e-6 in float32)
@@ -108,13 +108,13 @@ def test_io_never_imports_qt():
             "bad = [m for m in sys.modules if m.startswith(('PySide', 'PyQt', 'pyqtgraph'))]; "
             "print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=Path(__file__).resolve().parents[1])
+                            cwd=Path(__file__).resolve().parents[2])
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_the_documented_reader_works():
     """docs/file-format.md shows how to read weights with zipfile and NumPy alone."""
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     doc = (root / "docs" / "file-format.md").read_text(encoding="utf-8")
     section = doc.split("### Reading the weights without nnviz", 1)[1]
     code = section.split("```python\n", 1)[1].split("```", 1)[0]

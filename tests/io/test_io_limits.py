@@ -35,7 +35,7 @@ from nnviz.io import FileFormatError, SaveError, archive, load_file, save_sessio
 from nnviz.io import layout as lay
 from nnviz.io.json_spec import MAX_SPEC_BYTES, load_json_spec_file
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MiB = 1024**2
 
 
