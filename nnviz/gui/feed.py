@@ -26,6 +26,7 @@ from nnviz.core.trainer import Snapshot
 from nnviz.gui import dialogs
 from nnviz.gui.frames import LOSS, FramePlanner
 from nnviz.gui.status import RateMeter
+from nnviz.gui.views.base import REGISTRY
 from nnviz.gui.worker import STEP_COLUMNS
 
 #: the redraw timer's period: at most this often a part is drawn
@@ -46,13 +47,18 @@ DIVERGED_TEXT = (
     "Lower the learning rate and press Reset."
 )
 _COL = {name: i for i, name in enumerate(STEP_COLUMNS)}
-VIEW_TITLES = {"topology": "network", "decision": "output", LOSS: "loss", "histograms": "histogram"}
+VIEW_TITLES = {entry.name: entry.noun for entry in REGISTRY}
 
 
 class TrainingFeed:
     """Receiving, buffering and drawing what the worker sends (a window mixin)."""
 
     _holding = False  # a part is being drawn while the worker stands aside
+    # made by the window from the view registry (nnviz.gui.views.base.REGISTRY)
+    views: dict  # name -> view
+    docks: dict  # name -> the dock of a docked view (the central one has none)
+    snapshot_views: tuple[str, ...]  # drawn per snapshot, in this order
+    rows_views: tuple[str, ...]  # fed step rows, drawn as the planner's LOSS part
 
     def _init_feed(self) -> None:
         self.frame_count = 0  # parts drawn
@@ -87,6 +93,23 @@ class TrainingFeed:
         self._kick.setSingleShot(True)
         self._kick.setTimerType(Qt.TimerType.PreciseTimer)
         self._kick.timeout.connect(self._on_frame)
+
+    @property
+    def latest_snapshot(self) -> Snapshot | None:
+        """The newest snapshot of this run (drawn or about to be), None before the first."""
+        return self._snap
+
+    def redraw_latest(self) -> None:
+        """Draw the latest snapshot again on the next frame (a view was shown or went back
+        to this run); nothing before the run's first snapshot."""
+        if self._snap is not None:
+            self._snap_new = True
+
+    def _view_shown(self, name: str) -> bool:
+        """Whether view ``name`` is on screen: the central one always, a docked one while
+        its dock is visible."""
+        dock = self.docks.get(name)
+        return dock is None or dock.isVisible()
 
     def _reset_feed(self, step: int, epoch: int) -> None:
         """A new run: nothing of the old one may be drawn."""
@@ -153,7 +176,7 @@ class TrainingFeed:
         if generation != self.generation:
             return
         self.info = info
-        self.decision.set_run(info)
+        self.decision.set_run(info)  # the edited data: only the output view draws the points
         X = info.train_X if info.test_X is None else np.vstack([info.train_X, info.test_X])
         y = info.train_y if info.test_y is None else np.concatenate([info.train_y, info.test_y])
         base = self.custom_data.name if self.custom_data is not None else self.running.data.source
@@ -187,11 +210,8 @@ class TrainingFeed:
         pending = self._pending_rows
         rows = pending[0] if len(pending) == 1 else np.concatenate(pending)
         pending.clear()
-        acc = rows[:, _COL["accuracy"]]
-        self.loss_plot.add_steps(
-            rows[:, _COL["step"]], rows[:, _COL["loss"]],
-            None if np.isnan(acc[-1]) else acc, rows[:, _COL["epoch"]],
-        )
+        for name in self.rows_views:
+            self.views[name].add_rows(rows)
         prev = self._recent_rows  # the snapshot of these steps may arrive a tick later
         self._recent_rows = rows if prev is None else np.concatenate([prev[-256:], rows])
         last = rows[-1]
@@ -212,15 +232,14 @@ class TrainingFeed:
         ev = (snap.step, self._fractional_epoch(snap.step, snap.epoch), snap.train_loss, snap.test_loss,
               snap.test_accuracy, snap.train_accuracy)
         if ev != self._last_eval:
-            self.loss_plot.add_eval(*ev)
+            for name in self.rows_views:
+                self.views[name].add_eval(*ev)
             self._last_eval = ev
             self.planner.steps_arrived()
         if snap.step > self.last_step or self.diverged_at is not None:
             # after a divergence the network is back at its last finite state
             self.last_step, self.last_epoch = snap.step, snap.epoch
-        docks = {"topology": None, "decision": self.decision_dock, "histograms": self.histograms_dock}
-        views = [k for k, dock in docks.items() if dock is None or dock.isVisible()]
-        self.planner.snapshot_arrived(views)
+        self.planner.snapshot_arrived([k for k in self.snapshot_views if self._view_shown(k)])
         # double buffering: the trainer makes the next snapshot while this one is drawn, so
         # a cycle never waits for a round trip to the worker; still one at most in flight
         self.worker.ack_snapshot()
@@ -235,27 +254,30 @@ class TrainingFeed:
         return float(epoch)
 
     def _draw_part(self, part: str, now: float) -> None:
-        view = self.views[part]
-        before = view.frame_count
+        # the planner's LOSS part redraws the rows views, any other part is a snapshot view
+        names = self.rows_views if part == LOSS else (part,)
+        before = sum(self.views[k].frame_count for k in names)
         self._part_paints: list[tuple[float, float]] = []
         # the trainer stands aside for the whole part, update and paint (see event())
         self.worker.hold()
         self._holding = True
         self._part = part
         self._part_t0 = now
-        docks = {LOSS: self.loss_dock, "decision": self.decision_dock, "histograms": self.histograms_dock}
-        visible = (part not in docks or docks[part].isVisible()) and part not in self._failed_views
-        try:
-            if visible and part == LOSS:
-                view.redraw()
-            elif visible:
-                view.show_snapshot(self._drawing)
-        except Exception as exc:  # one view's fault: said once, the other views go on
-            self._view_failed(part, exc)
+        for name in names:
+            if not self._view_shown(name) or name in self._failed_views:
+                continue
+            view = self.views[name]
+            try:
+                if part == LOSS:
+                    view.redraw()
+                else:
+                    view.show_snapshot(self._drawing)
+            except Exception as exc:  # one view's fault: said once, the other views go on
+                self._view_failed(name, exc)
         if part != LOSS and not self.planner.snapshot_pending:
             self.snapshots_drawn += 1
         self._part_updated = time.perf_counter()
-        if view.frame_count == before:  # nothing to paint
+        if sum(self.views[k].frame_count for k in names) == before:  # nothing to paint
             self._part_finished(time.perf_counter())
             return
         self.frame_count += 1

@@ -41,9 +41,14 @@ from nnviz.gui.frames import frame_budget
 from nnviz.gui.settings import Preferences
 from nnviz.gui.status import StatusPanel
 from nnviz.gui.theme import apply_theme
+from nnviz.gui.views.base import BOTTOM, CENTRAL, LEFT, REGISTRY, RIGHT
 from nnviz.gui.worker import WorkerHandle
 
 __all__ = ["DIVERGED_TEXT", "SPEEDS", "MainWindow", "RunError"]
+
+#: where a registry view's dock goes
+_AREAS = {LEFT: Qt.DockWidgetArea.LeftDockWidgetArea, RIGHT: Qt.DockWidgetArea.RightDockWidgetArea,
+          BOTTOM: Qt.DockWidgetArea.BottomDockWidgetArea}
 
 #: speed settings: steps per second, 0 = as fast as the machine goes
 SPEEDS = (1, 3, 10, 30, 100, 300, 1000, 3000, 10000, 0)
@@ -120,20 +125,15 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
         self.handle.start()
 
     def _make_views(self) -> None:
-        from nnviz.gui.views.decision import DecisionView
-        from nnviz.gui.views.histograms import HistogramPanel
-        from nnviz.gui.views.loss_plot import LossPlot
-        from nnviz.gui.views.topology import TopologyView
-
-        self.topology = TopologyView(self)
-        self.decision = DecisionView(self)
-        self.loss_plot = LossPlot(self)
+        """Every view of the registry, each also the window attribute it names."""
+        self.views = {}
+        for entry in REGISTRY:
+            view = entry.make(self)
+            self.views[entry.name] = view
+            setattr(self, entry.window_attr, view)
+        self.snapshot_views = tuple(e.name for e in REGISTRY if not e.rows)
+        self.rows_views = tuple(e.name for e in REGISTRY if e.rows)
         self._restore_loss_view()
-        self.histograms = HistogramPanel(self)
-        self.views = {
-            "topology": self.topology, "decision": self.decision,
-            "loss": self.loss_plot, "histograms": self.histograms,
-        }
         self.topology.neuronSelected.connect(self._on_neuron_selected)
         self.decision.pointAdded.connect(self._on_point_added)
         self.decision.pointRemoved.connect(self._on_point_removed)
@@ -160,15 +160,18 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
         self.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.setCentralWidget(self.topology)
-        area = Qt.DockWidgetArea
-        self.controls_dock = self._dock("controlsDock", "Controls", self.controls, area.LeftDockWidgetArea)
-        self.decision_dock = self._dock("decisionDock", "Output", self.decision, area.RightDockWidgetArea)
-        self.histograms_dock = self._dock("histogramsDock", "Histograms", self.histograms,
-                                          area.RightDockWidgetArea)
-        self.loss_dock = self._dock("lossDock", "Loss", self.loss_plot, area.BottomDockWidgetArea)
-        for dock in (self.decision_dock, self.histograms_dock, self.loss_dock):
+        self.controls_dock = self._dock("controlsDock", "Controls", self.controls,
+                                        Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.docks = {}
+        for entry in REGISTRY:
+            view = self.views[entry.name]
+            if entry.area == CENTRAL:
+                self.setCentralWidget(view)
+                continue
+            dock = self._dock(entry.dock_name, entry.title, view, _AREAS[entry.area])
             dock.visibilityChanged.connect(self._on_dock_visibility)
+            self.docks[entry.name] = dock
+            setattr(self, f"{entry.name}_dock", dock)
 
     def _action(self, text: str, slot, shortcut=None, tip: str = "", checkable: bool = False) -> QAction:
         act = QAction(text, self)
@@ -235,12 +238,11 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
         export.addAction(self.act_data_csv)
         export.addSeparator()
         self.image_actions = {}
-        for key, title in (("topology", "Network"), ("decision", "Output"), ("loss", "Loss plot"),
-                           ("histograms", "Histograms")):
-            act = QAction(f"{title} image (PNG/SVG)…", self)
-            act.triggered.connect(lambda _=False, k=key: self.export_image(k))
+        for entry in REGISTRY:
+            act = QAction(f"{entry.image_title} image (PNG/SVG)…", self)
+            act.triggered.connect(lambda _=False, k=entry.name: self.export_image(k))
             export.addAction(act)
-            self.image_actions[key] = act
+            self.image_actions[entry.name] = act
         m.addSeparator()
         m.addAction(self.act_quit)
         e = mb.addMenu("&Edit")
@@ -249,7 +251,7 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
         e.addSeparator()
         e.addAction(self.act_clear_runs)
         v = mb.addMenu("&View")
-        for dock in (self.controls_dock, self.decision_dock, self.loss_dock, self.histograms_dock):
+        for dock in (self.controls_dock, *self.docks.values()):
             v.addAction(dock.toggleViewAction())
         v.addSeparator()
         v.addAction(self.act_dark)
@@ -315,8 +317,8 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
         with every view back on the run it showed (nothing is left half built)."""
         old = self.info
         try:
-            for view in (self.topology, self.decision, self.histograms):
-                view.set_run(info)
+            for name in self.snapshot_views:
+                self.views[name].set_run(info)
         except Exception as exc:  # a view's fault with this data must end in a message
             self._restore_views(old)
             raise RunError(f"the window cannot draw this run ({type(exc).__name__}: {exc})") from exc
@@ -325,13 +327,12 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
         """After a failed start: the views show the current run again, at its latest state."""
         if info is None:
             return
-        for view in (self.topology, self.decision, self.histograms):
+        for name in self.snapshot_views:
             try:
-                view.set_run(info)
+                self.views[name].set_run(info)
             except Exception:  # it drew this run before; the message about the new one stands
                 continue
-        if self._snap is not None:
-            self._snap_new = True  # redrawn from the latest snapshot on the next frame
+        self.redraw_latest()
 
     def _commit_run(self, info: RunInfo, replay: Replay, label: str, step: int, epoch: int) -> None:
         """The new run becomes the window's: feed, loss plot, buttons, status (none of it fails
@@ -339,8 +340,10 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
         self.info = info
         self.diverged_at = None
         self._reset_feed(step, epoch)
-        self.loss_plot.new_run(label)
-        replay.apply(self.loss_plot)
+        for name in self.rows_views:
+            view = self.views[name]
+            view.new_run(label)
+            replay.apply(view)
         self.act_step.setEnabled(True)
         self.controls.set_pending(False)
         self._refresh_status(force=True)
@@ -516,8 +519,8 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
         self.decision_dock.raise_()
 
     def _on_dock_visibility(self, visible: bool) -> None:
-        if visible and self._snap is not None:
-            self._snap_new = True  # a view that was hidden shows the latest state
+        if visible:
+            self.redraw_latest()  # a view that was hidden shows the latest state
 
     # --- view, theme, help --------------------------------------------------------------
     def set_dark_theme(self, dark: bool) -> None:
@@ -536,7 +539,7 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
         if self._default_state is None:
             self._first_layout()
         self.restoreState(self._default_state)
-        for dock in (self.controls_dock, self.decision_dock, self.loss_dock, self.histograms_dock):
+        for dock in (self.controls_dock, *self.docks.values()):
             dock.show()
 
     def _fit_to_screen(self) -> None:

@@ -47,6 +47,25 @@ def test_opens_on_the_demo_ready_to_train(window):
     assert window.centralWidget() is window.topology
 
 
+def test_views_docks_and_menus_come_from_the_registry(window, qtbot):
+    from nnviz.gui.views.base import CENTRAL, REGISTRY
+
+    assert list(window.views) == [e.name for e in REGISTRY]
+    for e in REGISTRY:
+        view = window.views[e.name]
+        assert getattr(window, e.window_attr) is view
+        if e.area == CENTRAL:
+            assert window.centralWidget() is view and e.name not in window.docks
+        else:
+            dock = window.docks[e.name]
+            assert dock.widget() is view and dock.objectName() == e.dock_name
+            assert dock.windowTitle() == e.title
+        assert window.image_actions[e.name].text().startswith(e.image_title)
+    window.step_once()  # the feed's newest snapshot is public (the window redraws from it)
+    qtbot.waitUntil(lambda: window.latest_snapshot is not None and window.latest_snapshot.step >= 1,
+                    timeout=WAIT_MS)
+
+
 def test_space_plays_and_pauses(window, qtbot):
     window.set_speed_index(len(SPEEDS) - 1)
     qtbot.keyClick(window, Qt.Key.Key_Space)

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from nnviz.core.history import EmaSmoother, smooth_ema
 from nnviz.gui.views import palette
 from nnviz.gui.views.ranges import StickyViewBox
+from nnviz.training.protocol import StepColumn
 
 #: earlier runs kept as faded curves
 MAX_OLD_RUNS = 8
@@ -316,6 +317,15 @@ class LossPlot(QWidget):
         self.smoothed.extend(self._smoother.extend(losses))
         self.epoch_axis.update(self.steps.view, self.epochs.view)
         self._dirty = True
+
+    def add_rows(self, rows: np.ndarray) -> None:
+        """Append minibatch step rows (columns by :class:`StepColumn`); a run without
+        accuracy (regression: NaN) plots none."""
+        if not len(rows):
+            return
+        acc = rows[:, StepColumn.ACCURACY]
+        self.add_steps(rows[:, StepColumn.STEP], rows[:, StepColumn.LOSS],
+                       None if np.isnan(acc[-1]) else acc, rows[:, StepColumn.EPOCH])
 
     def add_eval(self, step: int, epoch: float, train_loss: float, test_loss: float | None,
                  test_acc: float | None, train_acc: float | None) -> None:
