@@ -27,7 +27,7 @@ from nnviz.gui import dialogs
 from nnviz.gui.frames import LOSS, FramePlanner
 from nnviz.gui.status import RateMeter
 from nnviz.gui.views.base import REGISTRY
-from nnviz.gui.worker import STEP_COLUMNS
+from nnviz.training.protocol import StepColumn
 
 #: the redraw timer's period: at most this often a part is drawn
 FRAME_MS = 10
@@ -46,7 +46,6 @@ DIVERGED_TEXT = (
     "Training diverged at step {step:,}: the loss became infinite. "
     "Lower the learning rate and press Reset."
 )
-_COL = {name: i for i, name in enumerate(STEP_COLUMNS)}
 VIEW_TITLES = {entry.name: entry.noun for entry in REGISTRY}
 
 
@@ -215,10 +214,10 @@ class TrainingFeed:
         prev = self._recent_rows  # the snapshot of these steps may arrive a tick later
         self._recent_rows = rows if prev is None else np.concatenate([prev[-256:], rows])
         last = rows[-1]
-        self.last_step = int(last[_COL["step"]])
-        self.last_epoch = int(last[_COL["epoch"]])
-        last_acc = float(last[_COL["accuracy"]])
-        self._last_batch = (float(last[_COL["loss"]]), None if math.isnan(last_acc) else last_acc)
+        self.last_step = int(last[StepColumn.STEP])
+        self.last_epoch = int(last[StepColumn.EPOCH])
+        last_acc = float(last[StepColumn.ACCURACY])
+        self._last_batch = (float(last[StepColumn.LOSS]), None if math.isnan(last_acc) else last_acc)
         self._rate.add(self.last_step)
         self.planner.steps_arrived()
 
@@ -248,9 +247,9 @@ class TrainingFeed:
         """Where ``step`` lies on the epoch axis (snapshots only know whole epochs)."""
         rows = self._recent_rows
         if rows is not None and len(rows):
-            i = int(np.searchsorted(rows[:, _COL["step"]], step))
-            if i < len(rows) and rows[i, _COL["step"]] == step:
-                return float(rows[i, _COL["epoch"]])
+            i = int(np.searchsorted(rows[:, StepColumn.STEP], step))
+            if i < len(rows) and rows[i, StepColumn.STEP] == step:
+                return float(rows[i, StepColumn.EPOCH])
         return float(epoch)
 
     def _draw_part(self, part: str, now: float) -> None:
