@@ -3,7 +3,7 @@
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_views.py [--frames N]
         [--case spiral|digits|points|all] [--profile VIEW]
 
-What one frame is, per view (see nnviz/gui/feed.py): the update with a fresh snapshot
+What one frame is, per view (see nnviz/gui/window/frame_pump.py): the update with a fresh snapshot
 (``show_snapshot``; for the loss plot ``add_steps`` with the minibatches since the last
 frame, ``add_eval`` and ``redraw``), then every paint it causes, follow-up paints
 included (pyqtgraph often asks for a second paint from inside the first one). Each frame
@@ -40,7 +40,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from nnviz.app.runinfo import RunInfo
 from nnviz.core.session import Session, demo_session
 from nnviz.core.trainer import Snapshot, StepRecord
-from nnviz.gui.bench import digits_session  # the network `nnviz bench --gui` runs
+from nnviz.gui.harness.bench import digits_session  # the network `nnviz bench --gui` runs
 from nnviz.gui.views.decision import DecisionView
 from nnviz.gui.views.histograms import HistogramPanel
 from nnviz.gui.views.loss_plot import LossPlot

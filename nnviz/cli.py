@@ -540,7 +540,7 @@ def cmd_import(args) -> int:
 
 def cmd_bench(args) -> int:
     if args.gui:
-        from nnviz.gui.bench import run_gui_bench
+        from nnviz.gui.harness.bench import run_gui_bench
 
         return run_gui_bench(args.json, seconds=5.0 if args.quick else 15.0)
     from nnviz.benchmark import main as bench_main
@@ -575,7 +575,7 @@ def _known_errors() -> tuple[type[BaseException], ...]:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help", "--version")):
-        from nnviz.gui.app import main as gui_main
+        from nnviz.gui.qtapp import main as gui_main
 
         return gui_main(argv)
     try:

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from nnviz.gui import dialogs
-from nnviz.gui.settings import ENV_FILE
+from nnviz.gui.window import dialogs
+from nnviz.gui.window.preferences import ENV_FILE
 from nnviz.gui.worker import live_threads
 from tests.gui.waits import WAIT_MS, WAIT_S
 
@@ -87,8 +87,8 @@ def no_thread_left():
 @pytest.fixture
 def make_window(qtbot):
     """Build main windows (the demo unless a session is given); closed after the test."""
-    from nnviz.gui.main_window import MainWindow
-    from nnviz.gui.settings import Preferences
+    from nnviz.gui.window.main_window import MainWindow
+    from nnviz.gui.window.preferences import Preferences
 
     made = []
 
@@ -112,5 +112,5 @@ def make_window(qtbot):
 def window(make_window, qtbot):
     """The demo window, shown, with its first snapshot drawn."""
     w = make_window()
-    qtbot.waitUntil(lambda: w.snapshots_drawn > 0, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.pump.snapshots_drawn > 0, timeout=WAIT_MS)
     return w

@@ -21,8 +21,8 @@ from nnviz.app.run_settings import (
     settings_from_session,
 )
 from nnviz.core.optim import Schedule
-from nnviz.gui.app import main
-from nnviz.gui.frames import LOSS, FramePlanner
+from nnviz.gui.qtapp import main
+from nnviz.gui.window.frames import LOSS, FramePlanner
 
 
 def _run(code: str, timeout: float, tmp_path) -> subprocess.CompletedProcess:
@@ -32,7 +32,7 @@ def _run(code: str, timeout: float, tmp_path) -> subprocess.CompletedProcess:
 
 
 def test_self_test_passes_and_prints_one_line(tmp_path):
-    r = _run("import sys; from nnviz.gui.app import main; sys.exit(main(['--self-test']))", 240, tmp_path)
+    r = _run("import sys; from nnviz.gui.qtapp import main; sys.exit(main(['--self-test']))", 240, tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
     lines = r.stdout.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("nnviz self-test: ok")
@@ -41,14 +41,15 @@ def test_self_test_passes_and_prints_one_line(tmp_path):
 
 def test_self_test_watchdog_ends_a_hang(tmp_path):
     # a watchdog shorter than the self-test itself stands in for a hang
-    r = _run("from nnviz.gui.selftest import run_self_test; run_self_test(watchdog_s=0.3)", 240, tmp_path)
+    r = _run("from nnviz.gui.harness.selftest import run_self_test; run_self_test(watchdog_s=0.3)",
+             240, tmp_path)
     assert r.returncode == 3
     assert "FAILED" in r.stderr and "hung while" in r.stderr
 
 
 def test_gui_bench_reports_every_field(tmp_path):
-    r = _run("import sys; from nnviz.gui.bench import run_gui_bench; sys.exit(run_gui_bench(True, 1.0))",
-             240, tmp_path)
+    r = _run("import sys; from nnviz.gui.harness.bench import run_gui_bench; "
+             "sys.exit(run_gui_bench(True, 1.0))", 240, tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
     rows = json.loads(r.stdout)
     assert [row["name"].split()[0] for row in rows] == ["spiral", "digits"]
@@ -88,7 +89,7 @@ def test_planner_draws_one_part_per_tick_within_the_budget():
 
 
 def test_the_drawing_budget_depends_on_where_training_runs():
-    from nnviz.gui.frames import FRAME_BUDGET, PACED_FRAME_BUDGET, PROCESS_FRAME_BUDGET, frame_budget
+    from nnviz.gui.window.frames import FRAME_BUDGET, PACED_FRAME_BUDGET, PROCESS_FRAME_BUDGET, frame_budget
 
     # a trainer on a thread shares the GIL: full speed leaves drawing a third of the time
     assert frame_budget(0, "thread") == FRAME_BUDGET < frame_budget(100, "thread") == PACED_FRAME_BUDGET

@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from nnviz.gui.main_window import SPEEDS
-from nnviz.gui.settings import Preferences
+from nnviz.gui.window.main_window import SPEEDS
+from nnviz.gui.window.preferences import Preferences
 from tests.gui.waits import WAIT_MS, WAIT_S
 
 
 def train(window, qtbot, steps: int) -> None:
     window.set_speed_index(len(SPEEDS) - 1)
     window.play()
-    qtbot.waitUntil(lambda: window.last_step >= steps, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.pump.last_step >= steps, timeout=WAIT_MS)
     window.pause()
     qtbot.waitUntil(lambda: not window.worker.playing, timeout=WAIT_MS)
 
@@ -39,7 +39,7 @@ def test_save_and_reopen_round_trip(window, qtbot, tmp_path, dialog_log):
     saved_step = window.worker.copy_session().result(timeout=WAIT_S).trainer.step_count
     saved_params = window.worker.copy_session().result(timeout=WAIT_S).network.params
     path = tmp_path / "spiral.nnviz"
-    assert window.save_as(str(path))
+    assert window.files.save_as(str(path))
     assert path.is_file()
     assert "spiral.nnviz" in window.windowTitle() and not window.isWindowModified()
     assert Preferences().recent_files()[0] == str(path.resolve())
@@ -52,7 +52,7 @@ def test_save_and_reopen_round_trip(window, qtbot, tmp_path, dialog_log):
     assert s.trainer.step_count == saved_step
     for a, b in zip(s.network.params, saved_params, strict=True):
         np.testing.assert_array_equal(a, b)
-    assert window.last_step == saved_step
+    assert window.pump.last_step == saved_step
     assert len(window.loss_plot.steps) == saved_step  # the loss curve came back with the file
     assert not window.isWindowModified()
     assert not dialog_log.errors
@@ -60,25 +60,25 @@ def test_save_and_reopen_round_trip(window, qtbot, tmp_path, dialog_log):
 
 def test_ctrl_s_asks_for_a_name_once(window, qtbot, tmp_path, dialog_log):
     window.step_once()
-    qtbot.waitUntil(lambda: window.last_step == 1, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.pump.last_step == 1, timeout=WAIT_MS)
     dialog_log.save_path = str(tmp_path / "first")  # no suffix: .nnviz is added
     qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     assert (tmp_path / "first.nnviz").is_file()
     dialog_log.save_path = None  # a second save must not ask
     window.step_once()
-    qtbot.waitUntil(lambda: window.last_step == 2, timeout=WAIT_MS)
-    assert window.save()
-    assert window.path.name == "first.nnviz"
+    qtbot.waitUntil(lambda: window.pump.last_step == 2, timeout=WAIT_MS)
+    assert window.files.save()
+    assert window.document.path.name == "first.nnviz"
 
 
 def test_a_bad_file_keeps_the_current_run(window, tmp_path, dialog_log):
     bad = tmp_path / "bad.nnviz"
     bad.write_bytes(b"this is not a network")
-    gen = window.generation
-    assert not window.open_path(bad)
-    assert window.generation == gen
+    gen = window.document.generation
+    assert not window.files.open_path(bad)
+    assert window.document.generation == gen
     assert dialog_log.errors and "bad.nnviz" in dialog_log.errors[0][1]
-    assert not window.open_path(tmp_path / "missing.nnviz")
+    assert not window.files.open_path(tmp_path / "missing.nnviz")
     assert len(dialog_log.errors) == 2
 
 
@@ -87,22 +87,22 @@ def test_a_json_spec_opens_on_the_data_shown(window, tmp_path, dialog_log):
                              "hidden": [{"units": 5, "activation": "tanh"}]}}
     path = tmp_path / "small.json"
     path.write_text(json.dumps(spec))
-    assert window.open_path(path), dialog_log.errors
+    assert window.files.open_path(path), dialog_log.errors
     assert window.info.spec.widths == [2, 5, 2]
     assert window.controls.layer_rows[0].activation.currentData() == "tanh"
 
 
 def test_recent_files_menu(window, tmp_path, dialog_log):
     path = tmp_path / "r.nnviz"
-    assert window.save_as(str(path))
-    window._fill_recent_menu()
+    assert window.files.save_as(str(path))
+    window.files.fill_recent_menu(window.recent_menu)
     titles = [a.text() for a in window.recent_menu.actions()]
     assert any("r.nnviz" in t for t in titles)
-    gen = window.generation
+    gen = window.document.generation
     next(a for a in window.recent_menu.actions() if "r.nnviz" in a.text()).trigger()
-    assert window.generation == gen + 1
+    assert window.document.generation == gen + 1
     path.unlink()  # a recent file that went away leaves the list when it fails to open
-    assert not window.open_any(str(path), ask=False)
+    assert not window.files.open_any(str(path), ask=False)
     assert str(path.resolve()) not in Preferences().recent_files()
 
 
@@ -111,38 +111,38 @@ def test_import_csv_trains_on_it(window, qtbot, tmp_path, dialog_log):
     dialog_log.open_path = str(path)
     window.act_import.trigger()
     assert not dialog_log.errors, dialog_log.errors
-    assert window.running.data.source == "custom"
+    assert window.document.settings.data.source == "custom"
     assert window.info.spec.widths == [4, 8, 8, 3]
     assert window.info.extent is None  # four inputs: no plane
     assert "Imported" in window.controls.dataset.currentText()
     assert not window.controls.features["x1^2"].isEnabled()
     window.step_once()
-    qtbot.waitUntil(lambda: window.last_step == 1, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.pump.last_step == 1, timeout=WAIT_MS)
 
 
 def test_a_bad_csv_is_refused_with_a_message(window, tmp_path, dialog_log):
     path = tmp_path / "broken.csv"
     path.write_text("a,b\n1,2\nthree,4\n")
-    gen = window.generation
-    assert not window.import_csv(str(path))
-    assert window.generation == gen
+    gen = window.document.generation
+    assert not window.files.import_csv(str(path))
+    assert window.document.generation == gen
     assert "broken.csv" in dialog_log.errors[0][1]
 
 
 def test_exports(window, qtbot, tmp_path, dialog_log):
     train(window, qtbot, 30)
-    assert window.export_history_csv(str(tmp_path / "h.csv"))
+    assert window.files.export_history_csv(str(tmp_path / "h.csv"))
     rows = (tmp_path / "h.csv").read_text().splitlines()
     assert len(rows) > 30
-    assert window.export_data_csv(str(tmp_path / "d.csv"))
+    assert window.files.export_data_csv(str(tmp_path / "d.csv"))
     assert len((tmp_path / "d.csv").read_text().splitlines()) == 501
     for key in window.views:
-        assert window.export_image(key, str(tmp_path / f"{key}.png")), dialog_log.errors
+        assert window.files.export_image(key, str(tmp_path / f"{key}.png")), dialog_log.errors
         assert (tmp_path / f"{key}.png").stat().st_size > 1000
-    assert window.export_image("loss", str(tmp_path / "loss.svg"))
+    assert window.files.export_image("loss", str(tmp_path / "loss.svg"))
     assert (tmp_path / "loss.svg").read_text().lstrip().startswith("<")
     pytest.importorskip("onnx")
-    assert window.export_onnx(str(tmp_path / "m.onnx")), dialog_log.errors
+    assert window.files.export_onnx(str(tmp_path / "m.onnx")), dialog_log.errors
     assert (tmp_path / "m.onnx").stat().st_size > 100
 
 
@@ -150,7 +150,7 @@ def test_new_asks_and_goes_back_to_the_demo(window, qtbot, dialog_log):
     train(window, qtbot, 10)
     qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     assert dialog_log.unsaved_asked == 1
-    assert window.last_step == 0 and "Spiral demo" in window.windowTitle()
+    assert window.pump.last_step == 0 and "Spiral demo" in window.windowTitle()
     assert not window.isWindowModified()
 
 
@@ -159,7 +159,7 @@ def test_files_the_system_asks_to_open_reach_the_window(window, qtbot, qapp):
     arrives before the window exists (the launching file) waits for it."""
     from PySide6.QtGui import QFileOpenEvent
 
-    from nnviz.gui.file_open import FileOpenFilter
+    from nnviz.gui.window.file_open import FileOpenFilter
     from nnviz.resources import examples_dir
 
     example = examples_dir() / "xor.nnviz"
@@ -168,7 +168,7 @@ def test_files_the_system_asks_to_open_reach_the_window(window, qtbot, qapp):
     try:
         qapp.sendEvent(qapp, QFileOpenEvent(str(example)))
         assert flt.waiting == [str(example)]
-        flt.set_opener(window.open_any)
+        flt.set_opener(window.files.open_any)
         assert not flt.waiting
         assert "xor.nnviz" in window.windowTitle()
         window.discard_changes()
@@ -184,9 +184,20 @@ def test_a_run_the_views_cannot_draw_keeps_the_current_one(window, qtbot, tmp_pa
     """All or nothing: a view failing on the new data leaves every part of the window on
     the run it showed (the failure stands in for a view bug such data once hit)."""
     train(window, qtbot, 20)
-    window.setWindowModified(False)
-    before = (window.generation, window.run_number, window.info, window.running, window.windowTitle(),
-              window.controls.settings(), list(window.loss_plot.old_run_labels), len(window.loss_plot.steps))
+    trained = window.files.session_copy().trainer.step_count
+    # every row of the paused run is in the loss plot before the state is taken
+    qtbot.waitUntil(lambda: window.pump.last_step == trained and not window.pump._pending_rows,
+                    timeout=WAIT_MS)
+    window.document.modified = False
+    window.show_document()
+    doc = window.document
+
+    def state():
+        return (doc.generation, doc.run_number, window.info, doc.settings, window.windowTitle(),
+                window.controls.settings(), list(window.loss_plot.old_run_labels),
+                len(window.loss_plot.steps), doc.modified)
+
+    before = state()
     real = window.histograms.set_run
 
     def fails_on_new_data(info):
@@ -196,42 +207,41 @@ def test_a_run_the_views_cannot_draw_keeps_the_current_one(window, qtbot, tmp_pa
 
     monkeypatch.setattr(window.histograms, "set_run", fails_on_new_data)
     path = write_csv(tmp_path / "other.csv", n=90, classes=3, dims=4)
-    assert not window.open_any(str(path), ask=False)
+    assert not window.files.open_any(str(path), ask=False)
     assert len(dialog_log.errors) == 1
     title, text = dialog_log.errors[0]
     assert title == "Cannot train on this data"
     assert "other.csv" in text and "cannot draw" in text
-    after = (window.generation, window.run_number, window.info, window.running, window.windowTitle(),
-             window.controls.settings(), list(window.loss_plot.old_run_labels), len(window.loss_plot.steps))
-    assert after == before
+    assert state() == before
     assert not window.isWindowModified()
     for view in (window.topology, window.decision):  # the views that took it went back
         assert view._info is before[2]
     # and the run goes on: it trains and redraws
-    drawn = window.snapshots_drawn
-    step = window.last_step
+    drawn = window.pump.snapshots_drawn
+    step = window.pump.last_step
     window.step_once()
-    qtbot.waitUntil(lambda: window.last_step == step + 1 and window.snapshots_drawn > drawn, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.pump.last_step == step + 1 and window.pump.snapshots_drawn > drawn,
+                    timeout=WAIT_MS)
     assert window.worker.copy_session().result(timeout=WAIT_S).trainer.step_count == step + 1
 
 
 def test_a_network_file_the_views_cannot_draw_is_refused(window, tmp_path, dialog_log, monkeypatch):
     path = tmp_path / "net.nnviz"
-    assert window.save_as(str(path))
-    gen, info = window.generation, window.info
+    assert window.files.save_as(str(path))
+    gen, info = window.document.generation, window.info
     real = window.topology.set_run
     monkeypatch.setattr(window.topology, "set_run", lambda new: real(new) if new is info else 1 / 0)
-    assert not window.open_path(path)
-    assert window.generation == gen and window.info is info
+    assert not window.files.open_path(path)
+    assert window.document.generation == gen and window.info is info
     assert "net.nnviz" in dialog_log.errors[0][1] and "ZeroDivisionError" in dialog_log.errors[0][1]
 
 
 def test_reset_that_cannot_be_drawn_says_so(window, dialog_log, monkeypatch):
-    gen, info = window.generation, window.info
+    gen, info = window.document.generation, window.info
     real = window.decision.set_run
     monkeypatch.setattr(window.decision, "set_run", lambda new: real(new) if new is info else 1 / 0)
     window.reset()
-    assert window.generation == gen
+    assert window.document.generation == gen
     assert dialog_log.errors[0][0] == "Cannot start this run"
 
 
@@ -281,7 +291,7 @@ def test_slow_reading_keeps_the_window_drawing(qapp, qtbot):
 
     from PySide6.QtCore import QTimer
 
-    from nnviz.gui.background import run_responsive
+    from nnviz.gui.window.background import run_responsive
 
     ticks = []
     timer = QTimer()

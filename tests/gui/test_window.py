@@ -15,9 +15,9 @@ from nnviz.app.run_settings import (
     TrainSettings,
     build_session,
 )
-from nnviz.gui import dialogs
-from nnviz.gui.main_window import DIVERGED_TEXT, SPEEDS
-from nnviz.gui.settings import Preferences
+from nnviz.gui.window import dialogs
+from nnviz.gui.window.main_window import DIVERGED_TEXT, SPEEDS
+from nnviz.gui.window.preferences import Preferences
 from tests.gui.waits import WAIT_MS, WAIT_S
 
 DIVERGING = RunSettings(
@@ -30,7 +30,7 @@ def trained(window, qtbot, steps: int = 100) -> None:
     """Train at full speed until at least ``steps`` minibatches arrived, then pause."""
     window.set_speed_index(len(SPEEDS) - 1)
     window.play()
-    qtbot.waitUntil(lambda: window.last_step >= steps, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.pump.last_step >= steps, timeout=WAIT_MS)
     window.pause()
     qtbot.waitUntil(lambda: not window.worker.playing, timeout=WAIT_MS)
 
@@ -40,7 +40,7 @@ def test_opens_on_the_demo_ready_to_train(window):
     assert not window.isWindowModified()
     assert window.info.spec.widths == [2, 8, 8, 2]
     assert window.controls.dataset.currentData() == "spiral"
-    assert window.last_step == 0
+    assert window.pump.last_step == 0
     for name in ("controlsDock", "decisionDock", "lossDock", "histogramsDock"):
         dock = window.findChild(QDockWidget, name)
         assert dock is not None and dock.isVisible()
@@ -62,7 +62,7 @@ def test_views_docks_and_menus_come_from_the_registry(window, qtbot):
             assert dock.windowTitle() == e.title
         assert window.image_actions[e.name].text().startswith(e.image_title)
     window.step_once()  # the feed's newest snapshot is public (the window redraws from it)
-    qtbot.waitUntil(lambda: window.latest_snapshot is not None and window.latest_snapshot.step >= 1,
+    qtbot.waitUntil(lambda: window.pump.latest_snapshot is not None and window.pump.latest_snapshot.step >= 1,
                     timeout=WAIT_MS)
 
 
@@ -70,7 +70,7 @@ def test_space_plays_and_pauses(window, qtbot):
     window.set_speed_index(len(SPEEDS) - 1)
     qtbot.keyClick(window, Qt.Key.Key_Space)
     assert window.playing
-    qtbot.waitUntil(lambda: window.last_step >= 50, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.pump.last_step >= 50, timeout=WAIT_MS)
     qtbot.keyClick(window, Qt.Key.Key_Space)
     assert not window.playing
     qtbot.waitUntil(lambda: not window.worker.playing, timeout=WAIT_MS)
@@ -90,11 +90,11 @@ def test_space_plays_even_from_a_number_field(window, qtbot):
 
 def test_ctrl_right_steps_one_minibatch(window, qtbot):
     qtbot.keyClick(window, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: window.last_step == 1, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.pump.last_step == 1, timeout=WAIT_MS)
     qtbot.keyClick(window, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: window.last_step == 2, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.pump.last_step == 2, timeout=WAIT_MS)
     qtbot.wait(100)
-    assert window.steps_received == 2
+    assert window.pump.steps_received == 2
     assert "Step 2" in window.status.step.text()
 
 
@@ -107,7 +107,7 @@ def test_toolbar_buttons(window, qtbot):
     step = window.toolbar.widgetForAction(window.act_step)
     before = window.worker.copy_session().result(timeout=WAIT_S).trainer.step_count
     qtbot.mouseClick(step, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.last_step == before + 1, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.pump.last_step == before + 1, timeout=WAIT_MS)
     window.speed_slider.setValue(2)
     assert window.speed_label.text() == "10 steps/s"
     assert window.speed_actions[2].isChecked()
@@ -115,10 +115,10 @@ def test_toolbar_buttons(window, qtbot):
 
 def test_ctrl_r_starts_a_fresh_run(window, qtbot):
     trained(window, qtbot, 50)
-    gen = window.generation
+    gen = window.document.generation
     qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
-    assert window.generation == gen + 1
-    assert window.last_step == 0
+    assert window.document.generation == gen + 1
+    assert window.pump.last_step == 0
     qtbot.waitUntil(lambda: window.worker.copy_session().result(timeout=WAIT_S).trainer.step_count == 0,
                     timeout=WAIT_MS)
     assert len(window.loss_plot.old_run_labels) == 1
@@ -130,8 +130,8 @@ def test_every_panel_updates_while_training(window, qtbot):
     qtbot.waitUntil(
         lambda: all(v.frame_count > before[k] for k, v in window.views.items()), timeout=WAIT_MS
     )
-    assert window.frame_count > 0
-    assert window.steps_received == window.last_step or window.steps_received >= 200
+    assert window.pump.frame_count > 0
+    assert window.pump.steps_received == window.pump.last_step or window.pump.steps_received >= 200
 
 
 def test_a_window_training_on_a_thread_works_the_same(make_window, qtbot, monkeypatch):
@@ -145,7 +145,7 @@ def test_a_window_training_on_a_thread_works_the_same(make_window, qtbot, monkey
     trained(w, qtbot, 200)
     qtbot.waitUntil(lambda: all(v.frame_count > before[k] for k, v in w.views.items()), timeout=WAIT_MS)
     s = w.worker.copy_session().result(timeout=WAIT_S)
-    assert s.trainer.step_count == w.last_step
+    assert s.trainer.step_count == w.pump.last_step
     w.discard_changes()
 
 
@@ -166,7 +166,7 @@ def test_architecture_edit_waits_for_reset_and_undoes(window, qtbot):
     qtbot.mouseClick(controls.add_layer, Qt.MouseButton.LeftButton)
     assert controls.settings().network.layers == (8, 8, 8)
     assert controls.hint_box.isVisibleTo(controls)  # trained already: waits for Reset
-    assert window.running.network.layers == (8, 8)
+    assert window.document.settings.network.layers == (8, 8)
     window.act_undo.trigger()
     assert controls.settings().network.layers == (8, 8)
     assert not controls.hint_box.isVisibleTo(controls)
@@ -191,13 +191,13 @@ def test_edits_apply_at_once_before_any_training(window, qtbot):
     window.controls.all_activations.activated.emit(window.controls.all_activations.currentIndex())
     assert [h.activation for h in window.info.spec.hidden] == ["tanh", "tanh"]
     window.controls.dataset.setCurrentIndex(window.controls.dataset.findData("xor"))
-    assert window.running.data.source == "xor"
+    assert window.document.settings.data.source == "xor"
     assert window.info.n_train == 400
 
 
 def test_regression_data_switches_the_loss(window):
     window.controls.dataset.setCurrentIndex(window.controls.dataset.findData("plane"))
-    assert window.running.network.loss == "mse"
+    assert window.document.settings.network.loss == "mse"
     assert window.info.task == "regression"
 
 
@@ -213,7 +213,7 @@ def test_divergence_pauses_says_so_and_keeps_finite_weights(make_window, qtbot, 
     assert "Lower the learning rate" in w.statusBar().currentMessage()
     s = w.worker.copy_session().result(timeout=WAIT_S)
     assert all(np.isfinite(p).all() for p in s.network.params)
-    qtbot.waitUntil(lambda: w.last_step == s.trainer.step_count, timeout=WAIT_MS)  # the state kept
+    qtbot.waitUntil(lambda: w.pump.last_step == s.trainer.step_count, timeout=WAIT_MS)  # the state kept
     # Play again on a diverged run stops at once and says so again
     w.play()
     qtbot.waitUntil(lambda: len(dialog_log.notices) == 2, timeout=WAIT_MS)
@@ -225,7 +225,7 @@ def test_reset_after_the_training_process_died_starts_a_new_one(make_window, qtb
         pytest.skip("the trainer runs on a thread on this machine")
     w.set_speed_index(len(SPEEDS) - 1)
     w.play()
-    qtbot.waitUntil(lambda: w.last_step > 20, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.pump.last_step > 20, timeout=WAIT_MS)
     w.worker._process.process.kill()
     qtbot.waitUntil(lambda: bool(dialog_log.errors), timeout=WAIT_MS)
     assert "Press Reset" in dialog_log.errors[0][1]
@@ -233,14 +233,14 @@ def test_reset_after_the_training_process_died_starts_a_new_one(make_window, qtb
     w.reset()
     assert w.handle.thread.isRunning()
     w.play()
-    qtbot.waitUntil(lambda: w.last_step > 20, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.pump.last_step > 20, timeout=WAIT_MS)
 
 
 def test_closing_while_training_stops_the_thread(make_window, qtbot):
     w = make_window()
     w.set_speed_index(len(SPEEDS) - 1)
     w.play()
-    qtbot.waitUntil(lambda: w.last_step > 20, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.pump.last_step > 20, timeout=WAIT_MS)
     w.discard_changes()
     assert w.close()
     assert not w.handle.thread.isRunning()
@@ -317,7 +317,7 @@ def test_dropping_a_file_opens_it(window, qtbot, tmp_path):
     event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
                        Qt.KeyboardModifier.NoModifier)
     window.dropEvent(event)
-    qtbot.waitUntil(lambda: window.running.data.source == "custom", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.document.settings.data.source == "custom", timeout=WAIT_MS)
     assert window.info.n_train + len(window.info.test_y) == 60
 
 
@@ -326,8 +326,8 @@ def test_gradient_check_dialog(window, qtbot):
     # time, and some states put a ReLU unit within the difference step of its kink
     for k in range(1, 21):
         window.step_once()
-        qtbot.waitUntil(lambda k=k: window.last_step >= k, timeout=WAIT_MS)
-    assert window.last_step == 20
+        qtbot.waitUntil(lambda k=k: window.pump.last_step >= k, timeout=WAIT_MS)
+    assert window.pump.last_step == 20
     window.gradient_check()
     dlg = window.gradcheck_dialog
     qtbot.waitUntil(lambda: dlg.rows is not None, timeout=2 * WAIT_MS)
@@ -356,7 +356,7 @@ def test_loss_plot_choices_persist(make_window, private_settings):
 
 
 def test_clicks_do_not_edit_a_data_set_too_large_to_send_back(window, qtbot, monkeypatch):
-    from nnviz.gui import main_window
+    from nnviz.gui.window import main_window
 
     monkeypatch.setattr(main_window, "MAX_EDIT_POINTS", 100)
     sent = []
@@ -400,4 +400,4 @@ def test_a_view_that_fails_to_draw_is_reported_once_and_the_rest_go_on(window, q
     drawing = [e for e in dialog_log.errors if e[0] == "Drawing"]
     assert len(drawing) == 1 and "histogram panel" in drawing[0][1] and "int too large" in drawing[0][1]
     window.reset()  # a new run tries the view again
-    assert not window._failed_views
+    assert not window.pump._failed_views

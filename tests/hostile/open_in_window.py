@@ -44,13 +44,13 @@ def _pump(app, seconds: float) -> None:
 def main(path: str) -> int:
     _watchdog()
     tmp = tempfile.mkdtemp(prefix="nnviz-window-case-")
-    from nnviz.gui.settings import ENV_FILE
+    from nnviz.gui.window.preferences import ENV_FILE
 
     os.environ[ENV_FILE] = str(Path(tmp) / "settings.ini")
-    from nnviz.gui import dialogs
-    from nnviz.gui.app import install_message_filter, make_app
-    from nnviz.gui.main_window import MainWindow
-    from nnviz.gui.settings import Preferences
+    from nnviz.gui.qt_setup import install_message_filter, make_app
+    from nnviz.gui.window import dialogs
+    from nnviz.gui.window.main_window import MainWindow
+    from nnviz.gui.window.preferences import Preferences
 
     messages: list[str] = []
     escaped: list[str] = []
@@ -71,15 +71,15 @@ def main(path: str) -> int:
     window = MainWindow(prefs=Preferences(), restore_layout=False)
     window.show()
     _pump(app, SETTLE_S)
-    window.open_any(path, ask=False)
+    window.files.open_any(path, ask=False)
     _pump(app, SETTLE_S)
-    frames = window.frame_count
+    frames = window.pump.frame_count
     window.play()
     _pump(app, PLAY_S)
     window.pause()
     window.grab()  # a full paint of every visible panel
     _pump(app, SETTLE_S)
-    drew = window.frame_count > frames
+    drew = window.pump.frame_count > frames
     window.discard_changes()
     window.close()
     _pump(app, 0.1)

@@ -2,7 +2,7 @@
 
 A new view is one module and one line in :data:`REGISTRY`: the window makes it, docks it,
 lists it in the View and Export menus, themes it, points it at each run and draws it (see
-:mod:`nnviz.gui.feed`). Qt-free, so the registry is read without building a window.
+:mod:`nnviz.gui.window.frame_pump`). Qt-free, so the registry is read without building a window.
 
 Two kinds of view, by how they are fed:
 
@@ -10,7 +10,7 @@ Two kinds of view, by how they are fed:
   the window then keeps the current run) and draws whole snapshots, one view per frame;
 * a rows view (:class:`RowsView`, ``rows=True``: the loss plot) takes every minibatch's
   step row and each snapshot's evaluation, and is redrawn on the frame pump's own
-  schedule (:data:`nnviz.gui.frames.LOSS`), not per snapshot.
+  schedule (:data:`nnviz.gui.window.frames.LOSS`), not per snapshot.
 """
 
 from __future__ import annotations

@@ -1,15 +1,18 @@
-"""The main window: the four views in docks, the controls, menus, toolbar and status bar,
-fed by the training worker.
+"""The main window: the views of the registry in docks, the controls, menus, toolbar and
+status bar, fed by the training worker.
 
-The window never trains and never waits on the worker; how its emissions become
-redraws is in :mod:`nnviz.gui.feed`, the File menu in :mod:`nnviz.gui.file_actions`.
+The window is composed, not inherited: the run document (:mod:`nnviz.app.document`) says
+what is open, the frame pump (:mod:`nnviz.gui.window.frame_pump`) turns the worker's
+emissions into redraws, the file controller (:mod:`nnviz.gui.window.file_controller`)
+does the File menu, and a dialogs object asks the user. The window never trains and
+never waits on the worker.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
@@ -22,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nnviz.app.document import RunDocument
 from nnviz.app.run_settings import (
     RunSettings,
     SettingsError,
@@ -33,15 +37,16 @@ from nnviz.app.runinfo import Replay, RunError, RunInfo
 from nnviz.blas import limit_blas_threads
 from nnviz.core.data import Dataset
 from nnviz.core.session import Session, demo_session
-from nnviz.gui import dialogs
-from nnviz.gui.controls import ControlPanel
-from nnviz.gui.feed import DIVERGED_TEXT, TrainingFeed
-from nnviz.gui.file_actions import FileActions
-from nnviz.gui.frames import frame_budget
-from nnviz.gui.settings import Preferences
-from nnviz.gui.status import StatusPanel
-from nnviz.gui.theme import apply_theme
 from nnviz.gui.views.base import BOTTOM, CENTRAL, LEFT, REGISTRY, RIGHT
+from nnviz.gui.window import dialogs
+from nnviz.gui.window.controls import ControlPanel
+from nnviz.gui.window.dialogs import Dialogs
+from nnviz.gui.window.file_controller import FileController
+from nnviz.gui.window.frame_pump import FramePump
+from nnviz.gui.window.frames import frame_budget
+from nnviz.gui.window.preferences import Preferences
+from nnviz.gui.window.status import StatusPanel
+from nnviz.gui.window.theme import apply_theme
 from nnviz.gui.worker import WorkerHandle
 
 __all__ = ["DIVERGED_TEXT", "SPEEDS", "MainWindow", "RunError"]
@@ -56,6 +61,10 @@ DEFAULT_SPEED_INDEX = SPEEDS.index(1000)
 #: the largest data set points may be added to or removed from by clicks: every edit sends
 #: the edited set from the trainer to the window (a click is no way to edit a million rows)
 MAX_EDIT_POINTS = 100_000
+DIVERGED_TEXT = (
+    "Training diverged at step {step:,}: the loss became infinite. "
+    "Lower the learning rate and press Reset."
+)
 
 
 def speed_text(speed: int) -> str:
@@ -64,29 +73,26 @@ def speed_text(speed: int) -> str:
     return f"{speed:,} step/s" if speed == 1 else f"{speed:,} steps/s"
 
 
-class MainWindow(TrainingFeed, FileActions, QMainWindow):
-    """nnviz's window. ``session`` defaults to the spiral demo."""
+class MainWindow(QMainWindow):
+    """nnviz's window. ``session`` defaults to the spiral demo; ``dialogs`` asks the user
+    (a :class:`~nnviz.gui.window.dialogs.RecordingDialogs` where nobody can click)."""
 
     runStarted = Signal(int)
     frameDrawn = Signal()
 
     def __init__(self, session: Session | None = None, prefs: Preferences | None = None,
-                 restore_layout: bool = True):
+                 restore_layout: bool = True, dialogs: Dialogs | None = None):
         super().__init__()
         limit_blas_threads(1)  # small matrices, two busy threads: see nnviz.blas
         self.setObjectName("nnvizMainWindow")
         self.prefs = prefs if prefs is not None else Preferences()
+        self.dialogs = dialogs if dialogs is not None else Dialogs()
+        self.document = RunDocument()
+        self.files = FileController(self, self.document, self.dialogs, self.prefs)
         self.undo_stack = QUndoStack(self)
-        self.path: Path | None = None
-        self.doc_name = "Spiral demo"
-        self.custom_data: Dataset | None = None
-        self.running = RunSettings()
-        self.generation = 0
-        self.run_number = 0
         self.info: RunInfo | None = None
         self.playing = False
         self.diverged_at: int | None = None
-        self._init_feed()
         self._notice = None
         self._closing_ok = False
         self._dark = self.prefs.dark_theme()
@@ -97,6 +103,9 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
         self._make_menus()
         self._make_toolbar()
         self.status = StatusPanel(self.statusBar())
+        self.pump = FramePump(self, self.views, self.docks, self.snapshot_views, self.rows_views,
+                              self.status, self.dialogs)
+        self.pump.frameDrawn.connect(self.frameDrawn)
         self.setAcceptDrops(True)
         self._fit_to_screen()
         self._default_state = None  # taken once the window is shown and laid out
@@ -104,25 +113,41 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
 
         session = session if session is not None else demo_session()
         rs, custom = settings_from_session(session)
-        self.custom_data = custom
-        self.running = rs
-        self.controls.set_settings(rs, custom.name if custom is not None else None,
-                                   custom.n_features == 2 if custom is not None else True)
-        self.run_number = 1
-        label = run_label(self.run_number, session)
-        self.generation = 1
+        doc = self.document
+        doc.begin_run(rs, custom)
+        self.controls.set_settings(rs, doc.custom_name, doc.is_2d)
+        label = run_label(doc.run_number, session)
         self._show_run(session, label)
         self._start_worker(session, label)
         self.set_speed_index(self.prefs.speed_index(DEFAULT_SPEED_INDEX))
         self.set_dark_theme(self._dark)
-        self._update_title()
-        self._timer.start()
+        self.show_document()
+        self.pump.start()
 
     # --- construction -------------------------------------------------------------------
     def _start_worker(self, session: Session, label: str) -> None:
-        self.handle = WorkerHandle(session, self.generation, label)
+        self.handle = WorkerHandle(session, self.document.generation, label)
         self._connect_worker()
         self.handle.start()
+
+    def _connect_worker(self) -> None:
+        """The pump draws what the worker sends; the window follows its state."""
+        w = self.handle.worker
+        self.pump.attach(w)
+        w.playingChanged.connect(self._on_playing_changed)
+        w.diverged.connect(self._on_diverged)
+        w.runChanged.connect(self._on_run_changed)
+        w.failed.connect(self._on_worker_failed)
+
+    def show_document(self) -> None:
+        """The title and modified mark say what the document says."""
+        self.setWindowTitle(self.document.title)
+        self.setWindowModified(self.document.modified)
+
+    def _changed(self) -> None:
+        """The run moved on: there is something to save."""
+        self.document.changed()
+        self.setWindowModified(True)
 
     def _make_views(self) -> None:
         """Every view of the registry, each also the window attribute it names."""
@@ -140,7 +165,7 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
         self.controls = ControlPanel(self.undo_stack, self)
         self.controls.settingsEdited.connect(self._on_settings_edited)
         self.controls.resetRequested.connect(self.reset)
-        self.controls.importRequested.connect(self.import_csv)
+        self.controls.importRequested.connect(lambda: self.files.import_csv())
 
     def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -189,16 +214,17 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
     def _make_actions(self) -> None:
         a = self._action
         K = QKeySequence.StandardKey
-        self.act_new = a("&New", self.new_file, K.New, "A new run on the spiral demo")
-        self.act_open = a("&Open…", lambda: self.open_dialog(), K.Open,
+        f = self.files
+        self.act_new = a("&New", f.new_file, K.New, "A new run on the spiral demo")
+        self.act_open = a("&Open…", lambda: f.open_dialog(), K.Open,
                           "Open a network file or a CSV data set")
-        self.act_save = a("&Save", lambda: self.save(), K.Save, "Save the network, its data and history")
-        self.act_save_as = a("Save &As…", lambda: self.save_as(), "Ctrl+Shift+S", "Save under a new name")
-        self.act_import = a("&Import CSV…", lambda: self.import_csv(), None, "Train on a CSV table")
-        self.act_onnx = a("Export &ONNX model…", lambda: self.export_onnx(), None,
+        self.act_save = a("&Save", lambda: f.save(), K.Save, "Save the network, its data and history")
+        self.act_save_as = a("Save &As…", lambda: f.save_as(), "Ctrl+Shift+S", "Save under a new name")
+        self.act_import = a("&Import CSV…", lambda: f.import_csv(), None, "Train on a CSV table")
+        self.act_onnx = a("Export &ONNX model…", lambda: f.export_onnx(), None,
                           "The trained model for onnxruntime, Netron and others")
-        self.act_hist_csv = a("Export loss &history (CSV)…", lambda: self.export_history_csv())
-        self.act_data_csv = a("Export &data (CSV)…", lambda: self.export_data_csv())
+        self.act_hist_csv = a("Export loss &history (CSV)…", lambda: f.export_history_csv())
+        self.act_data_csv = a("Export &data (CSV)…", lambda: f.export_data_csv())
         self.act_quit = a("&Quit", self.close, K.Quit)
         self.act_undo = self.undo_stack.createUndoAction(self, "&Undo")
         self.act_undo.setShortcut(QKeySequence("Ctrl+Z"))
@@ -226,7 +252,7 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
         for act in (self.act_new, self.act_open):
             m.addAction(act)
         self.recent_menu = m.addMenu("Open &Recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.recent_menu.aboutToShow.connect(lambda: self.files.fill_recent_menu(self.recent_menu))
         m.addSeparator()
         m.addAction(self.act_save)
         m.addAction(self.act_save_as)
@@ -240,7 +266,7 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
         self.image_actions = {}
         for entry in REGISTRY:
             act = QAction(f"{entry.image_title} image (PNG/SVG)…", self)
-            act.triggered.connect(lambda _=False, k=entry.name: self.export_image(k))
+            act.triggered.connect(lambda _=False, k=entry.name: self.files.export_image(k))
             export.addAction(act)
             self.image_actions[entry.name] = act
         m.addSeparator()
@@ -332,21 +358,21 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
                 self.views[name].set_run(info)
             except Exception:  # it drew this run before; the message about the new one stands
                 continue
-        self.redraw_latest()
+        self.pump.redraw_latest()
 
     def _commit_run(self, info: RunInfo, replay: Replay, label: str, step: int, epoch: int) -> None:
         """The new run becomes the window's: feed, loss plot, buttons, status (none of it fails
         on data the views took)."""
         self.info = info
         self.diverged_at = None
-        self._reset_feed(step, epoch)
+        self.pump.new_run(self.document.generation, step, epoch)
         for name in self.rows_views:
             view = self.views[name]
             view.new_run(label)
             replay.apply(view)
         self.act_step.setEnabled(True)
         self.controls.set_pending(False)
-        self._refresh_status(force=True)
+        self.pump.refresh_status(force=True)
 
     def start_session(self, session: Session, settings: RunSettings | None = None,
                       custom: Dataset | None = None, keep_playing: bool = False) -> None:
@@ -358,7 +384,7 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
         try:
             if settings is None:
                 settings, custom = settings_from_session(session)
-            label = run_label(self.run_number + 1, session)
+            label = run_label(self.document.run_number + 1, session)
             info = RunInfo.from_session(session, label)
             replay = Replay.from_session(session)
         except (ValueError, ArithmeticError, MemoryError) as exc:
@@ -374,24 +400,19 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
         was_playing = self.playing
         self._set_playing(False)
         self.worker.pause()
-        self.generation += 1
-        self.run_number += 1
-        self.custom_data = custom
-        self.running = settings
-        self.controls.set_settings(
-            settings, custom.name if custom is not None else None,
-            custom.n_features == 2 if custom is not None else True,
-        )
+        doc = self.document
+        doc.begin_run(settings, custom)
+        self.controls.set_settings(settings, doc.custom_name, doc.is_2d)
         self._commit_run(info, replay, label, session.trainer.step_count, session.trainer.epoch)
         if fresh is None:
-            self.worker.replace_session(session, self.generation, label)
+            self.worker.replace_session(session, doc.generation, label)
         else:
             self.handle.shutdown()
             self.handle = fresh
             self._connect_worker()
             fresh.start()
             self.set_speed_index(self.speed_slider.value())
-        self.runStarted.emit(self.generation)
+        self.runStarted.emit(doc.generation)
         if keep_playing and was_playing:
             self.play()
 
@@ -401,45 +422,47 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
         if self.handle.thread.isRunning():
             return None
         try:
-            return WorkerHandle(session, self.generation + 1, label)
+            return WorkerHandle(session, self.document.generation + 1, label)
         except OSError as exc:  # no pipe or process for it (too many open files, say)
             raise RunError(f"no training process could be started for it ({exc})") from exc
 
     def reset(self) -> None:
         """A new network with the settings the controls show (Reset, Ctrl+R)."""
         settings = self.controls.settings()
+        custom = self.document.custom_data
         try:
-            session = build_session(settings, self.custom_data)
-            self.start_session(session, settings, self.custom_data, keep_playing=True)
+            session = build_session(settings, custom)
+            self.start_session(session, settings, custom, keep_playing=True)
         except (SettingsError, RunError) as exc:
-            dialogs.show_error(self, "Cannot start this run", str(exc))
+            self.dialogs.show_error(self, "Cannot start this run", str(exc))
             return
-        self.setWindowModified(True)
-        seed = self.running.train.seed
+        self._changed()
+        seed = self.document.settings.train.seed
         self.status.message(f"Reset: a new run from the first weights of seed {seed}.", 4000)
 
     def _on_settings_edited(self, settings: RunSettings) -> None:
-        live = settings.live_changes(self.running)
+        running = self.document.settings
+        live = settings.live_changes(running)
         if live:
             try:
                 self._apply_live(live)
             except ValueError as exc:
-                dialogs.show_error(self, "Cannot use this setting", str(exc))
-                self.controls.set_settings(replace(settings, train=self.running.train))
+                self.dialogs.show_error(self, "Cannot use this setting", str(exc))
+                self.controls.set_settings(replace(settings, train=running.train))
                 return
-        pending = settings.needs_reset(self.running)
-        if pending and self.last_step == 0 and not self.playing:
+        pending = settings.needs_reset(self.document.settings)
+        if pending and self.pump.last_step == 0 and not self.playing:
             self.reset()  # nothing trained yet: nothing to lose by applying at once
             return
         self.controls.set_pending(pending)
 
     def _apply_live(self, live: dict) -> None:
-        train = replace(self.running.train, **live)
-        if "lr" in live:
-            self.worker.set_learning_rate(float(live.pop("lr")))
-        if live:
-            self.worker.update_config(**live)
-        self.running = replace(self.running, train=train)
+        rest = dict(live)
+        if "lr" in rest:
+            self.worker.set_learning_rate(float(rest.pop("lr")))
+        if rest:
+            self.worker.update_config(**rest)
+        self.document.train_settings_applied(live)
         self.setWindowModified(True)
         if self.diverged_at is not None:
             self.status.set_state("Paused")
@@ -448,6 +471,7 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
     # --- training commands ----------------------------------------------------------------
     def _set_playing(self, playing: bool) -> None:
         self.playing = playing
+        self.pump.playing = playing
         self.act_play.setText("&Pause" if playing else "&Play")
         self.act_play.setToolTip(("Pause training" if playing else "Start training") + " (Space)")
         if self.diverged_at is None:
@@ -457,7 +481,7 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
         self.diverged_at = None
         self._set_playing(True)
         self.worker.play()
-        self.setWindowModified(True)
+        self._changed()
 
     def pause(self) -> None:
         self._set_playing(False)
@@ -473,13 +497,13 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
         if self.playing:
             self.pause()
         self.worker.step_once(1)
-        self.setWindowModified(True)
+        self._changed()
 
     def set_speed_index(self, index: int) -> None:
         index = min(max(int(index), 0), len(SPEEDS) - 1)
         speed = SPEEDS[index]
         self.worker.set_speed(speed)
-        self.planner.budget = frame_budget(speed, self.worker.mode)
+        self.pump.planner.budget = frame_budget(speed, self.worker.mode)
         if self.speed_slider.value() != index:
             self.speed_slider.blockSignals(True)
             self.speed_slider.setValue(index)
@@ -520,7 +544,40 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
 
     def _on_dock_visibility(self, visible: bool) -> None:
         if visible:
-            self.redraw_latest()  # a view that was hidden shows the latest state
+            self.pump.redraw_latest()  # a view that was hidden shows the latest state
+
+    # --- the worker's state -------------------------------------------------------------
+    def _on_playing_changed(self, playing: bool) -> None:
+        if playing != self.playing:
+            self._set_playing(playing)
+
+    def _on_diverged(self, generation: int, step: int) -> None:
+        if generation != self.document.generation:
+            return
+        self._set_playing(False)
+        self.diverged_at = step
+        self.pump.diverged = True
+        text = DIVERGED_TEXT.format(step=step)
+        self.status.set_state(f"Diverged at step {step:,}")
+        self.status.message(text)
+        self._notice = self.dialogs.notify(self, "Training diverged", text, self._notice)
+
+    def _on_worker_failed(self, message: str) -> None:
+        self.status.message(message, 10000)
+        self.dialogs.show_error(self, "Training", message)
+
+    def _on_run_changed(self, generation: int, info: RunInfo) -> None:
+        """The data was edited by clicks: the document keeps it as the run's (custom) data."""
+        if generation != self.document.generation:
+            return
+        self.info = info
+        self.decision.set_run(info)  # the edited data: only the output view draws the points
+        X = info.train_X if info.test_X is None else np.vstack([info.train_X, info.test_X])
+        y = info.train_y if info.test_y is None else np.concatenate([info.train_y, info.test_y])
+        data = self.document.data_edited(X, y, info.task, info.class_names)
+        shown = replace(self.controls.settings(), data=self.document.settings.data)
+        self.controls.set_settings(shown, data.name, data.n_features == 2)
+        self.setWindowModified(True)
 
     # --- view, theme, help --------------------------------------------------------------
     def set_dark_theme(self, dark: bool) -> None:
@@ -593,22 +650,22 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
             self.restoreState(saved)
 
     def show_guide(self) -> None:
-        from nnviz.gui.help import show_guide
+        from nnviz.gui.window.help import show_guide
 
         show_guide(self)
 
     def show_about(self) -> None:
-        from nnviz.gui.help import show_about
+        from nnviz.gui.window.help import show_about
 
         show_about(self)
 
     def gradient_check(self) -> None:
-        from nnviz.gui.gradcheck_dialog import GradCheckDialog
+        from nnviz.gui.window.gradcheck_dialog import GradCheckDialog
 
         try:
-            session = self.session_copy()
+            session = self.files.session_copy()
         except RuntimeError as exc:
-            dialogs.show_error(self, "Gradient check", str(exc))
+            self.dialogs.show_error(self, "Gradient check", str(exc))
             return
         dlg = GradCheckDialog(session, self)
         dlg.show()
@@ -628,13 +685,13 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
         if urls and urls[0].isLocalFile():
             event.acceptProposedAction()
             path = urls[0].toLocalFile()
-            QTimer.singleShot(0, lambda: self.open_any(path))
+            QTimer.singleShot(0, lambda: self.files.open_any(path))
 
     # --- closing --------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not self._closing_ok and self.isWindowModified():
-            answer = dialogs.ask_unsaved(self, self.doc_name)
-            if answer is dialogs.Unsaved.CANCEL or (answer is dialogs.Unsaved.SAVE and not self.save()):
+        if not self._closing_ok and self.document.modified:
+            answer = self.dialogs.ask_unsaved(self, self.document.name)
+            if answer is dialogs.Unsaved.CANCEL or (answer is dialogs.Unsaved.SAVE and not self.files.save()):
                 event.ignore()
                 return
         self.shutdown()
@@ -645,8 +702,7 @@ class MainWindow(TrainingFeed, FileActions, QMainWindow):
         if getattr(self, "_shut", False):
             return
         self._shut = True
-        self._timer.stop()
-        self._kick.stop()
+        self.pump.stop()
         if self._notice is not None:
             self._notice.close()
         dlg = getattr(self, "gradcheck_dialog", None)

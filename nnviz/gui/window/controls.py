@@ -39,8 +39,8 @@ from nnviz.core.losses import LOSS_NAMES
 from nnviz.core.optim import OPTIMIZER_NAMES, SCHEDULE_NAMES, Schedule
 from nnviz.core.preprocess import FEATURES_2D, PREPROCESS_NAMES
 from nnviz.core.spec import DTYPES
-from nnviz.gui.commands import NetworkEdit
-from nnviz.gui.theme import hint_color
+from nnviz.gui.window.commands import NetworkEdit
+from nnviz.gui.window.theme import hint_color
 from nnviz.io.sources import SOURCES
 
 MAX_GUI_UNITS = 4096

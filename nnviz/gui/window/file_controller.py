@@ -1,8 +1,10 @@
 """The File menu: open, save, recent files, CSV import and every export.
 
-A mixin of the main window. Files are written on the GUI thread from a copy of the
-session that the worker makes between two minibatches; the worker's session is never
-touched from here. Every failure becomes a message and leaves the current state as it was.
+The :class:`FileController` is given the window (to start runs on it and to parent its
+dialogs), the run document, a dialogs object and the preferences. Files are written on
+the GUI thread from a copy of the session that the worker makes between two minibatches;
+the worker's session is never touched from here. Every failure becomes a message and
+leaves the current state as it was.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu
 
+from nnviz.app.document import DEMO_NAME, RunDocument
 from nnviz.app.run_settings import (
     CUSTOM,
     DataSettings,
@@ -23,8 +27,10 @@ from nnviz.app.run_settings import (
 from nnviz.app.runinfo import RunError
 from nnviz.core.compat import default_loss, loss_fits
 from nnviz.core.session import Session, demo_session
-from nnviz.gui import dialogs
-from nnviz.gui.background import run_responsive
+from nnviz.gui.window import dialogs
+from nnviz.gui.window.background import run_responsive
+from nnviz.gui.window.dialogs import Dialogs
+from nnviz.gui.window.preferences import Preferences
 
 COPY_TIMEOUT_S = 20.0
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
@@ -37,31 +43,36 @@ def _with_suffix(path: str, suffix: str, allowed: tuple[str, ...] | None = None)
     return str(p.with_name(p.name + suffix))
 
 
-class FileActions:
-    """File operations of :class:`~nnviz.gui.main_window.MainWindow` (a mixin)."""
+class FileController:
+    """Opening, saving, importing and exporting for ``window`` (a
+    :class:`~nnviz.gui.window.main_window.MainWindow`), which it asks to start runs and
+    tells when ``document`` changed (:meth:`show_document`)."""
+
+    def __init__(self, window, document: RunDocument, dialogs: Dialogs, prefs: Preferences) -> None:
+        self.window = window
+        self.document = document
+        self.dialogs = dialogs
+        self.prefs = prefs
 
     # --- helpers --------------------------------------------------------------------------
     def session_copy(self, timeout: float = COPY_TIMEOUT_S) -> Session:
         """A deep copy of the session being trained, made by the worker between steps."""
-        future = self.worker.copy_session()
+        future = self.window.worker.copy_session()
         try:
             return future.result(timeout=timeout)
         except FutureTimeout as exc:
             raise RuntimeError("the training thread did not answer in time; try again") from exc
 
     def _start_dir(self) -> str:
-        if self.path is not None:
-            return str(self.path.parent)
+        if self.document.path is not None:
+            return str(self.document.path.parent)
         return self.prefs.last_dir()
 
-    def _update_title(self) -> None:
-        self.setWindowTitle(f"{self.doc_name}[*] — nnviz")
-
-    def _maybe_save(self) -> bool:
+    def maybe_save(self) -> bool:
         """Before replacing the run: True when it is fine to go on."""
-        if not self.isWindowModified():
+        if not self.document.modified:
             return True
-        answer = dialogs.ask_unsaved(self, self.doc_name)
+        answer = self.dialogs.ask_unsaved(self.window, self.document.name)
         if answer is dialogs.Unsaved.CANCEL:
             return False
         if answer is dialogs.Unsaved.SAVE:
@@ -69,38 +80,38 @@ class FileActions:
         return True
 
     def _set_document(self, path: Path | None, name: str | None = None) -> None:
-        self.path = path
-        self.doc_name = path.name if path is not None else (name or "Untitled")
-        self._update_title()
-        self.setWindowModified(False)
-        if path is not None:
+        if path is None:
+            self.document.untitled(name or "Untitled")
+        else:
+            self.document.saved_as(path)
             self.prefs.add_recent(path)
             self.prefs.set_last_dir(path)
+        self.window.show_document()
 
     # --- new / open -----------------------------------------------------------------------
     def new_file(self) -> None:
         """A fresh run on the spiral demo, untitled."""
-        if not self._maybe_save():
+        if not self.maybe_save():
             return
         try:
-            self.start_session(demo_session())
+            self.window.start_session(demo_session())
         except RunError as exc:
-            dialogs.show_error(self, "Cannot start a new run", str(exc))
+            self.dialogs.show_error(self.window, "Cannot start a new run", str(exc))
             return
-        self.undo_stack.clear()
-        self._set_document(None, "Spiral demo")
+        self.window.undo_stack.clear()
+        self._set_document(None, DEMO_NAME)
 
     def open_dialog(self) -> bool:
-        if not self._maybe_save():
+        if not self.maybe_save():
             return False
-        path = dialogs.ask_open_path(self, "Open", dialogs.OPENABLE_FILTER, self._start_dir())
+        path = self.dialogs.ask_open_path(self.window, "Open", dialogs.OPENABLE_FILTER, self._start_dir())
         if not path:
             return False
         return self.open_any(path, ask=False)
 
     def open_any(self, path: str | Path, ask: bool = True) -> bool:
         """A network file, a JSON spec or (by its suffix) a CSV data set."""
-        if ask and not self._maybe_save():
+        if ask and not self.maybe_save():
             return False
         if Path(path).suffix.lower() in CSV_SUFFIXES:
             return self.import_csv(str(path))
@@ -112,31 +123,31 @@ class FileActions:
 
         path = Path(path)
         try:
-            loaded = run_responsive(self, f"Reading {path.name}…", lambda: load_file(path))
+            loaded = run_responsive(self.window, f"Reading {path.name}…", lambda: load_file(path))
             data = None
             if loaded.data is None:  # a spec without data trains on the data shown now
-                data = make_dataset(self.running.data, self.custom_data)
-            session = run_responsive(self, f"Preparing {path.name}…", lambda: loaded.to_session(data))
+                data = make_dataset(self.document.settings.data, self.document.custom_data)
+            session = run_responsive(self.window, f"Preparing {path.name}…", lambda: loaded.to_session(data))
             # all or nothing: the current run is touched only once this one is shown
-            self.start_session(session)
+            self.window.start_session(session)
         except (FileFormatError, SettingsError, RunError, OSError, ValueError, MemoryError) as exc:
             self._open_failed(path, exc)
             return False
-        self.undo_stack.clear()
+        self.window.undo_stack.clear()
         self._set_document(path)
-        self.status.message(f"Opened {path.name}: step {session.trainer.step_count:,}.", 5000)
+        self.window.status.message(f"Opened {path.name}: step {session.trainer.step_count:,}.", 5000)
         return True
 
     def _open_failed(self, path: Path, exc: BaseException) -> None:
         """One message naming the file; a recent file that went away leaves the list."""
         text = "there is not enough memory to open it" if isinstance(exc, MemoryError) else str(exc)
         text = text if path.name in text else f"{path.name}: {text}"
-        dialogs.show_error(self, "Cannot open the file", text)
+        self.dialogs.show_error(self.window, "Cannot open the file", text)
         if not path.exists():  # a recent file that was moved or deleted
             self.prefs.remove_recent(str(path.resolve()))
 
-    def _fill_recent_menu(self) -> None:
-        menu = self.recent_menu
+    def fill_recent_menu(self, menu: QMenu) -> None:
+        """The Open Recent submenu, filled as it opens."""
         menu.clear()
         files = self.prefs.recent_files()
         if not files:
@@ -155,15 +166,15 @@ class FileActions:
 
     # --- save -----------------------------------------------------------------------------
     def save(self) -> bool:
-        if self.path is None:
+        if self.document.path is None:
             return self.save_as()
-        return self._save_to(self.path)
+        return self._save_to(self.document.path)
 
     def save_as(self, path: str | None = None) -> bool:
         if path is None:
-            stem = Path(self.doc_name).stem.replace(" ", "_")
+            stem = Path(self.document.name).stem.replace(" ", "_")
             suggested = str(Path(self._start_dir()) / (stem + ".nnviz"))
-            path = dialogs.ask_save_path(self, "Save network", dialogs.NETWORK_FILTER, suggested)
+            path = self.dialogs.ask_save_path(self.window, "Save network", dialogs.NETWORK_FILTER, suggested)
             if not path:
                 return False
             path = _with_suffix(path, ".nnviz", (".nnviz", ".json"))
@@ -176,10 +187,10 @@ class FileActions:
             session = self.session_copy()
             save_session(session, path)
         except (SaveError, OSError, RuntimeError, ValueError) as exc:
-            dialogs.show_error(self, "Cannot save", str(exc))
+            self.dialogs.show_error(self.window, "Cannot save", str(exc))
             return False
         self._set_document(path)
-        self.status.message(f"Saved {path.name} (step {session.trainer.step_count:,}).", 5000)
+        self.window.status.message(f"Saved {path.name} (step {session.trainer.step_count:,}).", 5000)
         return True
 
     # --- import ---------------------------------------------------------------------------
@@ -188,19 +199,20 @@ class FileActions:
         from nnviz.io import FileFormatError, load_csv
 
         if path is None:
-            path = dialogs.ask_open_path(self, "Import CSV data", dialogs.CSV_FILTER, self._start_dir())
+            path = self.dialogs.ask_open_path(self.window, "Import CSV data", dialogs.CSV_FILTER,
+                                              self._start_dir())
             if not path:
                 return False
         try:
-            data = run_responsive(self, f"Reading {Path(path).name}…", lambda: load_csv(path))
+            data = run_responsive(self.window, f"Reading {Path(path).name}…", lambda: load_csv(path))
         except (FileFormatError, OSError, ValueError) as exc:
-            dialogs.show_error(self, "Cannot import the CSV file", str(exc))
+            self.dialogs.show_error(self.window, "Cannot import the CSV file", str(exc))
             return False
         except MemoryError:
-            dialogs.show_error(self, "Cannot import the CSV file",
+            self.dialogs.show_error(self.window, "Cannot import the CSV file",
                                f"{Path(path).name}: there is not enough memory to load it")
             return False
-        shown = self.controls.settings()
+        shown = self.window.controls.settings()
         d = shown.data
         ds = DataSettings(
             source=CUSTOM, n=len(data), test_fraction=d.test_fraction, preprocess=d.preprocess,
@@ -211,21 +223,20 @@ class FileActions:
             network = replace(network, loss=default_loss(data.task))
         settings = replace(shown, data=ds, network=network)
         try:
-            session = run_responsive(self, f"Preparing {data.name}…", lambda: build_session(settings, data))
-            self.start_session(session, settings, data)
+            session = run_responsive(self.window, f"Preparing {data.name}…",
+                                     lambda: build_session(settings, data))
+            self.window.start_session(session, settings, data)
         except (SettingsError, RunError) as exc:
-            dialogs.show_error(self, "Cannot train on this data", f"{Path(path).name}: {exc}")
+            self.dialogs.show_error(self.window, "Cannot train on this data", f"{Path(path).name}: {exc}")
             return False
         except MemoryError:
-            dialogs.show_error(self, "Cannot train on this data",
+            self.dialogs.show_error(self.window, "Cannot train on this data",
                                f"{Path(path).name}: there is not enough memory for it")
             return False
         self.prefs.set_last_dir(path)
-        self.path = None  # a new, unsaved network on the imported data
-        self.doc_name = Path(path).stem
-        self._update_title()
-        self.setWindowModified(True)
-        self.status.message(
+        self.document.imported(Path(path).stem)  # a new, unsaved network on the imported data
+        self.window.show_document()
+        self.window.status.message(
             f"Imported {Path(path).name}: {len(data):,} rows, {data.n_features} inputs, {data.task}.", 6000
         )
         return True
@@ -233,7 +244,7 @@ class FileActions:
     # --- export ---------------------------------------------------------------------------
     def _ask_export(self, title: str, filters: str, suffix: str, default_name: str) -> str | None:
         suggested = str(Path(self._start_dir()) / default_name)
-        path = dialogs.ask_save_path(self, title, filters, suggested)
+        path = self.dialogs.ask_save_path(self.window, title, filters, suggested)
         return _with_suffix(path, suffix) if path else None
 
     def export_onnx(self, path: str | None = None) -> bool:
@@ -242,19 +253,19 @@ class FileActions:
 
         if path is None:
             path = self._ask_export("Export ONNX model", dialogs.ONNX_FILTER, ".onnx",
-                                    Path(self.doc_name).stem.replace(" ", "_") + ".onnx")
+                                    Path(self.document.name).stem.replace(" ", "_") + ".onnx")
             if not path:
                 return False
         try:
             s = self.session_copy()
             export_onnx(s.spec, s.network.params, s.pipeline, path)
         except OnnxUnavailableError as exc:
-            dialogs.show_error(self, "ONNX export is not available", str(exc))
+            self.dialogs.show_error(self.window, "ONNX export is not available", str(exc))
             return False
         except (OSError, RuntimeError, ValueError) as exc:
-            dialogs.show_error(self, "Cannot export the model", str(exc))
+            self.dialogs.show_error(self.window, "Cannot export the model", str(exc))
             return False
-        self.status.message(f"Exported the model to {Path(path).name}.", 5000)
+        self.window.status.message(f"Exported the model to {Path(path).name}.", 5000)
         return True
 
     def export_history_csv(self, path: str | None = None) -> bool:
@@ -267,9 +278,9 @@ class FileActions:
         try:
             write_history_csv(self.session_copy().history, path)
         except (OSError, RuntimeError, ValueError) as exc:
-            dialogs.show_error(self, "Cannot export the history", str(exc))
+            self.dialogs.show_error(self.window, "Cannot export the history", str(exc))
             return False
-        self.status.message(f"Wrote the loss history to {Path(path).name}.", 5000)
+        self.window.status.message(f"Wrote the loss history to {Path(path).name}.", 5000)
         return True
 
     def export_data_csv(self, path: str | None = None) -> bool:
@@ -282,16 +293,16 @@ class FileActions:
         try:
             write_dataset_csv(self.session_copy().data, path)
         except (OSError, RuntimeError, ValueError) as exc:
-            dialogs.show_error(self, "Cannot export the data", str(exc))
+            self.dialogs.show_error(self.window, "Cannot export the data", str(exc))
             return False
-        self.status.message(f"Wrote the data to {Path(path).name}.", 5000)
+        self.window.status.message(f"Wrote the data to {Path(path).name}.", 5000)
         return True
 
     def export_image(self, key: str, path: str | None = None) -> bool:
         """One view as PNG (as shown) or SVG, chosen by the file name."""
-        view = self.views[key]
+        view = self.window.views[key]
         if path is None:
-            path = dialogs.ask_save_path(self, "Export image", dialogs.IMAGE_FILTER,
+            path = self.dialogs.ask_save_path(self.window, "Export image", dialogs.IMAGE_FILTER,
                                          str(Path(self._start_dir()) / f"{key}.png"))
             if not path:
                 return False
@@ -299,7 +310,7 @@ class FileActions:
         try:
             view.export_image(path)
         except (OSError, RuntimeError, ValueError) as exc:
-            dialogs.show_error(self, "Cannot export the image", str(exc))
+            self.dialogs.show_error(self.window, "Cannot export the image", str(exc))
             return False
-        self.status.message(f"Saved {Path(path).name}.", 5000)
+        self.window.status.message(f"Saved {Path(path).name}.", 5000)
         return True

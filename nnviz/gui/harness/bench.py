@@ -26,6 +26,7 @@ from nnviz.core.data import digits
 from nnviz.core.optim import OptimizerConfig, Schedule
 from nnviz.core.session import DataConfig, Session, build_spec, demo_session
 from nnviz.core.trainer import TrainConfig
+from nnviz.gui.window.dialogs import Dialogs, RecordingDialogs
 
 PROBE_MS = 10
 MEMORY_FROM_S = 5.0
@@ -156,15 +157,16 @@ class _Headless:
         return self.steps / self.seconds if self.seconds > 0 else float("nan")
 
 
-def bench_case(name: str, make: Callable[[], Session], seconds: float) -> GuiBenchResult:
+def bench_case(name: str, make: Callable[[], Session], seconds: float,
+               dialogs: Dialogs | None = None) -> GuiBenchResult:
     """``seconds`` of the window training at full speed, in :data:`SEGMENTS` stretches with
     a burst of the bare trainer before each and after the last (the window paused)."""
-    from nnviz.gui.main_window import SPEEDS, MainWindow
-    from nnviz.gui.settings import Preferences
+    from nnviz.gui.window.main_window import SPEEDS, MainWindow
+    from nnviz.gui.window.preferences import Preferences
 
     session = make()
     batch = session.train_config.batch_size
-    window = MainWindow(session, prefs=Preferences(), restore_layout=False)
+    window = MainWindow(session, prefs=Preferences(), restore_layout=False, dialogs=dialogs)
     headless = _Headless(make, window.worker.snapshot_interval)
     stretch = seconds / SEGMENTS
     burst = min(HEADLESS_BURST_S, max(stretch / 5, 0.1))
@@ -175,7 +177,7 @@ def bench_case(name: str, make: Callable[[], Session], seconds: float) -> GuiBen
     rss0 = rss1 = float("nan")
     try:
         window.show()
-        if not _spin_until(lambda: window.frame_count > 0, WAIT_LIMIT_S):
+        if not _spin_until(lambda: window.pump.frame_count > 0, WAIT_LIMIT_S):
             raise RuntimeError("the window never drew its first frame")
         window.set_speed_index(len(SPEEDS) - 1)
         _spin(0.3)
@@ -183,7 +185,7 @@ def bench_case(name: str, make: Callable[[], Session], seconds: float) -> GuiBen
             headless.burst(burst)
             _spin(0.05)  # let the window take in what arrived during the burst
             frames0 = {k: v.frame_count for k, v in window.views.items()}
-            snaps0, steps0 = window.snapshots_drawn, window.steps_received
+            snaps0, steps0 = window.pump.snapshots_drawn, window.pump.steps_received
             t0 = time.perf_counter()
             window.play()
             probe.start()
@@ -193,13 +195,13 @@ def bench_case(name: str, make: Callable[[], Session], seconds: float) -> GuiBen
             dt = time.perf_counter() - t0
             for k, v in window.views.items():
                 view_frames[k] += v.frame_count - frames0[k]
-            snapshots += window.snapshots_drawn - snaps0
+            snapshots += window.pump.snapshots_drawn - snaps0
             # the minibatches trained before the pause reached the worker are still on
             # their way: count them once the worker says it stopped
             if not _spin_until(lambda: not window.worker.playing, WAIT_LIMIT_S):
                 raise RuntimeError("the worker did not pause")
             _spin(0.05)
-            steps += window.steps_received - steps0
+            steps += window.pump.steps_received - steps0
             trained += dt
             if trained >= MEMORY_FROM_S and rss0 != rss0:  # nan: not taken yet
                 rss0 = rss_mb()
@@ -252,22 +254,20 @@ def _table(results: list[GuiBenchResult]) -> str:
 
 def run_gui_bench(as_json: bool, seconds: float = 15.0) -> int:
     """Run every case; print a table (or a JSON list with ``as_json``). 0 when it ran."""
-    from nnviz.gui import dialogs
-    from nnviz.gui.settings import ENV_FILE
+    from nnviz.gui.window.preferences import ENV_FILE
 
     with tempfile.TemporaryDirectory(prefix="nnviz-bench-") as tmp:
         os.environ[ENV_FILE] = os.path.join(tmp, "settings.ini")  # never the user's settings
-        from nnviz.gui.app import install_message_filter, make_app
+        from nnviz.gui.qt_setup import install_message_filter, make_app
 
         make_app()
         install_message_filter()
-        problems: list[str] = []
-        dialogs.show_error = lambda _p, title, text="", *_a: problems.append(f"{title}: {text}")
-        dialogs.notify = lambda _p, title, text, box=None: problems.append(f"{title}: {text}")
+        recorder = RecordingDialogs()  # a dialog would wait for a click that never comes
+        problems = recorder.messages
         results = []
         for name, make in CASES:
             try:
-                results.append(bench_case(name, make, seconds))
+                results.append(bench_case(name, make, seconds, recorder))
             except RuntimeError as exc:
                 problems.append(f"{name}: {exc}")
     if as_json:

@@ -1,8 +1,9 @@
 """Worker emissions in, redraws out: the window's side of the training feed.
 
-A mixin of :class:`~nnviz.gui.main_window.MainWindow`. Emissions are only stored when
+The :class:`FramePump` is given the views (from the registry), the window they are in,
+its status bar and dialogs, and the worker of the current run. Emissions are only stored when
 they arrive (rows appended, the latest snapshot kept); a timer (:data:`FRAME_MS`) takes
-them and draws at most one part per tick, as :mod:`nnviz.gui.frames` plans. While a part
+them and draws at most one part per tick, as :mod:`nnviz.gui.window.frames` plans. While a part
 updates and paints, the worker stands aside (``hold``/``release``): both threads run
 Python under one GIL, and a paint that must win the GIL back after each of its calls
 into Qt takes many times longer and blocks the event loop for as long.
@@ -14,19 +15,16 @@ import math
 import os
 import sys
 import time
-from dataclasses import replace
 
 import numpy as np
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QWidget
 
-from nnviz.app.run_settings import CUSTOM
-from nnviz.app.runinfo import RunInfo
-from nnviz.core.data import Dataset
 from nnviz.core.trainer import Snapshot
-from nnviz.gui import dialogs
-from nnviz.gui.frames import LOSS, FramePlanner
-from nnviz.gui.status import RateMeter
 from nnviz.gui.views.base import REGISTRY
+from nnviz.gui.window.dialogs import Dialogs
+from nnviz.gui.window.frames import LOSS, FramePlanner
+from nnviz.gui.window.status import RateMeter, StatusPanel
 from nnviz.training.protocol import StepColumn
 
 #: the redraw timer's period: at most this often a part is drawn
@@ -42,31 +40,41 @@ STATUS_MS = 250
 #: NNVIZ_TRACE_FRAMES=1 prints, per drawn part, when its update ended and each paint's
 #: start and length (ms from the part's start): where a frame's time goes
 TRACE_FRAMES = bool(os.environ.get("NNVIZ_TRACE_FRAMES"))
-DIVERGED_TEXT = (
-    "Training diverged at step {step:,}: the loss became infinite. "
-    "Lower the learning rate and press Reset."
-)
 VIEW_TITLES = {entry.name: entry.noun for entry in REGISTRY}
 
 
-class TrainingFeed:
-    """Receiving, buffering and drawing what the worker sends (a window mixin)."""
+class FramePump(QObject):
+    """Receives what the worker sends, buffers it, and draws it frame by frame.
 
-    _holding = False  # a part is being drawn while the worker stands aside
-    # made by the window from the view registry (nnviz.gui.views.base.REGISTRY)
-    views: dict  # name -> view
-    docks: dict  # name -> the dock of a docked view (the central one has none)
-    snapshot_views: tuple[str, ...]  # drawn per snapshot, in this order
-    rows_views: tuple[str, ...]  # fed step rows, drawn as the planner's LOSS part
+    ``views`` are the registry's views by name, ``docks`` the docks of the docked ones;
+    ``snapshot_views`` are drawn per snapshot in this order, ``rows_views`` are fed step
+    rows and drawn as the planner's LOSS part. The pump watches ``window``'s paints (an
+    event filter) to know when a part is on screen."""
 
-    def _init_feed(self) -> None:
+    frameDrawn = Signal()
+
+    def __init__(self, window: QWidget, views: dict, docks: dict, snapshot_views: tuple[str, ...],
+                 rows_views: tuple[str, ...], status: StatusPanel, dialogs: Dialogs) -> None:
+        super().__init__(window)
+        self.window = window
+        self.views = views
+        self.docks = docks
+        self.snapshot_views = snapshot_views
+        self.rows_views = rows_views
+        self.status = status
+        self.dialogs = dialogs
+        self.worker = None  # the current run's worker (attach)
+        self.generation = 0  # emissions of other runs are dropped
+        self.playing = False  # the status bar shows a rate only while training
+        self.diverged = False  # after a divergence the network is back at its last finite state
+        self._holding = False  # a part is being drawn while the worker stands aside
         self.frame_count = 0  # parts drawn
         self.snapshots_drawn = 0  # snapshots every visible view has drawn
         self.last_step = 0
         self.last_epoch = 0
         self.steps_received = 0  # every minibatch the window was told about, this run
         self.planner = FramePlanner()
-        self._failed_views = set()
+        self._failed_views: set[str] = set()
         self._pending_rows: list[np.ndarray] = []
         self._snap: Snapshot | None = None
         self._snap_new = False
@@ -92,6 +100,15 @@ class TrainingFeed:
         self._kick.setSingleShot(True)
         self._kick.setTimerType(Qt.TimerType.PreciseTimer)
         self._kick.timeout.connect(self._on_frame)
+        window.installEventFilter(self)
+
+    def start(self) -> None:
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+        self._kick.stop()
+        self._settle.stop()
 
     @property
     def latest_snapshot(self) -> Snapshot | None:
@@ -110,15 +127,17 @@ class TrainingFeed:
         dock = self.docks.get(name)
         return dock is None or dock.isVisible()
 
-    def _reset_feed(self, step: int, epoch: int) -> None:
+    def new_run(self, generation: int, step: int, epoch: int) -> None:
         """A new run: nothing of the old one may be drawn."""
+        self.generation = generation
+        self.diverged = False
         self._pending_rows.clear()
         self._snap = None
         self._snap_new = False
         self._drawing = None
         self._recent_rows = None
         self.planner.reset()
-        self._failed_views: set[str] = set()  # views that raised while drawing this run
+        self._failed_views = set()  # views that raised while drawing this run
         self._last_eval = None
         self._last_batch = (math.nan, None)
         self.steps_received = 0
@@ -126,15 +145,12 @@ class TrainingFeed:
         self.last_step = step
         self.last_epoch = epoch
 
-    def _connect_worker(self) -> None:
-        w = self.handle.worker
-        self._settle.setInterval(SETTLE_MS if w.mode == "thread" else 0)
-        w.stepsReady.connect(self._on_steps)
-        w.snapshotReady.connect(self._on_snapshot)
-        w.playingChanged.connect(self._on_playing_changed)
-        w.diverged.connect(self._on_diverged)
-        w.runChanged.connect(self._on_run_changed)
-        w.failed.connect(self._on_worker_failed)
+    def attach(self, worker) -> None:
+        """Draw what ``worker`` (the current run's) sends."""
+        self.worker = worker
+        self._settle.setInterval(SETTLE_MS if worker.mode == "thread" else 0)
+        worker.stepsReady.connect(self._on_steps)
+        worker.snapshotReady.connect(self._on_snapshot)
 
     # --- worker emissions (stored now, drawn on the next frame) -------------------------
     def _on_steps(self, generation: int, rows: np.ndarray) -> None:
@@ -152,41 +168,6 @@ class TrainingFeed:
         if not self._holding and not self.planner.snapshot_pending:
             self._kick.start(0)
 
-    def _on_playing_changed(self, playing: bool) -> None:
-        if playing != self.playing:
-            self._set_playing(playing)
-
-    def _on_diverged(self, generation: int, step: int) -> None:
-        if generation != self.generation:
-            return
-        self._set_playing(False)
-        self.diverged_at = step
-        text = DIVERGED_TEXT.format(step=step)
-        self.status.set_state(f"Diverged at step {step:,}")
-        self.status.message(text)
-        self._notice = dialogs.notify(self, "Training diverged", text, self._notice)
-
-    def _on_worker_failed(self, message: str) -> None:
-        self.status.message(message, 10000)
-        dialogs.show_error(self, "Training", message)
-
-    def _on_run_changed(self, generation: int, info: RunInfo) -> None:
-        """The data was edited by clicks: keep it as the run's (custom) data."""
-        if generation != self.generation:
-            return
-        self.info = info
-        self.decision.set_run(info)  # the edited data: only the output view draws the points
-        X = info.train_X if info.test_X is None else np.vstack([info.train_X, info.test_X])
-        y = info.train_y if info.test_y is None else np.concatenate([info.train_y, info.test_y])
-        base = self.custom_data.name if self.custom_data is not None else self.running.data.source
-        name = base if base.endswith("(edited)") else f"{base} (edited)"
-        self.custom_data = Dataset(X, y, info.task, name, class_names=info.class_names)
-        data = replace(self.running.data, source=CUSTOM, n=len(X), custom_name=name)
-        self.running = replace(self.running, data=data)
-        shown = replace(self.controls.settings(), data=data)
-        self.controls.set_settings(shown, name, X.shape[1] == 2)
-        self.setWindowModified(True)
-
     # --- drawing ------------------------------------------------------------------------
     def _on_frame(self) -> None:
         """The redraw timer: take what arrived, then draw at most one part (see frames.py)."""
@@ -201,7 +182,7 @@ class TrainingFeed:
                 self._draw_part(part, now)
             elif now < self.planner.next_at:
                 self._kick_when_due()
-        self._refresh_status(force=not self.playing)
+        self.refresh_status(force=not self.playing)
 
     def _take_rows(self) -> None:
         if not self._pending_rows:
@@ -235,7 +216,7 @@ class TrainingFeed:
                 self.views[name].add_eval(*ev)
             self._last_eval = ev
             self.planner.steps_arrived()
-        if snap.step > self.last_step or self.diverged_at is not None:
+        if snap.step > self.last_step or self.diverged:
             # after a divergence the network is back at its last finite state
             self.last_step, self.last_epoch = snap.step, snap.epoch
         self.planner.snapshot_arrived([k for k in self.snapshot_views if self._view_shown(k)])
@@ -289,7 +270,7 @@ class TrainingFeed:
         text = (f"The {VIEW_TITLES.get(part, part)} panel cannot draw this run "
                 f"({type(exc).__name__}: {exc}); the other panels go on.")
         self.status.message(text, 10000)
-        dialogs.show_error(self, "Drawing", text)
+        self.dialogs.show_error(self.window, "Drawing", text)
 
     def _part_finished(self, now: float) -> None:
         if TRACE_FRAMES:
@@ -308,7 +289,7 @@ class TrainingFeed:
             wait = self.planner.next_at - time.perf_counter()
             self._kick.start(max(math.ceil(wait * 1000), 0))
 
-    def _refresh_status(self, force: bool = False) -> None:
+    def refresh_status(self, force: bool = False) -> None:
         now = time.perf_counter()
         if not force and now - self._last_status < STATUS_MS / 1000:
             return
@@ -321,19 +302,19 @@ class TrainingFeed:
         self.status.show(self.last_epoch, self.last_step, tr_loss, te_loss, tr_acc, te_acc,
                          self._rate.rate(now) if self.playing else 0.0)
 
-
-    def event(self, event: QEvent) -> bool:
-        if self._holding and event.type() == QEvent.Type.UpdateRequest:
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The window's paints while a part is drawn: timed, and the part ends once they settle."""
+        if self._holding and watched is self.window and event.type() == QEvent.Type.UpdateRequest:
             started = time.perf_counter()
-            result = super().event(event)  # paints every dirty widget of the window
+            self.window.event(event)  # paints every dirty widget of the window
             if TRACE_FRAMES:
                 self._part_paints.append((started, time.perf_counter()))
             # pyqtgraph often paints twice (a range or axis update in the first paint asks
             # for a second): the part ends once no paint came for SETTLE_MS
             self._last_paint = time.perf_counter()
             self._settle.start()
-            return result
-        return super().event(event)
+            return True  # handled: not delivered a second time
+        return False
 
     def _on_settled(self) -> None:
         if self._holding:

@@ -85,7 +85,7 @@ class SelfTest:
             self.fail(f"{self.phase}: {type(exc).__name__}: {exc}")
 
     def _phase_waiting(self) -> None:
-        if self.w.frame_count == 0 or self.w.info is None:
+        if self.w.pump.frame_count == 0 or self.w.info is None:
             return
         self.frames0 = self._frames()
         self.w.set_speed_index(len(self.w_speeds()) - 1)  # full speed
@@ -93,7 +93,7 @@ class SelfTest:
         self.phase = "training through the worker"
 
     def w_speeds(self) -> tuple:
-        from nnviz.gui.main_window import SPEEDS
+        from nnviz.gui.window.main_window import SPEEDS
 
         return SPEEDS
 
@@ -103,7 +103,7 @@ class SelfTest:
         if self.w.diverged_at is not None:
             self.fail(f"the demo diverged at step {self.w.diverged_at}")
             return
-        if self.w.steps_received >= MIN_STEPS and self.w.last_step >= MIN_STEPS and updated:
+        if self.w.pump.steps_received >= MIN_STEPS and self.w.pump.last_step >= MIN_STEPS and updated:
             self.trained_frames = {k: frames[k] - self.frames0[k] for k in frames}
             self.w.pause()
             self.phase = "pausing"
@@ -112,14 +112,14 @@ class SelfTest:
     def _phase_pausing(self) -> None:
         if self.w.playing and time.perf_counter() < self.deadline:
             return
-        if not self.w.save_as(str(self.saved_path)):
+        if not self.w.files.save_as(str(self.saved_path)):
             self.fail("saving failed")
             return
         if not self.saved_path.is_file() or self.saved_path.stat().st_size == 0:
             self.fail(f"{self.saved_path.name} was not written")
             return
-        self.saved_step = self.w.session_copy().trainer.step_count
-        if not self.w.open_path(self.saved_path):
+        self.saved_step = self.w.files.session_copy().trainer.step_count
+        if not self.w.files.open_path(self.saved_path):
             self.fail("reopening the saved file failed")
             return
         self.phase = "redrawing the reopened file"
@@ -132,7 +132,7 @@ class SelfTest:
             if time.perf_counter() > self.deadline:
                 self.fail("the reopened network was never drawn")
             return
-        step = self.w.session_copy().trainer.step_count
+        step = self.w.files.session_copy().trainer.step_count
         if step != self.saved_step:
             self.fail(f"saved at step {self.saved_step} but reopened at step {step}")
             return
@@ -151,32 +151,24 @@ class SelfTest:
 
 def run_self_test(watchdog_s: float = WATCHDOG_S) -> int:
     """Run the self-test in this process; prints one line and returns the exit status."""
-    from nnviz.gui import dialogs
-    from nnviz.gui.settings import ENV_FILE
+    from nnviz.gui.window.dialogs import RecordingDialogs
+    from nnviz.gui.window.preferences import ENV_FILE
 
     state = {"phase": "starting"}
     guard = _watchdog(watchdog_s, lambda: state["phase"])
     with tempfile.TemporaryDirectory(prefix="nnviz-self-test-") as tmp:
         folder = Path(tmp)
         os.environ[ENV_FILE] = str(folder / "settings.ini")  # never the user's settings
-        from nnviz.gui.app import install_message_filter, make_app
-        from nnviz.gui.main_window import MainWindow
-        from nnviz.gui.settings import Preferences
+        from nnviz.gui.qt_setup import install_message_filter, make_app
+        from nnviz.gui.window.main_window import MainWindow
+        from nnviz.gui.window.preferences import Preferences
 
         app = make_app()
         install_message_filter()
-        messages: list[str] = []
-
-        def refuse_dialog(_parent, title: str, text: str = "", *_a) -> None:
-            messages.append(f"{title}: {text}")
-
-        dialogs.show_error = refuse_dialog  # a dialog would wait for a click that never comes
-        def refuse_notice(parent, title: str, text: str, box=None) -> None:
-            refuse_dialog(parent, title, text)
-
-        dialogs.notify = refuse_notice  # type: ignore[assignment]
+        recorder = RecordingDialogs()  # a dialog would wait for a click that never comes
+        messages = recorder.messages
         state["phase"] = "opening the window"
-        window = MainWindow(prefs=Preferences(), restore_layout=False)
+        window = MainWindow(prefs=Preferences(), restore_layout=False, dialogs=recorder)
         window.show()
         test = SelfTest(window, folder, app)
 

@@ -1,7 +1,9 @@
 """The few questions the window asks, in one place.
 
-Every modal dialog the window opens goes through these functions, so tests (and the
-self-test) can replace them and never block on a dialog.
+Every dialog the window opens goes through a :class:`Dialogs` object that it is given:
+the real one asks with Qt's dialogs (through this module's functions, which tests may
+replace); :class:`RecordingDialogs` records instead, for the harnesses, which have nobody
+to click.
 """
 
 from __future__ import annotations
@@ -69,3 +71,48 @@ def notify(parent: QWidget | None, title: str, text: str, box: QMessageBox | Non
     box.setText(text)
     box.show()
     return box
+
+
+class Dialogs:
+    """The window's way to ask and tell the user (these module's dialogs)."""
+
+    def ask_open_path(self, parent: QWidget | None, title: str, filters: str, start: str = "") -> str | None:
+        return ask_open_path(parent, title, filters, start)
+
+    def ask_save_path(self, parent: QWidget | None, title: str, filters: str,
+                      suggested: str = "") -> str | None:
+        return ask_save_path(parent, title, filters, suggested)
+
+    def show_error(self, parent: QWidget | None, title: str, text: str) -> None:
+        show_error(parent, title, text)
+
+    def ask_unsaved(self, parent: QWidget | None, name: str) -> Unsaved:
+        return ask_unsaved(parent, name)
+
+    def notify(self, parent: QWidget | None, title: str, text: str,
+               box: QMessageBox | None = None) -> QMessageBox | None:
+        return notify(parent, title, text, box)
+
+
+class RecordingDialogs(Dialogs):
+    """Messages are recorded in :attr:`messages`, never shown; files are never asked for,
+    unsaved changes are discarded (the self-test, the GUI bench)."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def ask_open_path(self, parent, title, filters, start=""):
+        return None
+
+    def ask_save_path(self, parent, title, filters, suggested=""):
+        return None
+
+    def show_error(self, parent, title, text):
+        self.messages.append(f"{title}: {text}")
+
+    def ask_unsaved(self, parent, name):
+        return Unsaved.DISCARD
+
+    def notify(self, parent, title, text, box=None):
+        self.messages.append(f"{title}: {text}")
+        return None

@@ -1,0 +1,1 @@
+"""Harnesses that drive the real window: the self-test and the GUI benchmark."""
