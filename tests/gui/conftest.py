@@ -39,6 +39,7 @@ class DialogLog:
         self.notices: list[tuple[str, str]] = []
         self.unsaved_answer = dialogs.Unsaved.DISCARD
         self.unsaved_asked = 0
+        self.unsaved_questions: list[str] = []
         self.open_path: str | None = None
         self.save_path: str | None = None
 
@@ -54,8 +55,9 @@ def dialog_log(monkeypatch):
     def notify(_parent, title, text, box=None):
         log.notices.append((title, text))
 
-    def ask_unsaved(_parent, _name):
+    def ask_unsaved(_parent, _name, question=dialogs.CLOSING):
         log.unsaved_asked += 1
+        log.unsaved_questions.append(question)
         return log.unsaved_answer
 
     monkeypatch.setattr(dialogs, "show_error", show_error)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
+from nnviz.gui.window import dialogs
 from nnviz.gui.window.main_window import SPEEDS
 from nnviz.gui.window.preferences import Preferences
 from tests.gui.waits import WAIT_MS, WAIT_S
@@ -316,3 +317,29 @@ def test_slow_reading_keeps_the_window_drawing(qapp, qtbot):
         assert run_responsive(None, "Reading…", lambda: 42) == 42  # quick: no dialog
     finally:
         timer.stop()
+
+
+def test_open_checks_the_file_before_asking_about_unsaved_changes(window, qtbot, tmp_path, dialog_log):
+    """A file that cannot be opened costs no question; a good one is asked about by name."""
+    train(window, qtbot, 10)
+    assert window.document.modified
+    bad = tmp_path / "broken.nnviz"
+    bad.write_bytes(b"PK\x03\x04 not really a zip")
+    dialog_log.open_path = str(bad)
+    window.act_open.trigger()
+    assert dialog_log.unsaved_asked == 0
+    assert len(dialog_log.errors) == 1 and "broken.nnviz" in dialog_log.errors[0][1]
+    assert window.document.modified  # the unsaved run is still there, still unsaved
+    good = tmp_path / "good.nnviz"
+    assert window.files.save_as(str(good))
+    train(window, qtbot, window.pump.last_step + 5)
+    dialog_log.unsaved_answer = dialogs.Unsaved.CANCEL
+    dialog_log.open_path = str(good)
+    window.act_open.trigger()
+    assert dialog_log.unsaved_questions == ["Save them before opening good.nnviz?"]
+    assert window.document.modified and window.document.name == "good.nnviz"  # cancelled: kept
+    csv = write_csv(tmp_path / "table.csv")
+    dialog_log.unsaved_answer = dialogs.Unsaved.DISCARD
+    assert window.files.open_any(str(csv))
+    assert dialog_log.unsaved_questions[-1] == "Save them before training on table.csv?"
+    assert window.document.name == "table"

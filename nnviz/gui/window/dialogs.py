@@ -20,6 +20,10 @@ IMAGE_FILTER = "PNG image (*.png);;SVG drawing (*.svg)"
 OPENABLE_FILTER = "nnviz networks and CSV data (*.nnviz *.json *.csv);;All files (*)"
 
 
+#: what :func:`ask_unsaved` asks when the window closes (other actions name themselves)
+CLOSING = "Save them before closing?"
+
+
 class Unsaved(Enum):
     SAVE = "save"
     DISCARD = "discard"
@@ -40,13 +44,14 @@ def show_error(parent: QWidget | None, title: str, text: str) -> None:
     QMessageBox.warning(parent, title, text)
 
 
-def ask_unsaved(parent: QWidget | None, name: str) -> Unsaved:
-    """Save, discard or cancel, for a window with unsaved changes."""
+def ask_unsaved(parent: QWidget | None, name: str, question: str = CLOSING) -> Unsaved:
+    """Save, discard or cancel, for a window with unsaved changes; ``question`` says what
+    is about to replace them."""
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Question)
     box.setWindowTitle("Unsaved changes")
     box.setText(f"{name} has changes that are not saved.")
-    box.setInformativeText("Save them before closing?")
+    box.setInformativeText(question)
     box.setStandardButtons(
         QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
         | QMessageBox.StandardButton.Cancel
@@ -86,8 +91,8 @@ class Dialogs:
     def show_error(self, parent: QWidget | None, title: str, text: str) -> None:
         show_error(parent, title, text)
 
-    def ask_unsaved(self, parent: QWidget | None, name: str) -> Unsaved:
-        return ask_unsaved(parent, name)
+    def ask_unsaved(self, parent: QWidget | None, name: str, question: str = CLOSING) -> Unsaved:
+        return ask_unsaved(parent, name, question)
 
     def notify(self, parent: QWidget | None, title: str, text: str,
                box: QMessageBox | None = None) -> QMessageBox | None:
@@ -110,7 +115,7 @@ class RecordingDialogs(Dialogs):
     def show_error(self, parent, title, text):
         self.messages.append(f"{title}: {text}")
 
-    def ask_unsaved(self, parent, name):
+    def ask_unsaved(self, parent, name, question=CLOSING):
         return Unsaved.DISCARD
 
     def notify(self, parent, title, text, box=None):

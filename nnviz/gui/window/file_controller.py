@@ -68,11 +68,12 @@ class FileController:
             return str(self.document.path.parent)
         return self.prefs.last_dir()
 
-    def maybe_save(self) -> bool:
-        """Before replacing the run: True when it is fine to go on."""
+    def maybe_save(self, question: str = dialogs.CLOSING) -> bool:
+        """Before replacing the run: True when it is fine to go on. Asked only once the new
+        run is ready (a file that cannot be opened never costs the user a question)."""
         if not self.document.modified:
             return True
-        answer = self.dialogs.ask_unsaved(self.window, self.document.name)
+        answer = self.dialogs.ask_unsaved(self.window, self.document.name, question)
         if answer is dialogs.Unsaved.CANCEL:
             return False
         if answer is dialogs.Unsaved.SAVE:
@@ -91,7 +92,7 @@ class FileController:
     # --- new / open -----------------------------------------------------------------------
     def new_file(self) -> None:
         """A fresh run on the spiral demo, untitled."""
-        if not self.maybe_save():
+        if not self.maybe_save("Save them before starting a new run?"):
             return
         try:
             self.window.start_session(demo_session())
@@ -102,22 +103,20 @@ class FileController:
         self._set_document(None, DEMO_NAME)
 
     def open_dialog(self) -> bool:
-        if not self.maybe_save():
-            return False
+        """File > Open: the file is chosen and checked first, then unsaved changes asked about."""
         path = self.dialogs.ask_open_path(self.window, "Open", dialogs.OPENABLE_FILTER, self._start_dir())
         if not path:
             return False
-        return self.open_any(path, ask=False)
+        return self.open_any(path)
 
     def open_any(self, path: str | Path, ask: bool = True) -> bool:
-        """A network file, a JSON spec or (by its suffix) a CSV data set."""
-        if ask and not self.maybe_save():
-            return False
+        """A network file, a JSON spec or (by its suffix) a CSV data set; with ``ask``,
+        unsaved changes are asked about once the file has been read and checked."""
         if Path(path).suffix.lower() in CSV_SUFFIXES:
-            return self.import_csv(str(path))
-        return self.open_path(path)
+            return self.import_csv(str(path), ask=ask)
+        return self.open_path(path, ask=ask)
 
-    def open_path(self, path: str | Path) -> bool:
+    def open_path(self, path: str | Path, ask: bool = False) -> bool:
         """Open a ``.nnviz`` file or a JSON spec; on failure say why and keep the current run."""
         from nnviz.io import FileFormatError, load_file
 
@@ -128,9 +127,15 @@ class FileController:
             if loaded.data is None:  # a spec without data trains on the data shown now
                 data = make_dataset(self.document.settings.data, self.document.custom_data)
             session = run_responsive(self.window, f"Preparing {path.name}…", lambda: loaded.to_session(data))
+        except (FileFormatError, SettingsError, OSError, ValueError, MemoryError) as exc:
+            self._open_failed(path, exc)
+            return False
+        if ask and not self.maybe_save(f"Save them before opening {path.name}?"):
+            return False
+        try:
             # all or nothing: the current run is touched only once this one is shown
             self.window.start_session(session)
-        except (FileFormatError, SettingsError, RunError, OSError, ValueError, MemoryError) as exc:
+        except (RunError, MemoryError) as exc:
             self._open_failed(path, exc)
             return False
         self.window.undo_stack.clear()
@@ -194,8 +199,9 @@ class FileController:
         return True
 
     # --- import ---------------------------------------------------------------------------
-    def import_csv(self, path: str | None = None) -> bool:
-        """Train on a CSV table: a new run with the network settings shown, widths fitted."""
+    def import_csv(self, path: str | None = None, ask: bool = True) -> bool:
+        """Train on a CSV table: a new run with the network settings shown, widths fitted.
+        With ``ask``, unsaved changes are asked about once the table has been read."""
         from nnviz.io import FileFormatError, load_csv
 
         if path is None:
@@ -210,7 +216,7 @@ class FileController:
             return False
         except MemoryError:
             self.dialogs.show_error(self.window, "Cannot import the CSV file",
-                               f"{Path(path).name}: there is not enough memory to load it")
+                                    f"{Path(path).name}: there is not enough memory to load it")
             return False
         shown = self.window.controls.settings()
         d = shown.data
@@ -222,16 +228,19 @@ class FileController:
         if not loss_fits(network.loss, data.task, data.n_classes):
             network = replace(network, loss=default_loss(data.task))
         settings = replace(shown, data=ds, network=network)
+        name = Path(path).name
         try:
             session = run_responsive(self.window, f"Preparing {data.name}…",
                                      lambda: build_session(settings, data))
+            if ask and not self.maybe_save(f"Save them before training on {name}?"):
+                return False
             self.window.start_session(session, settings, data)
         except (SettingsError, RunError) as exc:
             self.dialogs.show_error(self.window, "Cannot train on this data", f"{Path(path).name}: {exc}")
             return False
         except MemoryError:
             self.dialogs.show_error(self.window, "Cannot train on this data",
-                               f"{Path(path).name}: there is not enough memory for it")
+                                    f"{Path(path).name}: there is not enough memory for it")
             return False
         self.prefs.set_last_dir(path)
         self.document.imported(Path(path).stem)  # a new, unsaved network on the imported data
