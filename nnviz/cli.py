@@ -223,6 +223,8 @@ def _session_from_args(args):
     if not args.data:
         raise CliError("give --data (a built-in data set or a CSV file), or a saved network")
     data = _load_data(args)
+    init = args.init or setting("init").default
+    init_std = _init_std(args, init)
     dc = DataConfig(
         test_fraction=(args.test_fraction if args.test_fraction is not None
                        else setting("test_fraction").default),
@@ -233,15 +235,35 @@ def _session_from_args(args):
         layers=args.layers if args.layers is not None else list(setting("layers").default),
         activation=args.activation or setting("activations").default[0],
         loss=args.loss,
-        init=args.init or setting("init").default,
+        init=init,
         residual=bool(args.residual),
         dtype=args.dtype or setting("dtype").default,
+        init_std=init_std,
     )
     return Session(data, dc, spec, _train_config(args), track_layers=bool(args.log))
 
 
+def _init_std(args, init: str) -> float | None:
+    """``--init-std``, checked: it applies to ``--init normal`` only, and must be a finite
+    number in the core's range (None when it does not apply)."""
+    from nnviz.app.settings_schema import setting
+    from nnviz.core.init import SCALED_INIT, check_init_std
+
+    if init != SCALED_INIT:
+        if args.init_std is not None:
+            raise CliError(f"--init-std applies to --init {SCALED_INIT} only, not {init}")
+        return None
+    if args.init_std is None:
+        return setting("init_std").default
+    try:
+        return check_init_std(args.init_std, "--init-std")
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
 #: options fixed by a saved network: its architecture and its data split
-_FIXED = ("layers", "activation", "loss", "init", "residual", "dtype", "preprocess", "test_fraction")
+_FIXED = ("layers", "activation", "loss", "init", "init_std", "residual", "dtype", "preprocess",
+          "test_fraction")
 
 
 def _saved_settings(loaded) -> dict[str, Any]:
@@ -252,8 +274,8 @@ def _saved_settings(loaded) -> dict[str, Any]:
     return {
         "layers": [h.units for h in spec.hidden],
         "activation": acts.pop() if len(acts) == 1 else None,
-        "loss": spec.loss, "init": spec.init, "residual": spec.residual, "dtype": spec.dtype,
-        "preprocess": loaded.data_config.preprocess,
+        "loss": spec.loss, "init": spec.init, "init_std": spec.init_std, "residual": spec.residual,
+        "dtype": spec.dtype, "preprocess": loaded.data_config.preprocess,
         "test_fraction": loaded.data_config.test_fraction,
     }
 
@@ -265,6 +287,9 @@ def _continue_session(args):
     saved = _saved_settings(loaded)
     for o in _FIXED:
         given = getattr(args, o)
+        if o == "init_std" and given is not None and saved[o] is None:
+            raise CliError(f"--init-std applies to --init normal only; this network's initialiser is "
+                           f"{saved['init']}")
         if given is not None and given != saved[o]:
             raise CliError(
                 f"--{o.replace('_', '-')} cannot change a saved network's architecture or data "
@@ -441,7 +466,8 @@ def cmd_info(args) -> int:
     spec = f.spec
     print(f"file:        {args.file}")
     print(f"network:     {spec.describe()}")
-    print(f"parameters:  {spec.parameter_count():,} ({spec.dtype}, init {spec.init})")
+    init = spec.init if spec.init_std is None else f"{spec.init}, std {spec.init_std:g}"
+    print(f"parameters:  {spec.parameter_count():,} ({spec.dtype}, init {init})")
     for i, ((w, _), act) in enumerate(zip(spec.layer_shapes(), [*(h.activation for h in spec.hidden),
                                                                 "output"], strict=True)):
         print(f"  layer {i + 1}: {w[0]} -> {w[1]} {act}")

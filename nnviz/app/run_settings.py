@@ -7,9 +7,10 @@ the controls show. They differ while an edit waits for Reset.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 from nnviz.core.data import BUILTIN_SETS, DataError, Dataset, digits, generate
+from nnviz.core.init import DEFAULT_INIT_STD, SCALED_INIT
 from nnviz.core.optim import DEFAULTS, OptimizerConfig, Schedule
 from nnviz.core.session import DataConfig, Session, build_spec
 from nnviz.core.spec import NetworkSpec, SpecError
@@ -63,10 +64,17 @@ class NetworkSettings:
     init: str = "torch"
     residual: bool = False
     dtype: str = "float64"
+    init_std: float = DEFAULT_INIT_STD  # the normal initialiser's; kept while another is chosen
 
     def __post_init__(self) -> None:
         if len(self.layers) != len(self.activations):
             raise SettingsError("one activation per hidden layer")
+
+    @property
+    def effective_init_std(self) -> float | None:
+        """The standard deviation the network gets: None unless the initialiser is normal
+        (the box keeps its value meanwhile; it changes nothing then)."""
+        return self.init_std if self.init == SCALED_INIT else None
 
     def with_layer(self, index: int, units: int | None = None, activation: str | None = None):
         layers, acts = list(self.layers), list(self.activations)
@@ -114,11 +122,29 @@ class RunSettings:
 
     def needs_reset(self, other: RunSettings) -> bool:
         """Whether going from ``other`` to these settings needs a new network."""
-        if self.data != other.data or self.network != other.network:
-            return True
-        mine = {k: v for k, v in vars(self.train).items() if k not in LIVE_FIELDS}
-        theirs = {k: v for k, v in vars(other.train).items() if k not in LIVE_FIELDS}
-        return mine != theirs
+        return bool(self.pending_fields(other))
+
+    def pending_fields(self, running: RunSettings) -> frozenset[str]:
+        """The settings that differ from the ``running`` network's and wait for Reset, as
+        ``"group.field"`` names (``"network.layers"``, ``"data.source"``, ``"train.seed"``):
+        the live ones (learning rate, batch size...) never wait, and the weight std counts
+        only while the normal initialiser is chosen. The controls mark these."""
+        out = []
+        for group in ("data", "network", "train"):
+            mine, theirs = getattr(self, group), getattr(running, group)
+            for f in fields(mine):
+                name = f.name
+                if group == "train" and name in LIVE_FIELDS:
+                    continue
+                if group == "network" and name == "init_std":
+                    differs = mine.effective_init_std is not None and (
+                        mine.effective_init_std != theirs.effective_init_std
+                    )
+                else:
+                    differs = getattr(mine, name) != getattr(theirs, name)
+                if differs:
+                    out.append(f"{group}.{name}")
+        return frozenset(out)
 
     def live_changes(self, other: RunSettings) -> dict[str, object]:
         """The live settings (learning rate, batch size...) that differ from ``other``."""
@@ -154,7 +180,7 @@ def build_session(
         n = settings.network
         spec = build_spec(
             data, data_config, layers=n.layers, activation=list(n.activations), loss=n.loss,
-            init=n.init, residual=n.residual, dtype=n.dtype,
+            init=n.init, residual=n.residual, dtype=n.dtype, init_std=n.effective_init_std,
         )
         t = settings.train
         config = TrainConfig(
@@ -202,6 +228,7 @@ def settings_from_session(session: Session) -> tuple[RunSettings, Dataset | None
         layers=tuple(h.units for h in spec.hidden),
         activations=tuple(h.activation for h in spec.hidden),
         loss=spec.loss, init=spec.init, residual=spec.residual, dtype=spec.dtype,
+        init_std=DEFAULT_INIT_STD if spec.init_std is None else spec.init_std,
     )
     cfg = session.trainer.config if getattr(session, "trainer", None) else session.train_config
     defaults = DEFAULTS[cfg.optimizer.name]

@@ -14,7 +14,7 @@ from typing import Any
 
 from nnviz.core.activations import ACTIVATION_NAMES
 from nnviz.core.data import MAX_EXAMPLES, NOISE_RANGE
-from nnviz.core.init import INIT_NAMES
+from nnviz.core.init import DEFAULT_INIT_STD, INIT_NAMES, INIT_STD_RANGE
 from nnviz.core.losses import LOSS_NAMES
 from nnviz.core.optim import OPTIMIZER_NAMES, SCHEDULE_NAMES
 from nnviz.core.preprocess import PREPROCESS_NAMES
@@ -81,6 +81,11 @@ SETTINGS: tuple[Setting, ...] = (
             )),
     Setting("init", "network", str, "torch", choices=INIT_NAMES, flag="--init", cli="choice",
             label="Initialiser", tooltip="How the first weights are drawn"),
+    Setting("init_std", "network", float, DEFAULT_INIT_STD, range=INIT_STD_RANGE, flag="--init-std",
+            cli="number", help="--init normal: the weights' standard deviation (default 1)",
+            label="Weight std",
+            tooltip="The normal initialiser's standard deviation, whatever the layer width: try 5 "
+                    "with sigmoid units to see them saturate and the network barely learn"),
     Setting("residual", "network", bool, False, flag="--residual", cli="switch",
             label="Residual links (between equal-width layers)"),
     Setting("optimizer", "train", str, "adam", choices=OPTIMIZER_NAMES, flag="--optimizer",

@@ -11,6 +11,7 @@ import numpy as np
 from nnviz.core.compat import TOO_MANY_CLASSES, WRONG_TASK, default_loss, loss_mismatch
 from nnviz.core.data import Dataset, Split, generate, split
 from nnviz.core.history import History
+from nnviz.core.init import SCALED_INIT, initial_params
 from nnviz.core.network import Network
 from nnviz.core.optim import OptimizerConfig, Schedule
 from nnviz.core.preprocess import InputPipeline
@@ -72,8 +73,10 @@ def build_spec(
     residual: bool = False,
     dtype: str = "float64",
     alpha: float | None = None,
+    init_std: float | None = None,
 ) -> NetworkSpec:
-    """A spec whose input and output widths fit ``data`` after the pipeline."""
+    """A spec whose input and output widths fit ``data`` after the pipeline (``init_std``:
+    the ``normal`` initialiser's standard deviation, ignored by the other initialisers)."""
     if loss is None:
         loss = default_loss(data.task)
     problem = loss_mismatch(loss, data.task, data.n_classes)
@@ -96,6 +99,7 @@ def build_spec(
         init=init,
         residual=residual,
         dtype=dtype,
+        init_std=init_std if init == SCALED_INIT else None,
     )
 
 
@@ -138,7 +142,8 @@ class Session:
                 self.data_config.preprocess, self.data_config.features
             ).fit(self.split.train.X)
         if self.network is None:
-            self.network = Network.initialised(self.spec, train_config.seed)
+            # initial_params, not Network.initialised: it passes the spec's init_std
+            self.network = Network(self.spec, initial_params(self.spec, train_config.seed))
         tr, te = self.split.train, self.split.test
         self.trainer = Trainer(
             self.network,

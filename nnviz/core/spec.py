@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nnviz.core.activations import ACTIVATION_NAMES
-from nnviz.core.init import INIT_NAMES
+from nnviz.core.init import DEFAULT_INIT_STD, INIT_NAMES, SCALED_INIT, check_init_std
 from nnviz.core.losses import LOSS_NAMES
 
 DTYPES = ("float64", "float32")
@@ -46,9 +46,14 @@ class NetworkSpec:
     init: str = "torch"
     residual: bool = False
     dtype: str = "float64"
+    #: the ``normal`` initialiser's standard deviation (None for the others, which take
+    #: their scale from the layer widths); a ``normal`` spec without one gets the default
+    init_std: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(self.hidden))
+        if self.init == SCALED_INIT and self.init_std is None:
+            object.__setattr__(self, "init_std", DEFAULT_INIT_STD)
         self.validate()
 
     def validate(self) -> None:
@@ -80,6 +85,13 @@ class NetworkSpec:
             raise SpecError(f"the {self.loss} loss needs at least two output units")
         if self.init not in INIT_NAMES:
             raise SpecError(f"unknown initialiser {self.init!r} (known: {', '.join(INIT_NAMES)})")
+        if self.init == SCALED_INIT:
+            try:
+                object.__setattr__(self, "init_std", check_init_std(self.init_std))
+            except ValueError as exc:
+                raise SpecError(str(exc)) from None
+        elif self.init_std is not None:
+            raise SpecError(f"init_std applies to the {SCALED_INIT} initialiser only, not {self.init}")
         if self.dtype not in DTYPES:
             raise SpecError(f"dtype must be one of {', '.join(DTYPES)}")
         if not isinstance(self.residual, bool):
@@ -133,6 +145,8 @@ class NetworkSpec:
             "init": self.init,
             "residual": self.residual,
             "dtype": self.dtype,
+            # only when it applies: files of the other initialisers stay as they were
+            **({} if self.init_std is None else {"init_std": self.init_std}),
         }
 
     @classmethod
@@ -140,7 +154,7 @@ class NetworkSpec:
         """Build from parsed JSON, refusing anything malformed with a :class:`SpecError`."""
         if not isinstance(d, dict):
             raise SpecError("the architecture must be a JSON object")
-        known = {"input_dim", "output_dim", "hidden", "loss", "init", "residual", "dtype"}
+        known = {"input_dim", "output_dim", "hidden", "loss", "init", "residual", "dtype", "init_std"}
         unknown = set(d) - known
         if unknown:
             raise SpecError(f"unknown architecture field(s): {', '.join(sorted(unknown))}")
@@ -175,6 +189,7 @@ class NetworkSpec:
             init=d.get("init", "torch"),
             residual=d.get("residual", False),
             dtype=d.get("dtype", "float64"),
+            init_std=d.get("init_std"),  # checked by validate(): type, finite, range
         )
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from nnviz.core.data import DataError, Dataset, split
-from nnviz.core.network import Network
+from nnviz.core.init import initial_params
 from nnviz.core.preprocess import InputPipeline
 from nnviz.core.spec import MAX_UNITS, NetworkSpec, SpecError
 from nnviz.io.errors import FileFormatError
@@ -102,7 +102,7 @@ def _load(raw: bytes, path: str | os.PathLike) -> LoadedNetwork:
             raise SchemaError(f"the {data.name} data does not fit the architecture: {problem}")
         if pipeline.method != "none":
             pipeline = pipeline.fit(split(data, data_config.test_fraction, train.seed).train.X)
-    params = Network.initialised(spec, train.seed).params
+    params = initial_params(spec, train.seed)  # the spec's init_std too
     for p in params:
         p.flags.writeable = False
     return LoadedNetwork(
