@@ -52,6 +52,31 @@ def choose_edges(values: np.ndarray, bounds: tuple[float, float] | None = None) 
     return np.linspace(-lim, lim, HIST_BINS + 1)
 
 
+#: bins are chosen anew when more than this share of the values falls off their ends ...
+REBIN_OUTSIDE = 0.02
+#: ... or when the values' spread shrank below this share of the bins' half-width. New bins
+#: span 2 to 5 times the spread (:func:`choose_edges`), well inside both limits: the bins
+#: do not flip back and forth from one snapshot to the next
+REBIN_SHRINK = 0.1
+#: the histograms whose bins follow their values (see Trainer._edges_for)
+REBIN_KINDS = ("weight", "pre", "act")
+
+
+def edges_outgrown(edges: np.ndarray, values: np.ndarray) -> bool:
+    """Whether fixed bins no longer show ``values``: too many fall off the ends, or all
+    of them pile into a few middle bins. Checked on a strided sample (cheap per snapshot)."""
+    v = values.ravel()
+    if v.size > HIST_SAMPLE:
+        v = v[:: -(-v.size // HIST_SAMPLE)]
+    finite = v[np.isfinite(v)]
+    if not finite.size:
+        return False
+    lo, hi = float(edges[0]), float(edges[-1])
+    outside = np.count_nonzero((finite < lo) | (finite > hi)) / finite.size
+    spread = float(np.max(np.abs(finite)))
+    return outside > REBIN_OUTSIDE or (spread > 0 and spread < REBIN_SHRINK * (hi - lo) / 2)
+
+
 #: histograms of bigger arrays use an evenly strided sample of this many values
 HIST_SAMPLE = 65_536
 
@@ -97,3 +122,25 @@ def fraction(mask: np.ndarray | None) -> float | None:
 
 def norm(a: np.ndarray) -> float:
     return float(np.sqrt(np.sum(np.square(a, dtype=np.float64))))
+
+
+#: a confusion matrix is at most this many cells a side (8 MiB of counts); more classes
+#: are summed in blocks, one cell per block, as the view draws them anyway
+MAX_CONFUSION_SIDE = 1024
+
+
+def confusion_block(n_classes: int, most: int = MAX_CONFUSION_SIDE) -> int:
+    """Classes per row/column of a confusion matrix of ``n_classes`` at most ``most`` a side."""
+    return max(-(-int(n_classes) // max(int(most), 1)), 1)
+
+
+def confusion_matrix(pred: np.ndarray, truth: np.ndarray, n_classes: int,
+                     most: int = MAX_CONFUSION_SIDE) -> np.ndarray:
+    """Counts with true classes as rows and predicted classes as columns; with more than
+    ``most`` classes, summed over blocks of :func:`confusion_block` classes (a matrix of
+    65,536 classes would be 34 GB a snapshot)."""
+    block = confusion_block(n_classes, most)
+    side = -(-int(n_classes) // block)
+    m = np.zeros((side, side), dtype=np.int64)
+    np.add.at(m, (truth.astype(np.int64) // block, pred.astype(np.int64) // block), 1)
+    return m

@@ -15,9 +15,15 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from nnviz.core import stats
-from nnviz.core.activations import SATURATING
 from nnviz.core.network import Network, Workspace, split_flat
 from nnviz.core.optim import Optimizer, OptimizerConfig, Schedule, all_finite
+from nnviz.core.snapshot import GridMaps, GridSpec, LayerSnapshot, Snapshot, freeze, measure_layer
+from nnviz.core.stats import MAX_CONFUSION_SIDE, confusion_block, confusion_matrix
+
+# the Snapshot contract lives in nnviz.core.snapshot and the confusion helpers in
+# nnviz.core.stats; both stay importable from here
+__all__ = ["MAX_CONFUSION_SIDE", "DivergedError", "GridMaps", "GridSpec", "LayerSnapshot", "LayerStep",
+           "Snapshot", "StepRecord", "TrainConfig", "Trainer", "confusion_block", "confusion_matrix"]
 
 #: the probe batch for histograms and unit statistics: fixed, so snapshots compare
 PROBE_SIZE = 256
@@ -39,9 +45,6 @@ MAX_BATCH = 1_000_000
 PRESHUFFLE_BYTES = 64 << 20
 #: preallocated arrays for one batch size stay within this size; bigger batches allocate
 WORKSPACE_BYTES = 64 << 20
-#: a confusion matrix is at most this many cells a side (8 MiB of counts); more classes
-#: are summed in blocks, one cell per block, as the view draws them anyway
-MAX_CONFUSION_SIDE = 1024
 
 
 class DivergedError(RuntimeError):
@@ -130,72 +133,6 @@ class StepRecord(NamedTuple):
     layers: tuple[LayerStep, ...] | None = None
 
 
-@dataclass(frozen=True)
-class LayerSnapshot:
-    """Statistics of one dense layer (hidden or output) on the probe batch."""
-
-    index: int
-    name: str
-    activation: str
-    units: int
-    dead_units: np.ndarray | None
-    saturated_units: np.ndarray | None
-    dead_fraction: float | None
-    saturated_fraction: float | None
-    grad_norm: float
-    weight_norm: float
-    update_ratio: float | None  # ||dW|| / ||W|| of the last update
-    mean_activation: np.ndarray
-    histograms: dict[str, stats.Histogram]  # "pre", "act", "grad", "weight"
-
-
-@dataclass(frozen=True)
-class GridMaps:
-    """Network outputs over a grid of the (raw) 2-D input plane."""
-
-    xs: np.ndarray  # (W,) raw x1 coordinates
-    ys: np.ndarray  # (H,) raw x2 coordinates
-    output: np.ndarray  # (H, W, C): class probabilities, or the regression value
-    neurons: tuple[np.ndarray, ...]  # per hidden layer (H, W, units)
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    step: int
-    epoch: int
-    lr: float
-    params: tuple[np.ndarray, ...]
-    layers: tuple[LayerSnapshot, ...]
-    train_loss: float
-    train_accuracy: float | None
-    test_loss: float | None
-    test_accuracy: float | None
-    grid: GridMaps | None
-    confusion: np.ndarray | None  # (C, C) on the test split (train if none), rows = truth
-    eval_examples: int  # examples per split behind the losses above
-    probe_examples: int  # examples behind the histograms and unit statistics
-    #: the classes ``confusion`` covers: more than its side when it holds sums over blocks
-    #: of classes (0: as many as its side)
-    confusion_classes: int = 0
-    #: correctly classified examples behind ``confusion`` (-1: its trace)
-    confusion_correct: int = -1
-
-
-@dataclass(frozen=True)
-class GridSpec:
-    """A grid over the raw 2-D input plane and the same points as network inputs."""
-
-    xs: np.ndarray
-    ys: np.ndarray
-    inputs: np.ndarray  # (H*W, D) after the input pipeline
-
-
-def _freeze(a: np.ndarray) -> np.ndarray:
-    a = np.array(a, copy=True)
-    a.flags.writeable = False
-    return a
-
-
 class Trainer:
     """Trains ``network`` on prepared (already preprocessed) arrays."""
 
@@ -250,6 +187,10 @@ class Trainer:
         self._n_eval = n_eval
         self._pending: dict[str, Any] | None = None
         self._checkpoint = self.get_state()
+        #: per layer, the units dead at this run's start (LayerSnapshot.dead_at_start). Not in
+        #: get_state: a rollback keeps it, and a trainer made for a file records it anew on
+        #: its first snapshot (the moment the file was opened), so files need no new field
+        self._dead_at_start: tuple[np.ndarray | None, ...] | None = None
 
     def _init_step_caches(self) -> None:
         """What :meth:`step` reuses: derived from the data and the network, never saved."""
@@ -304,10 +245,7 @@ class Trainer:
         if not math.isfinite(lr) or lr <= 0:
             raise ValueError("the learning rate must be a finite number > 0")
         opt = OptimizerConfig(self.config.optimizer.name, {**self.config.optimizer.hyper, "lr": lr})
-        self.config = TrainConfig(
-            opt, self.config.schedule, self.config.batch_size, self.config.l2,
-            self.config.l1, self.config.dropout, self.config.seed,
-        )
+        self.config = replace(self.config, optimizer=opt)
 
     def set_optimizer(self, config: OptimizerConfig) -> bool:
         """Train on with another optimiser or other hyperparameters (fine-tuning). The
@@ -330,13 +268,7 @@ class Trainer:
         allowed = set(LIVE_CONFIG_FIELDS)
         if set(changes) - allowed:
             raise ValueError(f"only {', '.join(sorted(allowed))} can change while training")
-        d = {
-            "optimizer": self.config.optimizer, "schedule": self.config.schedule,
-            "batch_size": self.config.batch_size, "l2": self.config.l2, "l1": self.config.l1,
-            "dropout": self.config.dropout, "seed": self.config.seed,
-        }
-        d.update(changes)
-        self.config = TrainConfig(**d)
+        self.config = replace(self.config, **changes)  # checked again by TrainConfig
 
     # --- one step --------------------------------------------------------------------
     def _next_batch(self) -> tuple[np.ndarray, np.ndarray]:
@@ -396,6 +328,8 @@ class Trainer:
             self._diverge(self.step_count + 1)
         if self._pending is not None:  # that state just gave a finite loss: keep it
             self._checkpoint, self._pending = self._pending, None
+        if self._dead_at_start is None and self.step_count == 0:
+            self._record_dead_at_start(None if self._probe_fits else cache)
         grads = net.backward(cache, dscores, self._grad_views, ws)
         if regularised:
             self._add_reg_grads(grads)
@@ -542,11 +476,25 @@ class Trainer:
         self._checkpoint = self.get_state()  # a divergence now rolls back to this state
 
     # --- snapshots -------------------------------------------------------------------
+    def _record_dead_at_start(self, cache=None) -> None:
+        """Which units are dead before any step: on the probe batch, or on ``cache`` (the
+        forward pass of the first minibatch) for a network too big for the probe budget."""
+        if cache is None:
+            cache = self.network.forward(self.X[self._probe])
+        self._dead_at_start = tuple(
+            None if (d := stats.dead_units(act.name, cache.post[i])) is None else freeze(d)
+            for i, act in enumerate(self.network.activations))
+
     def _edges_for(self, layer: int, kind: str, values: np.ndarray, bounds=None) -> np.ndarray:
+        """The run's bins for one histogram. Weights and (unbounded) activations get new bins
+        when the values left them far behind (:func:`stats.edges_outgrown`, with hysteresis);
+        gradients keep theirs, so their shrinking over a run stays visible on one scale."""
         key = (layer, kind)
-        if key not in self._edges:
-            self._edges[key] = stats.choose_edges(values, bounds)
-        return self._edges[key]
+        edges = self._edges.get(key)
+        if edges is None or (kind in stats.REBIN_KINDS and bounds is None
+                             and stats.edges_outgrown(edges, values)):
+            edges = self._edges[key] = stats.choose_edges(values, bounds)
+        return edges
 
     def snapshot(self, weights_before: list[np.ndarray] | None = None, minibatch=None) -> Snapshot:
         """Copies of weights and the statistics of every layer, plus evaluations.
@@ -564,43 +512,18 @@ class Trainer:
             grads = net.backward(cache, dscores)
         layers = []
         n_hidden = len(net.activations)
+        if self._dead_at_start is None:  # the first snapshot of a run not started here
+            self._record_dead_at_start(cache)
         for i in range(net.n_layers):
             hidden = i < n_hidden
             act_name = net.activations[i].name if hidden else "output"
-            z = cache.pre[i] if hidden else cache.scores
-            a = cache.post[i] if hidden else cache.scores
             W = net.params[2 * i]
-            dead = stats.dead_units(act_name, a) if hidden else None
-            sat = stats.saturated_units(act_name, a) if hidden else None
-            bounds = SATURATING.get(act_name)
-            hists = {
-                "pre": stats.histogram(z, self._edges_for(i, "pre", z)),
-                "act": stats.histogram(a, self._edges_for(i, "act", a, bounds)),
-                "grad": stats.histogram(grads[2 * i], self._edges_for(i, "grad", grads[2 * i])),
-                "weight": stats.histogram(W, self._edges_for(i, "weight", W)),
-            }
-            wnorm = stats.norm(W)
-            ratio = None
-            if weights_before is not None and wnorm > 0:
-                ratio = stats.norm(W - weights_before[i]) / max(stats.norm(weights_before[i]), 1e-30)
-            units = net.spec.widths[i + 1]
-            layers.append(
-                LayerSnapshot(
-                    index=i,
-                    name=f"hidden {i + 1}" if hidden else "output",
-                    activation=act_name,
-                    units=units,
-                    dead_units=None if dead is None else _freeze(dead),
-                    saturated_units=None if sat is None else _freeze(sat),
-                    dead_fraction=stats.fraction(dead),
-                    saturated_fraction=stats.fraction(sat),
-                    grad_norm=stats.norm(grads[2 * i]),
-                    weight_norm=wnorm,
-                    update_ratio=ratio,
-                    mean_activation=_freeze(a.mean(axis=0)),
-                    histograms=hists,
-                )
-            )
+            layers.append(measure_layer(
+                i, act_name, net.spec.widths[i + 1], cache.pre[i] if hidden else cache.scores,
+                cache.post[i] if hidden else cache.scores, W, grads[2 * i],
+                None if weights_before is None else weights_before[i],
+                lambda kind, v, bounds=None, i=i: self._edges_for(i, kind, v, bounds),
+                self._dead_at_start[i] if hidden else None))
         train_loss, train_acc, train_scores = self._evaluate(
             self.X[self._eval_train], self.y[self._eval_train]
         )
@@ -614,13 +537,13 @@ class Trainer:
         if net.loss.is_classification:
             n_classes = max(net.spec.output_dim, 2)
             predicted = net.loss.predict(conf_scores)
-            confusion = _freeze(confusion_matrix(predicted, conf_y, n_classes))
+            confusion = freeze(confusion_matrix(predicted, conf_y, n_classes))
             correct = int(np.count_nonzero(predicted == conf_y))
         return Snapshot(
             step=self.step_count,
             epoch=self.epoch,
             lr=self.lr,
-            params=tuple(_freeze(p) for p in net.params),
+            params=tuple(freeze(p) for p in net.params),
             layers=tuple(layers),
             train_loss=train_loss,
             train_accuracy=train_acc,
@@ -670,24 +593,7 @@ class Trainer:
         _, outs = net.layer_outputs(np.asarray(g.inputs, dtype=net.dtype))
         scores = outs[-1]
         output = net.loss.probabilities(scores) if net.loss.is_classification else scores
-        neurons = tuple(_freeze(o.reshape(h, w, -1)) for o in outs[:-1])
+        neurons = tuple(freeze(o.reshape(h, w, -1)) for o in outs[:-1])
         return GridMaps(
-            _freeze(g.xs), _freeze(g.ys), _freeze(output.reshape(h, w, -1)), neurons
+            freeze(g.xs), freeze(g.ys), freeze(output.reshape(h, w, -1)), neurons
         )
-
-
-def confusion_block(n_classes: int, most: int = MAX_CONFUSION_SIDE) -> int:
-    """Classes per row/column of a confusion matrix of ``n_classes`` at most ``most`` a side."""
-    return max(-(-int(n_classes) // max(int(most), 1)), 1)
-
-
-def confusion_matrix(pred: np.ndarray, truth: np.ndarray, n_classes: int,
-                     most: int = MAX_CONFUSION_SIDE) -> np.ndarray:
-    """Counts with true classes as rows and predicted classes as columns; with more than
-    ``most`` classes, summed over blocks of :func:`confusion_block` classes (a matrix of
-    65,536 classes would be 34 GB a snapshot)."""
-    block = confusion_block(n_classes, most)
-    side = -(-int(n_classes) // block)
-    m = np.zeros((side, side), dtype=np.int64)
-    np.add.at(m, (truth.astype(np.int64) // block, pred.astype(np.int64) // block), 1)
-    return m

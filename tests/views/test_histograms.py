@@ -78,8 +78,76 @@ def test_ring_buffer_keeps_the_newest_columns_in_order():
     # the image scrolls in whole steps of SCROLL_COLUMNS, not one column per snapshot
     assert all(st % SCROLL_COLUMNS == 0 for st in starts)
     assert len(starts) == (3 * cap + 7 - cap) // SCROLL_COLUMNS + 2
-    ring.push(999, np.linspace(-2, 2, 5), np.ones(4))  # new bins: history restarts
+    before = len(ring.ordered()[0])
+    ring.push(999, np.linspace(-2, 2, 5), np.ones(4))  # the core re-binned: history moves onto the new bins
+    cols, _ = ring.ordered()
+    assert len(cols) == before + 1 or len(cols) >= HISTORY_COLUMNS
+    assert np.allclose(cols.sum(axis=1), 1.0, atol=1e-5)  # every column keeps its whole share
+    # old [-1, 1] in 4 bins -> new [-2, 2]: all old mass lands in the two middle bins
+    assert np.allclose(cols[:-1, [0, 3]], 0.0, atol=1e-6)
+    ring.push(1000, np.linspace(-2, 2, 9), np.ones(8))  # another bin count: history restarts
     assert len(ring.ordered()[0]) == 1
+
+
+def test_re_binned_history_spreads_each_bin_over_its_width():
+    ring = _Ring(4)
+    ring.push(0, np.linspace(0, 4, 5), np.array([1, 0, 0, 0]))
+    ring.push(1, np.linspace(0, 8, 5), np.array([0, 0, 0, 1]))
+    cols, _ = ring.ordered()
+    assert np.allclose(cols[0], [1, 0, 0, 0])  # [0, 1) lies in the new first bin [0, 2)
+    ring2 = _Ring(2)
+    ring2.push(0, np.linspace(0, 2, 3), np.array([1, 1]))
+    ring2.push(1, np.linspace(0, 4, 3), np.array([1, 1]))
+    assert np.allclose(ring2.ordered()[0][0], [1.0, 0.0])
+
+
+def test_every_gradient_norm_curve_has_a_legend_entry_outside_the_plot(qtbot, spiral):
+    v = make(qtbot, spiral)
+    v.show_snapshot(spiral.snapshots[-1])
+    text = v.norm_legend.text()
+    for name in ("hidden 1", "hidden 2", "output"):
+        assert name in text
+    assert len(v._norm_curves) == 3
+    assert v._norm_plot.legend is None  # nothing drawn over the data
+
+
+def test_a_zero_gradient_is_drawn_at_a_floor_with_a_note(qtbot, spiral):
+    v = make(qtbot, spiral)
+    snaps = spiral.snapshots
+    v.show_snapshot(snaps[0])
+    dead = replace(snaps[1], layers=tuple(replace(lay, grad_norm=0.0) for lay in snaps[1].layers))
+    v.show_snapshot(dead)
+    for c in v._norm_curves:
+        y = c.getData()[1]  # log10 values: the plot is log y
+        assert len(y) == 2 and np.all(np.isfinite(y)) and y[1] < y[0]
+    assert "zero" in v._norm_plot.titleLabel.text
+
+
+def test_dead_units_at_start_and_since_are_both_in_the_table(qtbot, spiral):
+    v = make(qtbot, spiral)
+    snap = spiral.snapshots[-1]
+    lay = snap.layers[0]
+    start = np.zeros(lay.units, bool)
+    now = start.copy()
+    now[:3] = True
+    start[0] = True
+    lay = replace(lay, dead_units=now, dead_at_start=start, dead_fraction=3 / lay.units)
+    v.show_snapshot(replace(snap, layers=(lay, *snap.layers[1:])))
+    assert "1 dead at start, +2 since" in v.stats_label.text()
+
+
+def test_plot_titles_are_clipped_to_their_own_plot(qtbot, spiral):
+    from PySide6.QtWidgets import QGraphicsItem
+
+    v = make(qtbot, spiral)
+    v.resize(420, 500)
+    v.show_snapshot(spiral.snapshots[-1])
+    qtbot.wait(20)
+    a = v._hist_plot.titleLabel.sceneBoundingRect()
+    b = v._evo_plot.titleLabel.sceneBoundingRect()
+    assert a.right() <= b.left() + 1
+    for p in (v._hist_plot, v._evo_plot):
+        assert p.titleLabel.flags() & QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape
 
 
 def test_evolution_axis_changes_only_in_steps(qtbot, spiral):

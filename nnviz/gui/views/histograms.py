@@ -16,7 +16,7 @@ import PySide6  # noqa: F401  (before pyqtgraph, so it binds to PySide6)
 # isort: split
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from nnviz.app.runinfo import RunInfo
 from nnviz.core.trainer import Snapshot
@@ -24,7 +24,7 @@ from nnviz.gui.views import palette
 from nnviz.gui.views.bounded import clip_coords, finite_range, padded_range
 from nnviz.gui.views.loss_plot import GrowingBuffer
 from nnviz.gui.views.ranges import GROWTH, StickyViewBox, zero_based_range
-from nnviz.gui.views.stats_table import Cell, StatsTable
+from nnviz.gui.views.stats_table import Cell, StatsTable, dead_text
 
 #: snapshots the evolution image shows at least, once there are so many (older ones scroll out)
 HISTORY_COLUMNS = 400
@@ -45,6 +45,10 @@ LABEL_PX = 70
 STATS_HEADER = ("layer", "dead", "saturated", "||dW||", "||W||", "update/weight")
 #: the first layer's gradient this many times smaller than the last's counts as vanishing
 VANISHING_RATIO = 1e-2
+#: on the log axis an exactly zero gradient norm is drawn this factor below the smallest
+#: non-zero norm seen (there is no log of zero), and said in the plot's title
+ZERO_FLOOR = 0.1
+NORM_TITLE = "Gradient norm per layer (log): far apart = vanishing/exploding"
 
 
 class _Ring:
@@ -67,15 +71,33 @@ class _Ring:
 
     def push(self, step: int, edges: np.ndarray, counts: np.ndarray) -> None:
         if self.edges is None or self.edges.shape != edges.shape or not np.array_equal(self.edges, edges):
-            if counts.size != self.counts.shape[1]:
+            if counts.size != self.counts.shape[1] or self.edges is None or not self._rebin(edges):
                 self.counts = np.zeros((self.CAPACITY, counts.size), np.float32)
-            self.n = 0  # new bins: earlier columns are not comparable
+                self.n = 0  # new bins of another kind: earlier columns are not comparable
             self.edges = edges
         total = float(counts.sum())
         k = self.n % self.CAPACITY
         self.counts[k] = counts / total if total > 0 else 0.0
         self.steps[k] = step
         self.n += 1
+
+    def _rebin(self, edges: np.ndarray) -> bool:
+        """Move the kept columns onto new (uniform) bins, spreading each old bin's share
+        evenly over its width: the core re-bins values that outgrew their bins, and the
+        evolution image keeps its history. False when the old or new edges are not finite."""
+        old = self.edges
+        lo, hi, new_lo, new_hi = (float(old[0]), float(old[-1]), float(edges[0]), float(edges[-1]))
+        if not all(np.isfinite([lo, hi, new_lo, new_hi])) or hi <= lo:
+            return False
+        bins = self.counts.shape[1]
+        cdf = np.zeros((self.CAPACITY, bins + 1), np.float64)
+        np.cumsum(self.counts, axis=1, out=cdf[:, 1:])
+        t = np.clip((np.asarray(edges, np.float64) - lo) / (hi - lo) * bins, 0, bins)
+        k = np.minimum(t.astype(np.int64), bins - 1)
+        f = t - k
+        at = cdf[:, k] + f * (cdf[:, k + 1] - cdf[:, k])
+        self.counts[:] = np.diff(at, axis=1)
+        return True
 
     @property
     def start(self) -> int:
@@ -121,6 +143,8 @@ class HistogramPanel(QWidget):
         self._rings: dict[tuple[int, str], _Ring] = {}
         self._norm_steps = GrowingBuffer(256)
         self._norms: list[GrowingBuffer] = []
+        self._zero_norm: list[bool] = []
+        self._min_norm = math.inf
         self._norm_curves: list[pg.PlotDataItem] = []
         self._texts: dict[tuple[int, str], str] = {}
         self._ranges: dict[str, tuple] = {}  # what each fixed range/tick list was last set to
@@ -173,13 +197,20 @@ class HistogramPanel(QWidget):
         self._norm_plot.setLabel("left", "gradient norm ||dW||")
         self._norm_plot.setLabel("bottom", "training step")
         self._norm_plot.setLogMode(x=False, y=True)
-        self._norm_plot.setTitle("Gradient norm per layer (log): far apart = vanishing/exploding",
-                                 size="9pt")
+        self._norm_plot.setTitle(NORM_TITLE, size="9pt")
         for plot in (self._hist_plot, self._evo_plot, self._norm_plot):
             _no_min_width(plot)
-        self._norm_legend = self._norm_plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
+            palette.clip_title(plot)
         g.ci.layout.setRowStretchFactor(0, 3)
         g.ci.layout.setRowStretchFactor(1, 2)
+        # the norms' legend sits under the plots, never on the newest data; every curve has an entry
+        self.norm_legend = QLabel()
+        self.norm_legend.setObjectName("histNormLegend")
+        self.norm_legend.setWordWrap(True)
+        self.norm_legend.setContentsMargins(6, 0, 6, 0)
+        self.norm_legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        layout.addWidget(self.norm_legend)
+        self._norm_names: list[str] = []
 
         self.stats_label = StatsTable()
         self.stats_label.setObjectName("histStats")
@@ -203,17 +234,17 @@ class HistogramPanel(QWidget):
         self.layer_combo.blockSignals(False)
         self._norm_steps = GrowingBuffer(256)
         self._norms = [GrowingBuffer(256) for _ in range(n_layers)]
+        self._zero_norm = [False] * n_layers  # per layer: a zero norm was seen
+        self._min_norm = math.inf  # the smallest non-zero norm seen
         for c in self._norm_curves:
-            self._norm_legend.removeItem(c)
             self._norm_plot.removeItem(c)
         self._norm_curves = []
         colours = self._layer_colours(n_layers)
-        self._norm_legend.setColumnCount(1 if n_layers <= 3 else -(-n_layers // 2))
+        self._norm_names = [f"hidden {i + 1}" if i < n_layers - 1 else "output" for i in range(n_layers)]
         for i in range(n_layers):
-            name = f"hidden {i + 1}" if i < n_layers - 1 else "output"
-            c = self._norm_plot.plot(name=name, pen=pg.mkPen(colours[i], width=2))
+            c = self._norm_plot.plot(pen=pg.mkPen(colours[i], width=2))
             self._norm_curves.append(c)
-        palette.cache_legend(self._norm_legend)
+        self._update_norm_legend()
         self._hist_curve.setData(np.array([0.0, 1.0]), np.array([0.0]))
         self._evo_image.clear()
         self.stats_label.clear()
@@ -232,7 +263,11 @@ class HistogramPanel(QWidget):
         self._norm_steps.extend([_as_float(snap.step)])
         for buf, lay in zip(self._norms, snap.layers, strict=False):
             g = lay.grad_norm
-            buf.extend([g if g > 0 else np.nan])  # log axis: a zero norm is a gap
+            buf.extend([g])  # zeros are drawn at a floor (_draw_norms)
+            if g > 0:
+                self._min_norm = min(self._min_norm, g)
+        self._zero_norm = [z or (len(b) > 0 and b.view[-1] == 0) for z, b in zip(self._zero_norm, self._norms,
+                                                                                   strict=True)]
         self._draw()
 
     @property
@@ -287,17 +322,33 @@ class HistogramPanel(QWidget):
         self._set_range(self._hist_plot, "hist x", padded_range(e0, e1, 0.02))
         kept = self._ranges.get("hist y")
         self._set_range(self._hist_plot, "hist y", zero_based_range(kept, float(h.counts.max(initial=0))))
-        clipped = f", {100 * h.clipped:.1f}% off the ends" if h.clipped > 0 else ""
-        self._text(self._hist_plot, "title", f"{lay.name}: {label}, step {snap.step}{clipped}")
+        clipped = f" · {100 * h.clipped:.0f}% off the ends" if h.clipped > 0 else ""
+        self._text(self._hist_plot, "title", f"{lay.name} {label}, step {snap.step:,}{clipped}")
         self._text(self._hist_plot, "bottom", xtitle)
         self._draw_evolution(self._rings[(lay.index, key)])
-        self._text(self._evo_plot, "title", f"{label} over training (brighter = more)")
+        self._text(self._evo_plot, "title", "over training (brighter = more)")
         self._text(self._evo_plot, "left", xtitle)
-        x = self._norm_steps.view
-        for c, buf in zip(self._norm_curves, self._norms, strict=True):
-            c.setData(x, buf.view, connect="finite")
+        self._draw_norms()
         self._show_stats(snap)
         self.frame_count += 1
+
+    def _draw_norms(self) -> None:
+        """Every layer's gradient norm; an exactly zero norm (every unit dead, no signal)
+        is drawn at a floor below the smallest non-zero one instead of leaving a gap."""
+        x = self._norm_steps.view
+        floor = ZERO_FLOOR * self._min_norm if math.isfinite(self._min_norm) else 1e-8
+        for c, buf, zero in zip(self._norm_curves, self._norms, self._zero_norm, strict=True):
+            y = np.where(buf.view == 0, floor, buf.view) if zero else buf.view
+            c.setData(x, y, connect="finite")
+        zeros_now = any(len(b) and b.view[-1] == 0 for b in self._norms)
+        title = NORM_TITLE if not zeros_now else (
+            f"Gradient norm per layer (log) · zero drawn at {floor:.0e}: no signal reaches the weights")
+        self._text(self._norm_plot, "title", title)
+
+    def _update_norm_legend(self) -> None:
+        colours = self._layer_colours(len(self._norm_names))
+        entries = [(n, c, False) for n, c in zip(self._norm_names, colours, strict=True)]
+        self.norm_legend.setText(palette.legend_html(entries, self._theme.css("muted")))
 
     def _draw_evolution(self, ring: _Ring) -> None:
         cols, _ = ring.ordered()
@@ -355,7 +406,7 @@ class HistogramPanel(QWidget):
         rows = []
         for lay in snap.layers:
             ratio = "–" if lay.update_ratio is None else f"{lay.update_ratio:.1e}"
-            rows.append((Cell(f"{lay.name} ({lay.activation})"), pct(lay.dead_fraction, th.dead),
+            rows.append((Cell(f"{lay.name} ({lay.activation})"), _dead_cell(lay, th.dead),
                          pct(lay.saturated_fraction, th.saturated), Cell(f"{lay.grad_norm:.2e}"),
                          Cell(f"{lay.weight_norm:.3g}"), Cell(ratio)))
         note = None
@@ -385,10 +436,20 @@ class HistogramPanel(QWidget):
             palette.style_plot(p, th)
         self._hist_curve.setPen(pg.mkPen(th.train, width=1.5))
         self._hist_curve.setBrush(pg.mkBrush((*th.train, 90)))
-        palette.style_legend(self._norm_legend, th)
+        self._update_norm_legend()
         colours = self._layer_colours(len(self._norm_curves))
         for c, colour in zip(self._norm_curves, colours, strict=True):
             c.setPen(pg.mkPen(colour, width=2))
+
+
+def _dead_cell(lay, colour: tuple[int, int, int]) -> Cell:
+    """The table's dead cell: share and counts, in the dead colour once units died training."""
+    text = dead_text(lay)
+    if text is None or lay.dead_fraction is None:
+        return Cell("–")
+    since = lay.dead_since_start
+    strong = lay.dead_fraction >= 0.5 or bool(since)
+    return Cell(f"{100 * lay.dead_fraction:.0f}% ({text})", colour if strong else None, strong)
 
 
 def _as_float(v) -> float:

@@ -310,3 +310,20 @@ def export_view(widget: QWidget, scene_or_item, path: str) -> None:
             SVGExporter(scene_or_item).export(str(p))
     except OSError as e:
         raise OSError(f"could not write the drawing {path}: {e.strerror or e}") from e
+
+
+def legend_html(entries: list[tuple[str, tuple[int, int, int], bool]], fg: str) -> str:
+    """A legend as one line of HTML for a label beside a plot, never over its data:
+    ``(name, colour, dashed)`` per curve, a coloured line sample each (every curve listed)."""
+    parts = []
+    for name, rgb, dashed in entries:
+        sample = "&#9476;&#9476;" if dashed else "&#9473;&#9473;"
+        parts.append(f"<span style='color:#{rgb[0]:02x}{rgb[1]:02x}{rgb[2]:02x}'><b>{sample}</b></span>"
+                     f"&nbsp;{name}")
+    return f"<span style='color:{fg}'>" + " &nbsp; ".join(parts) + "</span>"
+
+
+def clip_title(plot: pg.PlotItem) -> None:
+    """Clip a plot's title to its own cell: a long title is cut at the plot's edge instead
+    of running into the next plot's title."""
+    plot.titleLabel.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape, True)

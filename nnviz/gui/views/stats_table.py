@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
@@ -130,3 +131,15 @@ class StatsTable(QWidget):
             p.drawText(QRect(PAD, y, width, lh), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                        text)
         p.end()
+
+
+def dead_text(lay) -> str | None:
+    """Dead units now, as "2 at start, +5 since" when the start is known (a unit that never
+    fired at initialisation is not the lesson; one that died while training is)."""
+    if lay.dead_units is None:
+        return None
+    n = int(np.count_nonzero(lay.dead_units))
+    since = lay.dead_since_start
+    if since is None:
+        return f"{n} dead"
+    return f"{n - since} dead at start, +{since} since"

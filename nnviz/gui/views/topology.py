@@ -38,6 +38,7 @@ from nnviz.core.trainer import Snapshot
 from nnviz.gui.views import palette
 from nnviz.gui.views.batch import Batch
 from nnviz.gui.views.bounded import MAX_IMAGE_SIDE, shrink_mean, shrink_share, shrink_signed
+from nnviz.gui.views.stats_table import dead_text
 from nnviz.gui.views.topology_hover import describe_block, describe_link, describe_neuron
 from nnviz.gui.views.topology_layout import (
     BIAS_MARK,
@@ -514,8 +515,8 @@ class TopologyView(QWidget):
         bits = []
         n_dead = 0 if lay.dead_units is None else int(np.count_nonzero(lay.dead_units))
         n_sat = 0 if lay.saturated_units is None else int(np.count_nonzero(lay.saturated_units))
-        if n_dead:
-            bits.append(f"<span style='color:{th.css('dead')}'>{n_dead} dead</span>")
+        if n_dead or lay.dead_since_start:
+            bits.append(f"<span style='color:{th.css('dead')}'>{dead_text(lay)}</span>")
         if n_sat:
             bits.append(f"<span style='color:{th.css('saturated')}'>{n_sat} saturated</span>")
         self._set_footer(col, "<br>".join(bits))
