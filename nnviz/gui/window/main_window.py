@@ -20,12 +20,15 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
     QMainWindow,
+    QScrollArea,
+    QSizePolicy,
     QSlider,
     QToolBar,
     QWidget,
 )
 
 from nnviz.app.document import RunDocument
+from nnviz.app.pending import pending_changes
 from nnviz.app.run_settings import (
     RunSettings,
     SettingsError,
@@ -44,6 +47,7 @@ from nnviz.gui.window.dialogs import Dialogs
 from nnviz.gui.window.file_controller import FileController
 from nnviz.gui.window.frame_pump import FramePump
 from nnviz.gui.window.frames import frame_budget
+from nnviz.gui.window.pending_banner import PendingBanner
 from nnviz.gui.window.preferences import Preferences
 from nnviz.gui.window.status import StatusPanel
 from nnviz.gui.window.theme import apply_theme
@@ -185,7 +189,15 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.controls_dock = self._dock("controlsDock", "Controls", self.controls,
+        # the controls scroll rather than make the window taller or wider than a laptop's screen
+        scroll = QScrollArea()
+        scroll.setObjectName("controlsScroll")
+        scroll.setWidget(self.controls)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.controls_scroll = scroll
+        self.controls_dock = self._dock("controlsDock", "Controls", scroll,
                                         Qt.DockWidgetArea.LeftDockWidgetArea)
         self.docks = {}
         for entry in REGISTRY:
@@ -321,6 +333,19 @@ class MainWindow(QMainWindow):
         self.speed_label.setMinimumWidth(100)
         tb.addWidget(self.speed_label)
         self.toolbar = tb
+        # below the toolbar, across the window: the settings shown that are not running yet
+        self.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
+        self.pending_bar = QToolBar("Settings not applied yet", self)
+        self.pending_bar.setObjectName("pendingToolbar")
+        self.pending_bar.setMovable(False)
+        self.pending_bar.toggleViewAction().setVisible(False)
+        self.banner = PendingBanner()
+        self.banner.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.banner.applyRequested.connect(self.reset)
+        self.banner.revertRequested.connect(self.revert_settings)
+        self.pending_bar.addWidget(self.banner)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.pending_bar)
+        self.pending_bar.hide()
         for act in (self.act_play, self.act_reset, self.act_step):
             w = tb.widgetForAction(act)
             if w is not None:
@@ -371,7 +396,7 @@ class MainWindow(QMainWindow):
             view.new_run(label)
             replay.apply(view)
         self.act_step.setEnabled(True)
-        self.controls.set_pending(False)
+        self.show_pending()
         self.pump.refresh_status(force=True)
 
     def start_session(self, session: Session, settings: RunSettings | None = None,
@@ -453,8 +478,25 @@ class MainWindow(QMainWindow):
         pending = settings.needs_reset(self.document.settings)
         if pending and self.pump.last_step == 0 and not self.playing:
             self.reset()  # nothing trained yet: nothing to lose by applying at once
+            self.status.message("Nothing was trained yet, so the new settings apply at once "
+                                "(after training starts, they wait for Apply).", 6000)
             return
-        self.controls.set_pending(pending)
+        self.show_pending()
+
+    def show_pending(self) -> None:
+        """The banner and the controls say which settings shown are not running yet."""
+        shown, running = self.controls.settings(), self.document.settings
+        changes = pending_changes(shown, running)
+        self.banner.show_changes(changes)
+        self.pending_bar.setVisible(bool(changes))
+        self.controls.set_pending(bool(changes))
+
+    def revert_settings(self) -> None:
+        """The controls show the running network's settings again (the banner's Revert)."""
+        doc = self.document
+        self.controls.set_settings(doc.settings, doc.custom_name, doc.is_2d)
+        self.show_pending()
+        self.status.message("The controls show the running network's settings again.", 4000)
 
     def _apply_live(self, live: dict) -> None:
         rest = dict(live)
@@ -589,6 +631,7 @@ class MainWindow(QMainWindow):
         for view in self.views.values():
             view.set_theme(dark)
         self.controls.set_theme(dark)
+        self.banner.set_theme(dark)
         self.act_dark.setChecked(dark)
         self.prefs.set_dark_theme(dark)
 
@@ -613,7 +656,11 @@ class MainWindow(QMainWindow):
         (the plots need it more than the network drawing), the loss plot a third high."""
         w, h = self.width(), self.height()
         H, V = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
-        self.resizeDocks([self.controls_dock], [self.controls.minimumWidth()], H)
+        # the controls at their natural width, but at most a quarter of a small screen's window
+        # (they scroll); the network drawing in the middle keeps room
+        bar = self.controls_scroll.verticalScrollBar().sizeHint().width()
+        natural = self.controls.sizeHint().width() + bar
+        self.resizeDocks([self.controls_dock], [min(natural, max(int(w * 0.24), 280))], H)
         self.resizeDocks([self.decision_dock], [int(w * 0.42)], H)
         self.resizeDocks([self.decision_dock, self.histograms_dock], [h // 2, h // 2], V)
         self.resizeDocks([self.loss_dock], [int(h * 0.32)], V)

@@ -1,4 +1,9 @@
-"""The status bar: run state, epoch, step, loss, accuracy and training speed."""
+"""The status bar: run state, epoch, step, loss, accuracy and training speed.
+
+The numbers sit in one row that fits whatever width the window has: on a narrow window
+the least needed labels are left out (the speed first, the state last) rather than
+widening the window past a laptop's screen.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,9 @@ import math
 import time
 from collections import deque
 
-from PySide6.QtWidgets import QLabel, QStatusBar
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 
 def _num(x: float | None, digits: int = 4) -> str:
@@ -57,6 +64,55 @@ _WIDEST = {
 }
 
 
+#: the labels in the order they are given up when the row is too narrow (last: kept longest)
+_DROP_ORDER = ("speed", "epoch", "accuracy", "loss", "step", "state")
+
+
+class FittingRow(QWidget):
+    """Fixed-width labels side by side, right-aligned; those that do not fit are hidden in
+    :data:`_DROP_ORDER`. Its minimum is the two most needed labels, so the status bar never
+    sets the window's minimum width."""
+
+    def __init__(self, labels: dict[str, QLabel], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.labels = labels
+        for label in labels.values():
+            label.setParent(self)
+
+    def _widths(self, names) -> int:
+        return sum(self.labels[n].width() for n in names)
+
+    def sizeHint(self) -> QSize:
+        h = max(label.height() for label in self.labels.values())
+        return QSize(self._widths(self.labels), h)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self._widths(_DROP_ORDER[-2:]), self.sizeHint().height())
+
+    def shown(self) -> tuple[str, ...]:
+        """The labels that fit now, in display order."""
+        room = self.width()
+        dropped: set[str] = set()
+        for name in _DROP_ORDER:
+            if self._widths(n for n in self.labels if n not in dropped) <= room:
+                break
+            dropped.add(name)
+        return tuple(n for n in self.labels if n not in dropped)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place()
+
+    def _place(self) -> None:
+        shown = set(self.shown())
+        x = self.width() - self._widths(shown)
+        for name, label in self.labels.items():
+            label.setVisible(name in shown)
+            if name in shown:
+                label.move(x, (self.height() - label.height()) // 2)
+                x += label.width()
+
+
 def _set(label: QLabel, text: str) -> None:
     if label.text() != text:
         label.setText(text)
@@ -78,12 +134,15 @@ class StatusPanel:
         self.loss.setToolTip("Loss on the training set and on the held-out test set")
         self.accuracy.setToolTip("Share of examples classified correctly, training / test")
         self.speed.setToolTip("Minibatches (steps) trained per second")
+        labels = {}
         for name, widest in _WIDEST.items():
             w: QLabel = getattr(self, name)
             w.setContentsMargins(6, 0, 6, 0)
             width = w.fontMetrics().horizontalAdvance(widest) + 14
             w.setFixedSize(width, w.sizeHint().height())
-            bar.addPermanentWidget(w)
+            labels[name] = w
+        self.row = FittingRow(labels)
+        bar.addPermanentWidget(self.row, 1)
         self.show(0, 0, None, None, None, None, 0.0)
 
     def set_state(self, text: str) -> None:
