@@ -18,13 +18,13 @@ def _panel(qtbot, width: int) -> tuple[QMainWindow, StatusPanel]:
 
 
 def test_every_number_shows_on_a_wide_window(qtbot):
-    win, panel = _panel(qtbot, 1280)
+    _win, panel = _panel(qtbot, 1280)
     assert panel.row.shown() == ("state", "epoch", "step", "loss", "accuracy", "speed")
     assert all(label.isVisible() for label in panel.row.labels.values())
 
 
 def test_a_narrow_window_drops_the_least_needed_first(qtbot):
-    win, panel = _panel(qtbot, 700)
+    _win, panel = _panel(qtbot, 700)
     shown = panel.row.shown()
     assert "state" in shown and "step" in shown and "speed" not in shown
     for name, label in panel.row.labels.items():
@@ -34,5 +34,5 @@ def test_a_narrow_window_drops_the_least_needed_first(qtbot):
 
 
 def test_the_status_bar_never_sets_the_windows_minimum_width(qtbot):
-    win, panel = _panel(qtbot, 1280)
+    win = _panel(qtbot, 1280)[0]
     assert win.statusBar().minimumSizeHint().width() <= 400
