@@ -14,7 +14,9 @@ def _palette(dark: bool) -> QPalette:
     p = QPalette()
     if not dark:
         return QApplication.style().standardPalette()
-    base = QColor(30, 31, 34)
+    # fields and check boxes a step lighter than the window: Fusion outlines a check box in
+    # the window colour darkened, which on a darker base left the box all but invisible
+    base = QColor(60, 63, 68)
     window = QColor(43, 45, 48)
     text = QColor(222, 222, 222)
     disabled = QColor(125, 125, 130)
@@ -23,7 +25,7 @@ def _palette(dark: bool) -> QPalette:
         QPalette.ColorRole.Window: window,
         QPalette.ColorRole.WindowText: text,
         QPalette.ColorRole.Base: base,
-        QPalette.ColorRole.AlternateBase: window,
+        QPalette.ColorRole.AlternateBase: QColor(52, 55, 59),
         QPalette.ColorRole.ToolTipBase: QColor(55, 57, 61),
         QPalette.ColorRole.ToolTipText: text,
         QPalette.ColorRole.PlaceholderText: disabled,
