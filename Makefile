@@ -29,7 +29,7 @@ $(VENV)/.installed-app: $(VENV)/.created pyproject.toml
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed-app pyproject.toml
-	$(PIP) install --quiet -e ".[test,dev,onnx]"
+	$(PIP) install --quiet -e ".[test,dev,onnx,images]"
 	touch $@
 
 qt-libs:
