@@ -102,7 +102,10 @@ def test_new_run_keeps_the_previous_one_faded_and_labelled(qtbot):
     assert len(v.steps) == 0 and v.old_run_labels == ["run 1"]
     old = v._old[0]
     assert len(old.train_curve.getData()[0]) == 300
-    assert "run 1" in [label.text for _, label in v._legend.items]
+    # the runs list is the legend of runs: a row with the run's colour, none over the plot
+    assert v._pi.legend is None
+    names = [v.runs_table.item(r, 2).text() for r in range(v.runs_table.rowCount())]
+    assert "run 1" in names
     for k in range(3, MAX_OLD_RUNS + 5):
         feed(v, 50)
         v.new_run(f"run {k}")
@@ -189,3 +192,197 @@ def test_a_million_points_are_kept_and_a_throttled_redraw_still_lands(qtbot):
     assert v.frame_count == before
     qtbot.waitUntil(lambda: v.frame_count == before + 1, timeout=2000)
     assert len(v._raw.xData) == n + 1
+
+
+# --- the runs list (issue 11 A) -----------------------------------------------------------
+from nnviz.gui.views import runs_list  # noqa: E402
+from tests.views import synthetic  # noqa: E402
+
+
+def _info(data_seed: int = 0, loss: str = "softmax", n: int = 40, data_name: str | None = None):
+    rng = np.random.default_rng(data_seed)
+    X = rng.standard_normal((n, 2))
+    info = synthetic.run_info(synthetic.spec([2, 8, 8, 2], loss=loss), X, np.arange(n) % 2)
+    if data_name is not None:
+        object.__setattr__(info, "data_name", data_name)  # what the window may add to RunInfo
+    return info
+
+
+def _run(v: LossPlot, label: str, info, n: int = 100) -> None:
+    v.new_run(label, info)
+    feed(v, n)
+    v.add_eval(n, n / 50, 0.5, 0.6, 0.8, 0.85)
+    v.redraw()
+
+
+def test_a_comparable_new_run_adds_a_row_and_labels_say_data_and_loss(qtbot):
+    v = make(qtbot)
+    info = _info()
+    _run(v, "run 1: 2-8-8-2 relu, adam lr=0.01", info)
+    _run(v, "run 2: 2-8-8-2 relu, sgd lr=0.1", info)
+    rows = v.runs
+    assert [r.name for r in rows] == ["run 2", "run 1"]  # the current run first
+    assert v.runs_table.rowCount() == 2 and v.runs_panel.isVisible()
+    old = rows[1]
+    assert old.steps == 100 and np.isfinite(old.train_loss) and old.test_loss == pytest.approx(0.6)
+    assert old.loss == "cross-entropy" and "2 in, 2 classes" in old.data
+    assert "cross-entropy" in old.row_label and "2 classes" in old.row_label
+    assert old.lr_text == "adam 0.01" and rows[0].lr_text == "sgd 0.1"
+    assert old.network == "2-8-8-2 relu"
+
+
+def test_the_data_set_name_is_shown_when_the_run_carries_it(qtbot):
+    v = make(qtbot)
+    v.new_run("run 1", _info(data_name="spiral"))
+    assert v.runs[0].data.startswith("spiral")
+    m = runs_list.meta_for(1, "run 1", _info(loss="svm"), (0, 0, 0))
+    assert m.loss == "SVM hinge"
+
+
+def test_a_new_data_set_starts_a_fresh_comparison_but_keeps_a_comparable_reference(qtbot):
+    v = make(qtbot)
+    a, b = _info(0), _info(1)
+    _run(v, "run 1", a)
+    _run(v, "run 2", a)
+    _run(v, "run 3", b)  # other data: runs 1 and 2 go
+    assert v.old_run_labels == []
+    _run(v, "run 4", b)
+    v.pin_run(v.runs[1].key)  # run 3 is the reference
+    _run(v, "run 5", b)
+    _run(v, "run 6", a)  # other data again: the reference is not comparable, it goes too
+    assert v.old_run_labels == []
+    _run(v, "run 7", a)
+    v.pin_run(v.runs[1].key)  # run 6
+    _run(v, "run 8", a)
+    v.clear_history()  # clearing keeps the reference
+    assert v.old_run_labels == ["run 6"]
+    _run(v, "run 9", a)
+    v.clear_earlier()
+    assert v.old_run_labels == ["run 6"]
+
+
+def test_the_reference_is_drawn_distinctly_and_survives_the_old_runs_limit(qtbot):
+    v = make(qtbot)
+    info = _info()
+    _run(v, "run 1", info)
+    _run(v, "run 2", info)
+    v.pin_run(v.runs[1].key)
+    ref = v._old[0]
+    assert ref.meta.pinned and ref.train_curve.opts["pen"].widthF() > 2
+    for k in range(3, MAX_OLD_RUNS + 6):
+        _run(v, f"run {k}", info)
+    assert "run 1" in v.old_run_labels and len(v._old) == MAX_OLD_RUNS
+    # one reference at most
+    v.pin_run(v.runs[2].key)
+    assert sum(r.pinned for r in v.runs) == 1 and not ref.meta.pinned
+
+
+def test_hide_rename_and_remove_a_run(qtbot):
+    from PySide6.QtCore import Qt
+
+    v = make(qtbot)
+    info = _info()
+    _run(v, "run 1", info)
+    _run(v, "run 2", info)
+    old = v._old[0]
+    key = old.meta.key
+    row = v.runs_table.keys.index(key)
+    v.runs_table.item(row, runs_list.SHOW).setCheckState(Qt.CheckState.Unchecked)  # as a click does
+    assert not old.meta.visible and not old.train_curve.isVisible()
+    v.runs_table.item(row, runs_list.NAME).setText("baseline")  # as an edit after double-click does
+    assert v.old_run_labels == ["baseline"]
+    assert v.runs_table.item(v.runs_table.keys.index(key), runs_list.NAME).text() == "baseline"
+    v.rename_run(v.runs[0].key, "wider")
+    assert v.runs[0].name == "wider"
+    v.runs_table.selectRow(v.runs_table.keys.index(key))
+    v.remove_button.click()
+    assert v.old_run_labels == [] and v.runs_table.rowCount() == 1
+    with pytest.raises(ValueError):
+        v.remove_run(v.runs[0].key)  # the current run is not removed, it is cleared
+
+
+def test_a_live_learning_rate_change_shows_in_the_current_row(qtbot):
+    v = make(qtbot)
+    v.new_run("run 1: 2-8-8-2 relu, adam lr=0.01", _info())
+    v.set_current_lr(0.003)
+    assert v.runs[0].lr_text == "adam 0.01 → 0.003"
+    row = v.runs_table.keys.index(v.runs[0].key)
+    assert v.runs_table.item(row, 6).text() == "adam 0.01 → 0.003"
+    v.update_current(optimizer="sgd")
+    assert v.runs[0].lr_text.startswith("sgd")
+    with pytest.raises(ValueError):
+        v.update_current(momentum=0.9)
+    feed(v, 50)
+    v.new_run("run 2")  # the old call still works
+    assert v.runs[1].lr_text == "sgd 0.01 → 0.003"
+
+
+def test_the_x_range_follows_the_current_run_unless_fit_all(qtbot):
+    v = make(qtbot)
+    info = _info()
+    v.new_run("long", info)
+    feed(v, 20_000, chunk=5000)
+    v.redraw()
+    v.new_run("short", info)
+    feed(v, 400)
+    v.redraw()
+    v._pi.vb.updateAutoRange()
+    x1 = v._pi.vb.viewRange()[0][1]
+    assert x1 < 2000  # the 20,000-step run does not squash the current one to a sliver
+    v.set_fit_all(True)
+    v._pi.vb.updateAutoRange()
+    assert v._pi.vb.viewRange()[0][1] >= 20_000
+    v.set_fit_all(False)
+    v._pi.vb.updateAutoRange()
+    assert v._pi.vb.viewRange()[0][1] < 2000
+
+
+# --- axes and legend (issue 11 B) ----------------------------------------------------------
+def test_log_y_leaves_the_accuracy_axis_linear(qtbot):
+    v = make(qtbot)
+    feed(v, 200)
+    v.add_eval(200, 4.0, 0.3, 0.4, 0.7, 0.8)
+    v.set_log_y(True)
+    assert v._pi.getAxis("left").logMode
+    assert not v._pi.getAxis("right").logMode
+    assert v._acc_vb.viewRange()[1][1] == pytest.approx(1.02, abs=0.05)
+    y = v._train_acc.getData()[1]
+    assert y[-1] == pytest.approx(0.8)  # drawn as it is, not as log10
+
+
+def test_switching_to_epochs_while_paused_re_plots_at_once(qtbot):
+    v = make(qtbot)
+    feed(v, 500)
+    v.add_eval(500, 10.0, 0.3, 0.4, 0.7, 0.8)
+    v.redraw()
+    frames = v.frame_count
+    v.set_x_axis("epochs")  # no redraw call after it: the window does not send one while paused
+    assert v.frame_count == frames + 1
+    assert v._raw.getData()[0][-1] == pytest.approx(10.0)
+    assert v._test.getData()[0][-1] == pytest.approx(10.0, rel=0.05)
+
+
+def test_every_curve_has_a_legend_entry_outside_the_data(qtbot):
+    v = make(qtbot)
+    text = v.legend_label.text()
+    for name in ("minibatch loss", "train loss (smoothed)", "test loss", "train accuracy", "test accuracy"):
+        assert name in text
+    assert v._pi.legend is None
+
+
+def test_y_tick_labels_do_not_pile_up_on_a_narrow_range(qtbot):
+    v = make(qtbot)
+    n = 300
+    s = np.arange(1, n + 1, dtype=float)
+    v.add_steps(s, 0.40120 + 1e-5 * np.random.default_rng(0).random(n), None, s / 50)
+    v.redraw()
+    v.grab()
+    axis = v._pi.getAxis("left")
+    lo, hi = v._pi.vb.viewRange()[1]
+    height = v._pi.vb.height()
+    levels = axis.tickValues(lo, hi, height)
+    major = levels[0][1]
+    assert 1 <= len(major) <= height / 28 + 1
+    labels = axis.tickStrings(major, 1.0, levels[0][0])
+    assert len(set(labels)) == len(labels)  # distinct labels, none repeated
+    assert all(len(t) <= 9 for t in labels)

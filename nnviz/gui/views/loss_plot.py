@@ -1,5 +1,10 @@
 """Train and test loss (and accuracy) over training, with earlier runs kept for comparison.
 
+Earlier runs are listed in a collapsible table under the plot (:mod:`runs_list`): the
+table is their legend (a colour swatch per row), with show/hide, rename, remove and one
+reference run that is drawn bold and survives clearing. A run on other data starts a
+fresh comparison; the x range follows the current run unless "fit all runs" is on.
+
 Every minibatch is kept: ``add_steps`` appends into float64 buffers that double when
 full, and ``redraw`` (called by the window's frame timer) hands views of them to the same
 plot items each time. pyqtgraph's peak downsampling and clip-to-view keep a million
@@ -9,6 +14,7 @@ point while a run grows, recomputed in one vectorised pass when the slider moves
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -17,20 +23,26 @@ import PySide6  # noqa: F401  (before pyqtgraph, so it binds to PySide6)
 
 # isort: split
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QPushButton,
+    QSizePolicy,
     QSlider,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from nnviz.app.runinfo import RunInfo
 from nnviz.core.history import EmaSmoother, smooth_ema
+from nnviz.core.stats import nice_ceil
 from nnviz.gui.views import palette
 from nnviz.gui.views.ranges import StickyViewBox
+from nnviz.gui.views.runs_list import RunMeta, RunsTable, comparable, meta_for
 from nnviz.training.protocol import StepColumn
 
 #: earlier runs kept as faded curves
@@ -39,6 +51,10 @@ DEFAULT_SMOOTHING = 0.9
 #: a redraw that took longer than this is followed by a pause of a few times its cost,
 #: so a run with millions of points never eats the GUI thread
 SLOW_REDRAW_S = 0.008
+#: the y axis puts at most one label per this many pixels (narrow ranges piled them up)
+MIN_TICK_PX = 28
+#: the runs table's rows are refreshed at most this often while a run trains (seconds)
+TABLE_REFRESH_S = 0.5
 _OLD_RUN_COLOURS = [(120, 120, 120), (148, 103, 189), (140, 86, 75), (44, 160, 44),
                     (227, 119, 194), (188, 189, 34), (23, 190, 207), (255, 127, 14)]
 
@@ -133,11 +149,48 @@ def _resumed(weight: float, smoothed: np.ndarray) -> EmaSmoother:
     return EmaSmoother.resume(weight, float(smoothed[-1]) if n else 0.0, n)
 
 
+class TidyAxis(pg.AxisItem):
+    """A value axis whose labels never pile up: at most one per :data:`MIN_TICK_PX` pixels,
+    on 1/2/5 steps, each printed with just the decimals its step needs ("0.4012", not
+    "0.40120000001"). Log mode is pyqtgraph's own."""
+
+    def tickSpacing(self, minVal: float, maxVal: float, size: float):
+        span = maxVal - minVal
+        if self.logMode or not (math.isfinite(span) and span > 0 and size > 0):
+            return super().tickSpacing(minVal, maxVal, size)
+        major = nice_ceil(span / max(int(size // MIN_TICK_PX), 1))
+        return [(major, 0.0), (major / 2, 0.0)]
+
+    def tickValues(self, minVal: float, maxVal: float, size: float):
+        """On a log axis, pyqtgraph labels 2..9 of every decade: keep only the ticks at
+        least MIN_TICK_PX apart (powers of ten first)."""
+        levels = super().tickValues(minVal, maxVal, size)
+        if not self.logMode or not (size > 0 and maxVal > minVal):
+            return levels
+        px = size / (maxVal - minVal)
+        kept: list[float] = []
+        keep: list[list[float]] = [[] for _ in levels]
+        # powers of ten (whole log values) first, then the rest level by level
+        order = sorted(((abs(v - round(v)) > 1e-9, i, v) for i, (_, vs) in enumerate(levels) for v in vs),
+                       key=lambda t: (t[0], t[1]))
+        for _, i, v in order:
+            if all(abs(v - k) * px >= MIN_TICK_PX for k in kept):
+                kept.append(v)
+                keep[i].append(v)
+        return [(spacing, sorted(k)) for (spacing, _), k in zip(levels, keep, strict=True)]
+
+    def tickStrings(self, values, scale, spacing):
+        if self.logMode or not (math.isfinite(spacing) and spacing > 0):
+            return super().tickStrings(values, scale, spacing)
+        decimals = max(0, -math.floor(math.log10(spacing * scale) + 1e-9))
+        return [f"{v * scale:.{decimals}f}" for v in values]
+
+
 @dataclass
 class _OldRun:
     """A finished run, drawn faded: its own copies of the arrays it needs."""
 
-    label: str
+    meta: RunMeta
     steps: np.ndarray
     epochs: np.ndarray
     losses: np.ndarray
@@ -147,7 +200,14 @@ class _OldRun:
     test_losses: np.ndarray
     train_curve: pg.PlotDataItem
     test_curve: pg.PlotDataItem
-    colour: tuple[int, int, int]
+
+    @property
+    def label(self) -> str:
+        return self.meta.name
+
+    @property
+    def colour(self) -> tuple[int, int, int]:
+        return self.meta.colour
 
 
 class LossPlot(QWidget):
@@ -164,6 +224,12 @@ class LossPlot(QWidget):
         self._show_acc = True
         self._label = "current run"
         self._old: list[_OldRun] = []
+        self._keys = 0  # run keys handed out
+        self._colour_index = 0
+        self._fit_all = False
+        self._table_due = 0.0
+        self._runs_touched = False  # the user opened or closed the runs list
+        self._current = self._new_meta("current run", None)
         self._dirty = True
         self._next_redraw = 0.0
         self._late_redraw = QTimer(self)
@@ -230,24 +296,39 @@ class LossPlot(QWidget):
         self.acc_check.setToolTip("Train and test accuracy on the right axis")
         self.acc_check.toggled.connect(self.set_show_accuracy)
         bar.addWidget(self.acc_check)
+        self.fit_check = QCheckBox("fit all runs")
+        self.fit_check.setObjectName("lossFitAll")
+        self.fit_check.setToolTip("Fit the axes to every shown run (off: they follow the current run)")
+        self.fit_check.toggled.connect(self.set_fit_all)
+        bar.addWidget(self.fit_check)
         bar.addStretch(1)
+        self.runs_button = QToolButton()
+        self.runs_button.setObjectName("lossRunsToggle")
+        self.runs_button.setCheckable(True)
+        self.runs_button.setToolTip("The runs on this plot: show/hide, rename, remove, pin a reference")
+        self.runs_button.toggled.connect(self._runs_toggled)
+        bar.addWidget(self.runs_button)
         layout.addLayout(bar)
+        # the curves' legend: a line above the plot, never over the data
+        self.legend_label = QLabel()
+        self.legend_label.setObjectName("lossLegend")
+        self.legend_label.setContentsMargins(8, 0, 6, 0)
+        self.legend_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        layout.addWidget(self.legend_label)
 
         # the x range grows in steps and y holds while it fits: the axes stay put between
         # most frames instead of regenerating on each one
-        self.plot_widget = pg.PlotWidget(viewBox=StickyViewBox(policy=("grow", "hold")))
+        self.plot_widget = pg.PlotWidget(viewBox=StickyViewBox(policy=("grow", "hold")),
+                                         axisItems={"left": TidyAxis("left")})
         layout.addWidget(self.plot_widget, 1)
         pi: pg.PlotItem = self.plot_widget.getPlotItem()
         self._pi = pi
         pi.setLabel("left", "loss")
         pi.setLabel("bottom", "step")
         pi.setMenuEnabled(True)
-        self._legend = pi.addLegend(labelTextSize="8pt")
-        # middle right: loss curves fall toward the bottom, accuracy rises to the top
-        self._legend.anchor(itemPos=(1, 0.5), parentPos=(1, 0.5), offset=(-10, 0))
-        self._raw = self._curve(pi, "minibatch loss")
-        self._smooth = self._curve(pi, "train loss (smoothed)", "mean")
-        self._test = self._curve(pi, "test loss")
+        self._raw = self._curve(pi, None)
+        self._smooth = self._curve(pi, None, "mean")
+        self._test = self._curve(pi, None)
         for c in (self._raw, self._smooth, self._test):
             c.setZValue(100)
         self._raw.setZValue(90)
@@ -265,10 +346,38 @@ class LossPlot(QWidget):
         for c in (self._train_acc, self._test_acc):
             c.setClipToView(True)
             self._acc_vb.addItem(c)
-        self._legend.addItem(self._train_acc, "train accuracy")
-        self._legend.addItem(self._test_acc, "test accuracy")
         pi.vb.sigResized.connect(self._sync_views)
         self._sync_views()
+        self._build_runs(layout)
+
+    def _build_runs(self, layout: QVBoxLayout) -> None:
+        """The runs list under the plot: collapsed until there is a second run to compare."""
+        self.runs_panel = QWidget()
+        self.runs_panel.setObjectName("lossRunsPanel")
+        box = QVBoxLayout(self.runs_panel)
+        box.setContentsMargins(4, 0, 4, 2)
+        box.setSpacing(2)
+        self.runs_table = RunsTable()
+        self.runs_table.setMaximumHeight(130)
+        self.runs_table.visibilityChanged.connect(self.set_run_visible)
+        self.runs_table.pinChanged.connect(self.pin_run)
+        self.runs_table.renamed.connect(self.rename_run)
+        box.addWidget(self.runs_table)
+        buttons = QHBoxLayout()
+        self.remove_button = QPushButton("Remove selected")
+        self.remove_button.setObjectName("lossRemoveRun")
+        self.remove_button.clicked.connect(self._remove_selected)
+        buttons.addWidget(self.remove_button)
+        self.clear_button = QPushButton("Clear earlier runs")
+        self.clear_button.setObjectName("lossClearRuns")
+        self.clear_button.setToolTip("Remove every earlier run except the reference")
+        self.clear_button.clicked.connect(self.clear_earlier)
+        buttons.addWidget(self.clear_button)
+        buttons.addStretch(1)
+        box.addLayout(buttons)
+        self.runs_panel.setVisible(False)
+        layout.addWidget(self.runs_panel)
+        self._refresh_runs()
 
     def _curve(self, pi: pg.PlotItem, name: str | None, method: str = "peak") -> pg.PlotDataItem:
         """A curve that stays fast with millions of points: peak downsampling keeps the
@@ -287,13 +396,41 @@ class LossPlot(QWidget):
         self._acc_vb.linkedViewChanged(self._pi.vb, self._acc_vb.XAxis)
 
     # --- data in -------------------------------------------------------------------
-    def new_run(self, label: str) -> None:
-        """Start a new run: the current one stays as a faded, labelled curve."""
+    def new_run(self, label: str, info: RunInfo | None = None) -> None:
+        """Start a new run: the current one stays as a faded curve and a row of the runs
+        list. With ``info``, a run on other data (another data set, a file) starts a fresh
+        comparison: earlier runs are cleared, except a pinned one that is comparable."""
+        new = self._new_meta(label, info)
         if len(self.steps):
             self._retire_current()
+        if not comparable(self._current.fingerprint, new.fingerprint) and info is not None:
+            for old in list(self._old):
+                if not (old.meta.pinned and comparable(old.meta.fingerprint, new.fingerprint)):
+                    self._remove_old(old)
         self._label = str(label)
+        self._current = new
         self._new_buffers()
         self._dirty = True
+        self._refresh_runs()
+
+    def set_current_lr(self, lr: float) -> None:
+        """The learning rate now in use (changed live): the current row shows "0.01 → 0.003"."""
+        self.update_current(lr=lr)
+
+    def update_current(self, **settings) -> None:
+        """Live changes of the current run's settings: ``lr`` (float), ``optimizer`` (name)."""
+        unknown = set(settings) - {"lr", "optimizer"}
+        if unknown:
+            raise ValueError(f"update_current takes lr and optimizer, not {', '.join(sorted(unknown))}")
+        cur = self._current
+        if "lr" in settings:
+            lr = float(settings["lr"])
+            cur.lr_now = lr
+            if cur.lr_start is None:
+                cur.lr_start = lr
+        if "optimizer" in settings:
+            cur.optimiser = str(settings["optimizer"])
+        self._refresh_runs()
 
     def add_steps(self, steps: np.ndarray, losses: np.ndarray, accuracies: np.ndarray | None,
                   epochs: np.ndarray) -> None:
@@ -342,12 +479,143 @@ class LossPlot(QWidget):
         self._dirty = True
 
     def clear_history(self) -> None:
-        """Forget the current run's points and every earlier run."""
-        for old in self._old:
-            self._drop(old)
-        self._old = []
+        """Forget the current run's points and every earlier run but the reference (pinned)."""
+        for old in [o for o in self._old if not o.meta.pinned]:
+            self._remove_old(old)
         self._new_buffers()
+        self._current.steps, self._current.train_loss, self._current.test_loss = 0, math.nan, math.nan
         self._dirty = True
+        self._refresh_runs()
+
+    def clear_earlier(self) -> None:
+        """Remove every earlier run except the reference; the current run stays."""
+        for old in [o for o in self._old if not o.meta.pinned]:
+            self._remove_old(old)
+        self._dirty = True
+        self._refresh_runs()
+
+    # --- the runs list ---------------------------------------------------------------
+    @property
+    def runs(self) -> list[RunMeta]:
+        """Every run on the plot, as the runs list shows them: the current run first."""
+        return [self._current, *(o.meta for o in reversed(self._old))]
+
+    def _find(self, key: int) -> _OldRun | None:
+        return next((o for o in self._old if o.meta.key == key), None)
+
+    def set_run_visible(self, key: int, on: bool) -> None:
+        """Show or hide one run's curves (the current run's too)."""
+        on = bool(on)
+        if key == self._current.key:
+            self._current.visible = on
+            for c in (self._raw, self._smooth, self._test, self._train_acc, self._test_acc):
+                c.setVisible(on)
+        else:
+            old = self._find(key)
+            if old is None:
+                raise ValueError(f"there is no run {key}")
+            old.meta.visible = on
+            old.train_curve.setVisible(on)
+            old.test_curve.setVisible(on)
+        self._include_bounds()
+        self._refresh_runs()
+        self._pi.enableAutoRange()
+
+    def rename_run(self, key: int, name: str) -> None:
+        name = str(name).strip()
+        run = self._current if key == self._current.key else getattr(self._find(key), "meta", None)
+        if run is None:
+            raise ValueError(f"there is no run {key}")
+        if name:
+            run.name = name
+        self._refresh_runs()
+
+    def pin_run(self, key: int, on: bool = True) -> None:
+        """Make one run the reference (drawn bold, kept when others are cleared); one at most."""
+        if key not in [r.key for r in self.runs]:
+            raise ValueError(f"there is no run {key}")
+        for run in self.runs:
+            if run.key == key:
+                run.pinned = bool(on)
+            elif on:
+                run.pinned = False
+        for old in self._old:
+            self._style_old(old)
+        self._refresh_runs()
+
+    def remove_run(self, key: int) -> None:
+        """Take an earlier run off the plot (the current run is cleared with clear_history)."""
+        old = self._find(key)
+        if old is None:
+            raise ValueError(f"run {key} is not an earlier run")
+        self._remove_old(old)
+        self._dirty = True
+        self._refresh_runs()
+
+    def set_fit_all(self, on: bool) -> None:
+        """Fit the axes to every shown run, or (off) follow the current run."""
+        self._fit_all = bool(on)
+        if self.fit_check.isChecked() != self._fit_all:
+            with QSignalBlocker(self.fit_check):
+                self.fit_check.setChecked(self._fit_all)
+        self._include_bounds()
+        self._pi.enableAutoRange()
+        self._dirty = True
+        self.redraw()
+
+    def _include_bounds(self) -> None:
+        """Earlier runs count for the auto-range only with "fit all runs" (and while shown)."""
+        added = self._pi.vb.addedItems
+        for old in self._old:
+            for c in (old.train_curve, old.test_curve):
+                want = self._fit_all and old.meta.visible
+                if want and c not in added:
+                    added.append(c)
+                elif not want and c in added:
+                    added.remove(c)
+        self._pi.vb.updateAutoRange()
+
+    def _remove_selected(self) -> None:
+        rows = sorted({i.row() for i in self.runs_table.selectedIndexes()})
+        keys = self.runs_table.keys
+        for row in rows:
+            if row < len(keys) and keys[row] != self._current.key:
+                self.remove_run(keys[row])
+
+    def _runs_toggled(self, on: bool) -> None:
+        self._runs_touched = True
+        self.runs_panel.setVisible(on)
+
+    def _new_meta(self, label: str, info: RunInfo | None) -> RunMeta:
+        self._keys += 1
+        return meta_for(self._keys, label, info, self._theme.train)
+
+    def _refresh_runs(self) -> None:
+        """The runs list after runs came, went or changed (a few rows: rebuilt)."""
+        runs = self.runs
+        self.runs_button.setText(f"runs ({len(runs)})")
+        if not self._runs_touched and len(runs) > 1 and not self.runs_button.isChecked():
+            self.runs_button.blockSignals(True)
+            self.runs_button.setChecked(True)
+            self.runs_button.blockSignals(False)
+            self.runs_panel.setVisible(True)
+        self.runs_table.fill(runs, self._current.key)
+        self._table_due = 0.0
+        self._update_legend()
+
+    def _update_current_row(self) -> None:
+        """The current run's steps and latest losses, at most every TABLE_REFRESH_S."""
+        cur = self._current
+        if len(self.steps):
+            cur.steps = int(self.steps.view[-1])
+            cur.train_loss = float(self.smoothed.view[-1])
+        if len(self.eval_test_loss):
+            tl = self.eval_test_loss.view[-1]
+            cur.test_loss = float(tl) if np.isfinite(tl) else cur.test_loss
+        now = time.monotonic()
+        if now >= self._table_due and self.runs_panel.isVisible():
+            self._table_due = now + TABLE_REFRESH_S
+            self.runs_table.update_row(cur)
 
     # --- settings ------------------------------------------------------------------
     def set_smoothing(self, weight: float) -> None:
@@ -370,35 +638,48 @@ class LossPlot(QWidget):
     def set_log_y(self, on: bool) -> None:
         self._log_y = bool(on)
         if self.log_check.isChecked() != self._log_y:
-            self.log_check.setChecked(self._log_y)
+            with QSignalBlocker(self.log_check):
+                self.log_check.setChecked(self._log_y)
         self._pi.setLogMode(x=False, y=self._log_y)
+        # pyqtgraph sets every axis of the plot to log, the accuracy axis too: that one
+        # stays linear (accuracies are drawn in their own, linear view box)
+        self._pi.getAxis("right").setLogMode(False, False)
         self._pi.setLabel("left", "loss (log scale)" if self._log_y else "loss",
                           color=self._theme.css("foreground"))
         self._dirty = True
+        self._next_redraw = 0.0
+        self.redraw()  # while paused too: nothing else asks for a frame
 
     def set_x_axis(self, which: str) -> None:
         if which not in ("steps", "epochs"):
             raise ValueError(f"the x axis is 'steps' or 'epochs', not {which!r}")
         self._x_axis = which
         if self.x_combo.currentText() != which:
-            self.x_combo.setCurrentText(which)
+            with QSignalBlocker(self.x_combo):
+                self.x_combo.setCurrentText(which)
         self._pi.setLabel("bottom", "step" if which == "steps" else "epoch",
                           color=self._theme.css("foreground"))
         for old in self._old:
             self._set_old_data(old)
         self._dirty = True
         self._pi.enableAutoRange(axis="x")
+        self._next_redraw = 0.0
+        self.redraw()  # re-plot now with the new x values, also while training is paused
 
     def set_show_accuracy(self, on: bool) -> None:
         self._show_acc = bool(on)
         if self.acc_check.isChecked() != self._show_acc:
-            self.acc_check.setChecked(self._show_acc)
+            with QSignalBlocker(self.acc_check):
+                self.acc_check.setChecked(self._show_acc)
         self._acc_vb.setVisible(self._show_acc)
         if self._show_acc:
             self._pi.showAxis("right")
         else:
             self._pi.hideAxis("right")
+        self._update_legend()
         self._dirty = True
+        self._next_redraw = 0.0
+        self.redraw()
 
     def set_theme(self, dark: bool) -> None:
         self._theme = palette.theme(dark)
@@ -435,32 +716,38 @@ class LossPlot(QWidget):
         if show:
             self._train_acc.setData(ex, self.eval_train_acc.view, connect="finite")
             self._test_acc.setData(ex, self.eval_test_acc.view, connect="finite")
+        self._update_current_row()
         cost = time.perf_counter() - t0
         self._next_redraw = time.monotonic() + min(4 * cost, 0.5) if cost > SLOW_REDRAW_S else 0.0
         self.frame_count += 1
 
     def _retire_current(self) -> None:
-        if len(self._old) >= MAX_OLD_RUNS:
-            self._drop(self._old.pop(0))
-        colour = _OLD_RUN_COLOURS[len(self._old) % len(_OLD_RUN_COLOURS)]
+        if len(self._old) >= MAX_OLD_RUNS:  # the oldest that is not the reference
+            self._remove_old(next((o for o in self._old if not o.meta.pinned), self._old[0]))
+        meta = self._current
+        self._update_current_row()
+        meta.colour = _OLD_RUN_COLOURS[self._colour_index % len(_OLD_RUN_COLOURS)]
+        self._colour_index += 1
         train = self._curve(self._pi, None, "mean")
         test = self._curve(self._pi, None)
         for c in (train, test):
             c.setZValue(10)
+            c.setVisible(meta.visible)
+        for c in (self._raw, self._smooth, self._test, self._train_acc, self._test_acc):
+            c.setVisible(True)  # the next run starts shown
         old = _OldRun(
-            self._label, self.steps.view.copy(), self.epoch_axis.x.view.copy(), self.losses.view.copy(),
+            meta, self.steps.view.copy(), self.epoch_axis.x.view.copy(), self.losses.view.copy(),
             self.smoothed.view.copy(), self.eval_steps.view.copy(),
             self.epoch_axis.at(self.eval_steps.view, self.eval_epochs.view, self.steps.view).copy(),
-            self.eval_test_loss.view.copy(), train, test, colour,
+            self.eval_test_loss.view.copy(), train, test,
         )
         self._old.append(old)
         self._style_old(old)
         self._set_old_data(old)
-        self._legend.addItem(train, old.label)
-        palette.cache_legend(self._legend)
+        self._include_bounds()
 
-    def _drop(self, old: _OldRun) -> None:
-        self._legend.removeItem(old.train_curve)
+    def _remove_old(self, old: _OldRun) -> None:
+        self._old.remove(old)
         self._pi.removeItem(old.train_curve)
         self._pi.removeItem(old.test_curve)
 
@@ -471,13 +758,35 @@ class LossPlot(QWidget):
                                connect="finite")
 
     def _style_old(self, old: _OldRun) -> None:
+        """Earlier runs faded and thin; the reference in full colour, thick, above them."""
+        if old.meta.pinned:
+            c = old.colour
+            old.train_curve.setPen(pg.mkPen(c, width=2.6))
+            old.test_curve.setPen(pg.mkPen(c, width=2.0, style=Qt.PenStyle.DashDotLine))
+            for curve in (old.train_curve, old.test_curve):
+                curve.setZValue(50)
+            return
         c = palette.mix(old.colour, self._theme.background, 0.35)
         old.train_curve.setPen(pg.mkPen((*c, 200), width=1.5))
         old.test_curve.setPen(pg.mkPen((*c, 200), width=1.2, style=Qt.PenStyle.DashLine))
+        for curve in (old.train_curve, old.test_curve):
+            curve.setZValue(10)
 
     @property
     def old_run_labels(self) -> list[str]:
+        """The earlier runs' names, oldest first."""
         return [o.label for o in self._old]
+
+    def _update_legend(self) -> None:
+        th = self._theme
+        faded = palette.mix(th.background, th.train, 0.3)
+        entries = [("minibatch loss", faded, False), ("train loss (smoothed)", th.train, False),
+                   ("test loss", th.test, False)]
+        if self._show_acc:
+            entries += [("train accuracy (right)", th.train, True), ("test accuracy (right)", th.test, True)]
+        if self._old:
+            entries.append(("earlier runs: see the runs list", th.muted, True))
+        self.legend_label.setText(palette.legend_html(entries, th.css("foreground")))
 
     def _apply_theme(self) -> None:
         th = self._theme
@@ -488,6 +797,7 @@ class LossPlot(QWidget):
         self._test.setPen(pg.mkPen(th.test, width=2))
         self._train_acc.setPen(pg.mkPen(th.train, width=1.5, style=Qt.PenStyle.DashLine))
         self._test_acc.setPen(pg.mkPen(th.test, width=1.5, style=Qt.PenStyle.DashLine))
-        palette.style_legend(self._legend, th)
+        self._current.colour = th.train
         for old in self._old:
             self._style_old(old)
+        self._update_legend()
