@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
 
+from nnviz.core.compat import TOO_MANY_CLASSES, WRONG_TASK, default_loss, loss_mismatch
 from nnviz.core.data import BUILTIN_SETS, DataError, Dataset, digits, generate
 from nnviz.core.init import DEFAULT_INIT_STD, SCALED_INIT
 from nnviz.core.optim import DEFAULTS, OptimizerConfig, Schedule
@@ -54,6 +55,14 @@ class DataSettings:
             return None
         info = SOURCES.get(self.source)
         return info.is_2d if info else True
+
+    @property
+    def n_classes(self) -> int | None:
+        """The classes the source makes (0 for regression; None for custom data)."""
+        if self.source == CUSTOM:
+            return None
+        info = SOURCES.get(self.source)
+        return info.classes({"arms": self.arms}) if info else None
 
 
 @dataclass(frozen=True)
@@ -153,6 +162,88 @@ class RunSettings:
             for k in LIVE_FIELDS
             if getattr(self.train, k) != getattr(other.train, k)
         }
+
+
+#: how a notice or a tooltip names each loss
+LOSS_NAMES_SHORT = {
+    "softmax": "softmax cross-entropy",
+    "svm": "multiclass SVM loss",
+    "logistic": "logistic loss",
+    "mse": "mean squared error",
+}
+#: how a notice says what a preprocessing does
+_PREPROCESS_DONE = {"standardize": "inputs standardized", "none": "inputs as they are"}
+
+
+def loss_problem(loss: str, task: str, n_classes: int) -> str | None:
+    """Why ``loss`` cannot train ``task`` data of ``n_classes`` classes, phrased for the
+    controls' tooltip ("logistic loss needs exactly two classes; this data has 3"); None
+    when it fits. The rule is :func:`nnviz.core.compat.loss_mismatch`."""
+    problem = loss_mismatch(loss, task, n_classes)
+    name = LOSS_NAMES_SHORT.get(loss, loss)
+    if problem == WRONG_TASK:
+        if task == "regression":
+            return f"{name} is for classification; this data is a regression set"
+        return f"{name} is for regression; this data has {n_classes} classes"
+    if problem == TOO_MANY_CLASSES:
+        return f"{name} needs exactly two classes; this data has {n_classes}"
+    return None
+
+
+def fit_loss(settings: RunSettings) -> tuple[RunSettings, str]:
+    """``settings`` with a loss that fits their data (the task's default loss when the
+    chosen one does not), and what changed, or "" (custom data: unknown here, unchanged)."""
+    d, n = settings.data, settings.network
+    if d.task is None or d.n_classes is None:
+        return settings, ""
+    problem = loss_problem(n.loss, d.task, d.n_classes)
+    if problem is None:
+        return settings, ""
+    loss = default_loss(d.task)
+    after = replace(settings, network=replace(n, loss=loss))
+    return after, f"loss set to {LOSS_NAMES_SHORT.get(loss, loss)} ({problem})"
+
+
+def source_label(source: str) -> str:
+    """The data set's name, short, for a notice ("Digits")."""
+    info = SOURCES.get(source)
+    return info.label.split(" (")[0] if info else source
+
+
+def with_source(settings: RunSettings, source: str) -> tuple[RunSettings, str]:
+    """The settings after a user picks the data set ``source``: its sensible defaults
+    (:attr:`nnviz.io.sources.DataSource.suggested`: for digits, standardized inputs and
+    one hidden layer of 64 units; at least its default number of examples) and a loss
+    that fits; and one line saying what changed ("" when nothing did). Only for a user's
+    pick: settings opened from a file are shown as they are."""
+    before = settings
+    info = SOURCES.get(source)
+    d = replace(settings.data, source=source)
+    n = settings.network
+    changes: list[str] = []
+    why = ""
+    if info is not None and before.data.source != source:
+        sug = info.suggested
+        if sug is not None:
+            if sug.preprocess is not None and d.preprocess != sug.preprocess:
+                d = replace(d, preprocess=sug.preprocess)
+                changes.append(_PREPROCESS_DONE.get(sug.preprocess, f"preprocessing {sug.preprocess}"))
+            if sug.layers is not None and n.layers != sug.layers:
+                act = n.activations[0] if n.activations else "relu"
+                n = replace(n, layers=sug.layers, activations=(act,) * len(sug.layers))
+                if len(sug.layers) == 1:
+                    changes.append(f"one hidden layer of {sug.layers[0]} units")
+                else:
+                    changes.append(f"hidden layers of {'-'.join(map(str, sug.layers))} units")
+        if source == DIGITS and d.n < info.default_n:
+            d = replace(d, n=info.default_n)
+            changes.append(f"{info.default_n:,} examples")
+        if sug is not None and changes:
+            why = f" ({sug.why})"
+    after, loss_note = fit_loss(replace(settings, data=d, network=n))
+    parts = [f"{', '.join(changes)}{why}"] if changes else []
+    parts += [loss_note] if loss_note else []
+    return after, f"{source_label(source)}: {'; '.join(parts)}" if parts else ""
 
 
 def make_dataset(settings: DataSettings, custom: Dataset | None) -> Dataset:

@@ -87,7 +87,8 @@ SETTINGS: tuple[Setting, ...] = (
             tooltip="The normal initialiser's standard deviation, whatever the layer width: try 5 "
                     "with sigmoid units to see them saturate and the network barely learn"),
     Setting("residual", "network", bool, False, flag="--residual", cli="switch",
-            label="Residual links (between equal-width layers)"),
+            label="Residual links",
+            tooltip="Each hidden layer adds its input to its output, between layers of equal width"),
     Setting("optimizer", "train", str, "adam", choices=OPTIMIZER_NAMES, flag="--optimizer",
             cli="choice", label="Optimiser"),
     Setting("lr", "train", float, 0.01, live=True, range=(1e-6, 10.0), flag="--lr", cli="number",
