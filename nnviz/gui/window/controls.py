@@ -4,14 +4,21 @@ The panel edits a :class:`~nnviz.app.run_settings.RunSettings` and emits it on e
 change; it never trains anything itself. The window decides what applies at once
 (learning rate, schedule, batch size, L1/L2, dropout) and what waits for Reset.
 Architecture edits go through the undo stack.
+
+It offers only what fits: a loss that cannot train the data is shown disabled, its
+tooltip saying why (the rule is :mod:`nnviz.core.compat`). Picking a data set brings the
+sensible defaults the source registry declares for it and says so by
+:attr:`ControlPanel.noticeChanged`. Settings that wait for Reset can be marked
+(:meth:`ControlPanel.set_pending_fields`). The panel fits 300 px of width.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QUndoStack, QValidator
+from PySide6.QtGui import QKeyEvent, QStandardItemModel, QUndoStack, QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
@@ -30,11 +37,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nnviz.app.run_settings import CUSTOM, DATA_SOURCES, DIGITS, NetworkSettings, RunSettings
+from nnviz.app.run_settings import (
+    CUSTOM,
+    DATA_SOURCES,
+    DIGITS,
+    NetworkSettings,
+    RunSettings,
+    fit_loss,
+    loss_problem,
+    source_label,
+    with_source,
+)
 from nnviz.app.settings_schema import setting
 from nnviz.core.activations import ACTIVATION_NAMES
-from nnviz.core.compat import default_loss, loss_fits_task
-from nnviz.core.init import INIT_NAMES
+from nnviz.core.compat import default_loss
+from nnviz.core.init import INIT_NAMES, INIT_STD_RANGE, SCALED_INIT
 from nnviz.core.losses import LOSS_NAMES
 from nnviz.core.optim import OPTIMIZER_NAMES, SCHEDULE_NAMES, Schedule
 from nnviz.core.preprocess import FEATURES_2D, PREPROCESS_NAMES
@@ -51,6 +68,15 @@ MIN_PENALTY = 1e-6
 
 LIVE_NOTE = "Learning rate, schedule, batch size, L1/L2 and dropout apply at once."
 RESET_NOTE = "Data and network changes apply when you press Reset (Ctrl+R)."
+#: a setting whose value differs from the running network's
+PENDING_MARK = "●"
+PENDING_TIP = "not applied yet: press Apply (Reset) to train with it"
+#: the panel's widest: it must fit beside the views on a 1280x720 screen
+MAX_PANEL_WIDTH = 300
+#: characters a combo box needs at least; longer entries are elided, shown whole in the list
+COMBO_MIN_CHARS = 10
+#: a group box's margins inside its frame (narrower than the style's, for narrow screens)
+GROUP_MARGINS = (6, 6, 6, 6)
 
 
 class LogSpinBox(QDoubleSpinBox):
@@ -106,19 +132,52 @@ class LogSpinBox(QDoubleSpinBox):
 
 
 def _combo(items: list[tuple[str, str]]) -> QComboBox:
+    """A combo box as narrow as a few characters: long entries are elided in the box
+    (the list shows them whole), so the panel fits a narrow screen."""
     box = QComboBox()
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    box.setMinimumContentsLength(COMBO_MIN_CHARS)
     for data, label in items:
         box.addItem(label, data)
     return box
 
 
-def _add_row(form: QFormLayout, name: str, widget: QWidget) -> None:
+def _form(parent: QWidget | None = None) -> QFormLayout:
+    """A form whose rows put the field under its label when the panel is narrow."""
+    form = QFormLayout(parent) if parent is not None else QFormLayout()
+    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+    if parent is not None:
+        form.setContentsMargins(*GROUP_MARGINS)
+    return form
+
+
+def _add_row(form: QFormLayout, name: str, widget: QWidget) -> QLabel:
     """Add ``widget`` under the settings schema's label for ``name``, with its tooltip
-    (declared once there, with the setting's range and CLI flag)."""
+    (declared once there, with the setting's range and CLI flag); returns the label."""
     s = setting(name)
     if s.tooltip:
         widget.setToolTip(s.tooltip)
-    form.addRow(s.label, widget)
+    label = QLabel(s.label)
+    label.setWordWrap(True)
+    form.addRow(label, widget)
+    return label
+
+
+def _mark(widget: QLabel | QCheckBox | QPushButton, pending: bool) -> None:
+    """Show ``widget``'s text bold with a leading dot while its setting waits for Reset
+    (its own text and tooltip are kept in properties and put back after)."""
+    if widget.property("plainText") is None:
+        widget.setProperty("plainText", widget.text())
+        widget.setProperty("plainTip", widget.toolTip())
+    elif bool(widget.property("pendingMark")) == pending:
+        return
+    widget.setProperty("pendingMark", pending)
+    text, tip = widget.property("plainText"), widget.property("plainTip")
+    widget.setText(f"{PENDING_MARK} {text}" if pending else text)
+    widget.setToolTip((f"{tip}\n{PENDING_TIP}" if tip else PENDING_TIP) if pending else tip)
+    font = widget.font()
+    font.setBold(pending)
+    widget.setFont(font)
 
 
 def _select(box: QComboBox, data: object) -> None:
@@ -148,14 +207,14 @@ class LayerRow(QWidget):
         self.index = index
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(4)
         self.label = QLabel(f"Layer {index + 1}")
-        self.label.setMinimumWidth(52)
         self.units = QSpinBox()
         self.units.setRange(1, MAX_GUI_UNITS)
-        self.units.setSuffix(" units")
         self.units.setKeyboardTracking(False)
-        self.units.setToolTip("Number of neurons in this hidden layer")
+        self.units.setToolTip("Number of units (neurons) in this hidden layer")
         self.activation = _combo([(a, a) for a in ACTIVATION_NAMES])
+        self.activation.setMinimumContentsLength(5)
         self.activation.setToolTip("Activation function of this layer")
         self.remove = QToolButton()
         self.remove.setText("−")
@@ -172,6 +231,9 @@ class ControlPanel(QScrollArea):
     settingsEdited = Signal(object)
     resetRequested = Signal()
     importRequested = Signal()
+    #: one line for the status bar when the panel changed settings by itself (a data
+    #: set's sensible defaults, a loss that no longer fitted the data)
+    noticeChanged = Signal(str)
 
     def __init__(self, undo_stack: QUndoStack, parent: QWidget | None = None):
         super().__init__(parent)
@@ -179,13 +241,16 @@ class ControlPanel(QScrollArea):
         self._settings = RunSettings()
         self._custom_name = ""
         self._custom_2d = True
+        self._custom_kind: tuple[str, int] | None = None
+        self._pending_fields: frozenset[str] = frozenset()
+        self._marks: dict[str, list[QWidget]] = {}
         self._updating = False
         self._dark = False
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         body = QWidget()
         self._layout = QVBoxLayout(body)
-        self._layout.setContentsMargins(6, 6, 6, 6)
+        self._layout.setContentsMargins(4, 6, 4, 6)
         self._build_hint()
         self._build_data()
         self._build_network()
@@ -194,8 +259,9 @@ class ControlPanel(QScrollArea):
         self.setWidget(body)
         self._space_filter = _SpaceForShortcut(self)
         self._install_space_filter()
-        # wide enough for every row: the panel scrolls vertically, never sideways
-        self.setMinimumWidth(body.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width() + 6)
+        # the panel scrolls vertically, never sideways: its rows, marked or not, fit
+        # MAX_PANEL_WIDTH with the scroll bar (tested), so that is all it asks for
+        self.setMinimumWidth(MAX_PANEL_WIDTH)
         self._show(self._settings)
 
     # --- building -----------------------------------------------------------------------
@@ -216,35 +282,36 @@ class ControlPanel(QScrollArea):
 
     def _build_data(self) -> None:
         group = QGroupBox("Data")
-        form = QFormLayout(group)
+        form = _form(group)
         self.dataset = _combo([(n, SOURCES[n].label) for n in DATA_SOURCES])
         self.dataset.currentIndexChanged.connect(self._on_data_edit)
-        _add_row(form, "source", self.dataset)
+        self._marks["data.source"] = [_add_row(form, "source", self.dataset)]
+        self._marks["data.custom_name"] = self._marks["data.source"]
         self.n_examples = QSpinBox()
         self.n_examples.setRange(4, MAX_GUI_EXAMPLES)
         self.n_examples.setSingleStep(100)
         self.n_examples.setKeyboardTracking(False)
         self.n_examples.setGroupSeparatorShown(True)
         self.n_examples.valueChanged.connect(self._on_data_edit)
-        _add_row(form, "n", self.n_examples)
+        self._marks["data.n"] = [_add_row(form, "n", self.n_examples)]
         self.noise = QDoubleSpinBox()
         self.noise.setRange(*setting("noise").range)
         self.noise.setSingleStep(0.05)
         self.noise.setDecimals(2)
         self.noise.setKeyboardTracking(False)
         self.noise.valueChanged.connect(self._on_data_edit)
-        _add_row(form, "noise", self.noise)
+        self._marks["data.noise"] = [_add_row(form, "noise", self.noise)]
         self.arms = QSpinBox()
         self.arms.setRange(*setting("arms").range)
         self.arms.setKeyboardTracking(False)
         self.arms.valueChanged.connect(self._on_data_edit)
-        _add_row(form, "arms", self.arms)
+        self._marks["data.arms"] = [_add_row(form, "arms", self.arms)]
         self.test_split = QSpinBox()
         self.test_split.setRange(*(round(100 * v) for v in setting("test_fraction").range))
         self.test_split.setSuffix(" % test")
         self.test_split.setKeyboardTracking(False)
         self.test_split.valueChanged.connect(self._on_data_edit)
-        _add_row(form, "test_fraction", self.test_split)
+        self._marks["data.test_fraction"] = [_add_row(form, "test_fraction", self.test_split)]
         buttons = QHBoxLayout()
         self.regenerate = QPushButton("Regenerate")
         self.regenerate.setToolTip("Draw a new sample of the same data set")
@@ -254,6 +321,7 @@ class ControlPanel(QScrollArea):
         buttons.addWidget(self.regenerate)
         buttons.addWidget(self.import_button)
         form.addRow(buttons)
+        self._marks["data.seed"] = [self.regenerate]
         feats = QWidget()
         grid = QGridLayout(feats)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -262,20 +330,23 @@ class ControlPanel(QScrollArea):
             cb = QCheckBox(name)
             cb.toggled.connect(self._on_data_edit)
             self.features[name] = cb
-            grid.addWidget(cb, i // 4, i % 4)
+            grid.addWidget(cb, i // 3, i % 3)
         feats.setToolTip("Inputs computed from the two coordinates (none ticked: x1 and x2)")
         self.features_label = QLabel("Input features")
+        self.features_label.setWordWrap(True)
         form.addRow(self.features_label, feats)
+        self._marks["data.features"] = [self.features_label]
         self.features_box = feats
         self.preprocess = _combo([(p, p) for p in PREPROCESS_NAMES])
         self.preprocess.currentIndexChanged.connect(self._on_data_edit)
-        _add_row(form, "preprocess", self.preprocess)
+        self._marks["data.preprocess"] = [_add_row(form, "preprocess", self.preprocess)]
         self._layout.addWidget(group)
         self.data_group = group
 
     def _build_network(self) -> None:
         group = QGroupBox("Network")
         v = QVBoxLayout(group)
+        v.setContentsMargins(*GROUP_MARGINS)
         self.layers_box = QVBoxLayout()
         self.layers_box.setSpacing(2)
         v.addLayout(self.layers_box)
@@ -285,33 +356,42 @@ class ControlPanel(QScrollArea):
         self.add_layer.setToolTip("Add a hidden layer before the output")
         self.add_layer.clicked.connect(self._on_add_layer)
         self.all_activations = _combo([("", "Set all activations…")] + [(a, a) for a in ACTIVATION_NAMES])
+        self.all_activations.setToolTip("Give every hidden layer the same activation")
         self.all_activations.activated.connect(self._on_all_activations)
         row.addWidget(self.add_layer)
         row.addWidget(self.all_activations, 1)
         v.addLayout(row)
-        form = QFormLayout()
+        form = _form()
         loss = setting("loss")
         self.loss = _combo([(n, loss.choice_label(n)) for n in LOSS_NAMES])
         self.loss.currentIndexChanged.connect(lambda: self._net_edit("loss", self.loss.currentData()))
-        _add_row(form, "loss", self.loss)
+        self._marks["network.loss"] = [_add_row(form, "loss", self.loss)]
+        self._loss_tip = self.loss.toolTip()
         self.init = _combo([(n, n) for n in INIT_NAMES])
         self.init.currentIndexChanged.connect(lambda: self._net_edit("init", self.init.currentData()))
-        _add_row(form, "init", self.init)
+        self._marks["network.init"] = [_add_row(form, "init", self.init)]
+        self.init_std = LogSpinBox(*INIT_STD_RANGE)
+        self.init_std.valueChanged.connect(lambda v: self._net_edit("init_std", float(v), key="init_std"))
+        self.init_std_label = _add_row(form, "init_std", self.init_std)
+        self._marks["network.init_std"] = [self.init_std_label]
         self.residual = QCheckBox(setting("residual").label)
+        self.residual.setToolTip(setting("residual").tooltip)
         self.residual.toggled.connect(lambda b: self._net_edit("residual", bool(b)))
         form.addRow(self.residual)
+        self._marks["network.residual"] = [self.residual]
         self.dtype = _combo([(d, d) for d in DTYPES])
         self.dtype.currentIndexChanged.connect(lambda: self._net_edit("dtype", self.dtype.currentData()))
-        _add_row(form, "dtype", self.dtype)
+        self._marks["network.dtype"] = [_add_row(form, "dtype", self.dtype)]
         v.addLayout(form)
         self._layout.addWidget(group)
 
     def _build_training(self) -> None:
         group = QGroupBox("Training")
-        form = QFormLayout(group)
+        form = _form(group)
         self.optimizer = _combo([(n, n) for n in OPTIMIZER_NAMES])
         self.optimizer.currentIndexChanged.connect(self._on_train_edit)
-        _add_row(form, "optimizer", self.optimizer)
+        self._marks["train.optimizer"] = [_add_row(form, "optimizer", self.optimizer)]
+        self._marks["train.hyper"] = self._marks["train.optimizer"]
         self.lr = LogSpinBox(*setting("lr").range)
         self.lr.valueChanged.connect(self._on_train_edit)
         _add_row(form, "lr", self.lr)
@@ -365,7 +445,9 @@ class ControlPanel(QScrollArea):
         self.new_seed.clicked.connect(lambda: self.seed.setValue((self.seed.value() + 1) % 2_000_000_000))
         seed_row.addWidget(self.seed, 1)
         seed_row.addWidget(self.new_seed)
-        form.addRow(setting("seed").label, seed_row)
+        seed_label = QLabel(setting("seed").label)
+        form.addRow(seed_label, seed_row)
+        self._marks["train.seed"] = [seed_label]
         note = QLabel(f"{LIVE_NOTE} {RESET_NOTE}")
         note.setWordWrap(True)
         note.setEnabled(False)
@@ -381,13 +463,20 @@ class ControlPanel(QScrollArea):
         return self._settings
 
     def set_settings(
-        self, settings: RunSettings, custom_name: str | None = None, custom_2d: bool = True
+        self,
+        settings: RunSettings,
+        custom_name: str | None = None,
+        custom_2d: bool = True,
+        custom_kind: tuple[str, int] | None = None,
     ) -> None:
-        """Show ``settings`` without emitting anything (after open, reset, undo);
-        ``custom_name`` names imported data, offered as a data set from then on."""
+        """Show ``settings`` without emitting anything (after open, reset, undo): a file's
+        settings are shown as they are, no data set defaults applied. ``custom_name``
+        names imported data, offered as a data set from then on; ``custom_kind`` is its
+        (task, number of classes), so the losses that cannot train it are disabled."""
         if custom_name is not None:
             self._custom_name = custom_name
             self._custom_2d = custom_2d
+            self._custom_kind = custom_kind
         self._settings = settings
         self._show(settings)
 
@@ -395,6 +484,18 @@ class ControlPanel(QScrollArea):
         """Show or hide the "press Reset to apply" hint."""
         self.hint.setStyleSheet(f"color: {hint_color(self._dark)};")
         self.hint_box.setVisible(pending)
+
+    def set_pending_fields(self, fields: Collection[str]) -> None:
+        """Mark the controls of ``fields`` (``RunSettings.pending_fields`` names, such as
+        "network.layers" or "data.source"): their label bold with a leading dot and a
+        tooltip saying the value waits for Reset. An empty collection clears every mark;
+        names without a control are ignored."""
+        self._pending_fields = frozenset(fields)
+        self._show_marks()
+
+    def pending_fields(self) -> frozenset[str]:
+        """The fields marked as waiting for Reset."""
+        return self._pending_fields
 
     def set_theme(self, dark: bool) -> None:
         self._dark = dark
@@ -412,9 +513,43 @@ class ControlPanel(QScrollArea):
         try:
             self._show_data(s)
             self._show_network(s.network)
+            self._show_loss_fit(s)
             self._show_training(s)
         finally:
             self._updating = False
+        self._show_marks()
+
+    def _show_marks(self) -> None:
+        layer_labels = [row.label for row in self.layer_rows]
+        marks = {**self._marks, "network.layers": layer_labels, "network.activations": layer_labels}
+        pending = {id(w) for name in self._pending_fields for w in marks.get(name, ())}
+        seen: set[int] = set()
+        for widgets in marks.values():
+            for w in widgets:
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    _mark(w, id(w) in pending)
+
+    def _data_kind(self, s: RunSettings) -> tuple[str, int] | None:
+        """(task, classes) of the data the settings describe; None when unknown."""
+        d = s.data
+        if d.source == CUSTOM:
+            return self._custom_kind
+        if d.task is None or d.n_classes is None:
+            return None
+        return d.task, d.n_classes
+
+    def _show_loss_fit(self, s: RunSettings) -> None:
+        """Disable (not hide) the losses that cannot train the data, each saying why."""
+        kind = self._data_kind(s)
+        model = self.loss.model()
+        for i in range(self.loss.count()):
+            problem = None if kind is None else loss_problem(self.loss.itemData(i), *kind)
+            if isinstance(model, QStandardItemModel):  # a combo box's own model
+                model.item(i).setEnabled(problem is None)
+            self.loss.setItemData(i, problem or None, Qt.ItemDataRole.ToolTipRole)
+        current = None if kind is None else loss_problem(s.network.loss, *kind)
+        self.loss.setToolTip(self._loss_tip if current is None else f"{self._loss_tip}\n{current}")
 
     def _show_data(self, s: RunSettings) -> None:
         d = s.data
@@ -464,6 +599,9 @@ class ControlPanel(QScrollArea):
         self.add_layer.setEnabled(len(n.layers) < MAX_GUI_LAYERS)
         _select(self.loss, n.loss)
         _select(self.init, n.init)
+        self.init_std.setValue(n.init_std)
+        self.init_std.setEnabled(n.init == SCALED_INIT)
+        self.init_std_label.setEnabled(n.init == SCALED_INIT)
         self.residual.setChecked(n.residual)
         _select(self.dtype, n.dtype)
         self.all_activations.setCurrentIndex(0)
@@ -487,10 +625,12 @@ class ControlPanel(QScrollArea):
         self.seed.setValue(min(t.seed, self.seed.maximum()))
 
     # --- edits --------------------------------------------------------------------------
-    def _emit(self, settings: RunSettings) -> None:
+    def _emit(self, settings: RunSettings, notice: str = "") -> None:
         self._settings = settings
         self._show(settings)
         self.settingsEdited.emit(settings)
+        if notice:
+            self.noticeChanged.emit(notice)
 
     def _on_data_edit(self, *_args) -> None:
         if self._updating:
@@ -499,7 +639,6 @@ class ControlPanel(QScrollArea):
         source = self.dataset.currentData()
         d = replace(
             s.data,
-            source=source,
             n=self.n_examples.value(),
             noise=self.noise.value(),
             arms=self.arms.value(),
@@ -507,12 +646,27 @@ class ControlPanel(QScrollArea):
             preprocess=self.preprocess.currentData(),
             features=tuple(n for n, cb in self.features.items() if cb.isChecked()),
         )
-        if source == DIGITS and s.data.source != DIGITS:
-            d = replace(d, n=max(d.n, 2000))
-        network = s.network
-        if source != CUSTOM and not loss_fits_task(network.loss, d.task):
-            network = replace(network, loss=default_loss(d.task))
-        self._emit(replace(s, data=d, network=network))
+        edited = replace(s, data=d)
+        if source != s.data.source and source != CUSTOM:
+            # a user's pick: the source's sensible defaults and a loss that fits
+            self._emit(*with_source(edited, source))
+            return
+        edited = replace(edited, data=replace(d, source=source))
+        if source == CUSTOM:
+            after, notice = self._fit_custom_loss(edited)
+        else:
+            after, notice = fit_loss(edited)  # e.g. a third spiral arm and the logistic loss
+            notice = f"{source_label(source)}: {notice}" if notice else ""
+        self._emit(after, notice)
+
+    def _fit_custom_loss(self, s: RunSettings) -> tuple[RunSettings, str]:
+        kind = self._custom_kind
+        problem = None if kind is None else loss_problem(s.network.loss, *kind)
+        if kind is None or problem is None:
+            return s, ""
+        loss = default_loss(kind[0])
+        after = replace(s, network=replace(s.network, loss=loss))
+        return after, f"{self._custom_name or 'Imported data'}: loss set to {loss} ({problem})"
 
     def _on_regenerate(self) -> None:
         s = self._settings
@@ -555,11 +709,12 @@ class ControlPanel(QScrollArea):
             return
         self.undo_stack.push(NetworkEdit(self, before, after, text, key))
 
-    def _net_edit(self, field: str, value: object) -> None:
+    def _net_edit(self, field: str, value: object, key: str | None = None) -> None:
         if self._updating:
             return
-        labels = {"loss": "loss", "init": "initialiser", "residual": "residual links", "dtype": "precision"}
-        self._push(replace(self._settings.network, **{field: value}), f"Change {labels[field]}")
+        labels = {"loss": "loss", "init": "initialiser", "init_std": "weight std",
+                  "residual": "residual links", "dtype": "precision"}
+        self._push(replace(self._settings.network, **{field: value}), f"Change {labels[field]}", key)
 
     def _on_units(self, index: int, units: int) -> None:
         if self._updating:
