@@ -13,17 +13,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QUndoStack
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QLabel,
     QMainWindow,
     QScrollArea,
-    QSizePolicy,
-    QSlider,
-    QToolBar,
     QWidget,
 )
 
@@ -42,12 +38,19 @@ from nnviz.core.data import Dataset
 from nnviz.core.session import Session, demo_session
 from nnviz.gui.views.base import BOTTOM, CENTRAL, LEFT, REGISTRY, RIGHT
 from nnviz.gui.window import dialogs
+from nnviz.gui.window.actions import (
+    DEFAULT_SPEED_INDEX,
+    SPEEDS,
+    make_actions,
+    make_menus,
+    make_toolbar,
+    speed_text,
+)
 from nnviz.gui.window.controls import ControlPanel
 from nnviz.gui.window.dialogs import Dialogs
 from nnviz.gui.window.file_controller import FileController
 from nnviz.gui.window.frame_pump import FramePump
 from nnviz.gui.window.frames import frame_budget
-from nnviz.gui.window.pending_banner import PendingBanner
 from nnviz.gui.window.preferences import Preferences
 from nnviz.gui.window.status import StatusPanel
 from nnviz.gui.window.theme import apply_theme
@@ -59,9 +62,6 @@ __all__ = ["DIVERGED_TEXT", "SPEEDS", "MainWindow", "RunError"]
 _AREAS = {LEFT: Qt.DockWidgetArea.LeftDockWidgetArea, RIGHT: Qt.DockWidgetArea.RightDockWidgetArea,
           BOTTOM: Qt.DockWidgetArea.BottomDockWidgetArea}
 
-#: speed settings: steps per second, 0 = as fast as the machine goes
-SPEEDS = (1, 3, 10, 30, 100, 300, 1000, 3000, 10000, 0)
-DEFAULT_SPEED_INDEX = SPEEDS.index(1000)
 #: the largest data set points may be added to or removed from by clicks: every edit sends
 #: the edited set from the trainer to the window (a click is no way to edit a million rows)
 MAX_EDIT_POINTS = 100_000
@@ -69,12 +69,6 @@ DIVERGED_TEXT = (
     "Training diverged at step {step:,}: the loss became infinite. "
     "Lower the learning rate and press Reset."
 )
-
-
-def speed_text(speed: int) -> str:
-    if speed == 0:
-        return "Full speed"
-    return f"{speed:,} step/s" if speed == 1 else f"{speed:,} steps/s"
 
 
 class MainWindow(QMainWindow):
@@ -103,9 +97,9 @@ class MainWindow(QMainWindow):
 
         self._make_views()
         self._make_docks()
-        self._make_actions()
-        self._make_menus()
-        self._make_toolbar()
+        make_actions(self)
+        make_menus(self)
+        make_toolbar(self)
         self.status = StatusPanel(self.statusBar())
         self.pump = FramePump(self, self.views, self.docks, self.snapshot_views, self.rows_views,
                               self.status, self.dialogs)
@@ -209,147 +203,6 @@ class MainWindow(QMainWindow):
             dock.visibilityChanged.connect(self._on_dock_visibility)
             self.docks[entry.name] = dock
             setattr(self, f"{entry.name}_dock", dock)
-
-    def _action(self, text: str, slot, shortcut=None, tip: str = "", checkable: bool = False) -> QAction:
-        act = QAction(text, self)
-        if shortcut is not None:
-            act.setShortcut(QKeySequence(shortcut))
-            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        if tip:
-            act.setStatusTip(tip)
-            act.setToolTip(f"{tip} ({act.shortcut().toString()})" if shortcut is not None else tip)
-        act.setCheckable(checkable)
-        act.triggered.connect(slot)
-        self.addAction(act)
-        return act
-
-    def _make_actions(self) -> None:
-        a = self._action
-        K = QKeySequence.StandardKey
-        f = self.files
-        self.act_new = a("&New", f.new_file, K.New, "A new run on the spiral demo")
-        self.act_open = a("&Open…", lambda: f.open_dialog(), K.Open,
-                          "Open a network file or a CSV data set")
-        self.act_save = a("&Save", lambda: f.save(), K.Save, "Save the network, its data and history")
-        self.act_save_as = a("Save &As…", lambda: f.save_as(), "Ctrl+Shift+S", "Save under a new name")
-        self.act_import = a("&Import CSV…", lambda: f.import_csv(), None, "Train on a CSV table")
-        self.act_onnx = a("Export &ONNX model…", lambda: f.export_onnx(), None,
-                          "The trained model for onnxruntime, Netron and others")
-        self.act_hist_csv = a("Export loss &history (CSV)…", lambda: f.export_history_csv())
-        self.act_data_csv = a("Export &data (CSV)…", lambda: f.export_data_csv())
-        self.act_quit = a("&Quit", self.close, K.Quit)
-        self.act_undo = self.undo_stack.createUndoAction(self, "&Undo")
-        self.act_undo.setShortcut(QKeySequence("Ctrl+Z"))
-        self.act_redo = self.undo_stack.createRedoAction(self, "&Redo")
-        self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        self.addAction(self.act_undo)
-        self.addAction(self.act_redo)
-        self.act_play = a("&Play", self.toggle_play, "Space", "Start or pause training")
-        self.act_step = a("&Step", self.step_once, "Ctrl+Right", "Train one minibatch")
-        self.act_reset = a("&Reset", self.reset, "Ctrl+R",
-                           "Start again with the settings shown, from the seed's first weights")
-        self.act_gradcheck = a("&Gradient check…", self.gradient_check, None,
-                               "Compare backprop gradients with numerical ones")
-        self.act_dark = a("&Dark theme", self.set_dark_theme, None, "Switch light / dark",
-                          checkable=True)
-        self.act_reset_layout = a("Reset &layout", self.reset_layout)
-        self.act_clear_runs = a("Clear earlier runs from the loss plot",
-                                lambda: self.loss_plot.clear_history())
-        self.act_guide = a("Quick &guide", self.show_guide, "F1")
-        self.act_about = a("&About nnviz", self.show_about)
-
-    def _make_menus(self) -> None:
-        mb = self.menuBar()
-        m = mb.addMenu("&File")
-        for act in (self.act_new, self.act_open):
-            m.addAction(act)
-        self.recent_menu = m.addMenu("Open &Recent")
-        self.recent_menu.aboutToShow.connect(lambda: self.files.fill_recent_menu(self.recent_menu))
-        m.addSeparator()
-        m.addAction(self.act_save)
-        m.addAction(self.act_save_as)
-        m.addSeparator()
-        m.addAction(self.act_import)
-        export = m.addMenu("&Export")
-        export.addAction(self.act_onnx)
-        export.addAction(self.act_hist_csv)
-        export.addAction(self.act_data_csv)
-        export.addSeparator()
-        self.image_actions = {}
-        for entry in REGISTRY:
-            act = QAction(f"{entry.image_title} image (PNG/SVG)…", self)
-            act.triggered.connect(lambda _=False, k=entry.name: self.files.export_image(k))
-            export.addAction(act)
-            self.image_actions[entry.name] = act
-        m.addSeparator()
-        m.addAction(self.act_quit)
-        e = mb.addMenu("&Edit")
-        e.addAction(self.act_undo)
-        e.addAction(self.act_redo)
-        e.addSeparator()
-        e.addAction(self.act_clear_runs)
-        v = mb.addMenu("&View")
-        for dock in (self.controls_dock, *self.docks.values()):
-            v.addAction(dock.toggleViewAction())
-        v.addSeparator()
-        v.addAction(self.act_dark)
-        v.addAction(self.act_reset_layout)
-        t = mb.addMenu("&Train")
-        for act in (self.act_play, self.act_step, self.act_reset):
-            t.addAction(act)
-        self.speed_menu = t.addMenu("Sp&eed")
-        self.speed_actions = []
-        for i, s in enumerate(SPEEDS):
-            act = QAction(speed_text(s), self)
-            act.setCheckable(True)
-            act.triggered.connect(lambda _=False, i=i: self.set_speed_index(i))
-            self.speed_menu.addAction(act)
-            self.speed_actions.append(act)
-        t.addSeparator()
-        t.addAction(self.act_gradcheck)
-        h = mb.addMenu("&Help")
-        h.addAction(self.act_guide)
-        h.addAction(self.act_about)
-
-    def _make_toolbar(self) -> None:
-        tb = QToolBar("Training", self)
-        tb.setObjectName("trainingToolbar")
-        tb.setMovable(False)
-        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        tb.setIconSize(QSize(16, 16))
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
-        tb.addAction(self.act_reset)
-        tb.addAction(self.act_play)
-        tb.addAction(self.act_step)
-        tb.addSeparator()
-        tb.addWidget(QLabel(" Speed "))
-        self.speed_slider = QSlider(Qt.Orientation.Horizontal)
-        self.speed_slider.setRange(0, len(SPEEDS) - 1)
-        self.speed_slider.setFixedWidth(160)
-        self.speed_slider.setToolTip("Steps per second; the right end trains as fast as the machine can")
-        self.speed_slider.valueChanged.connect(self.set_speed_index)
-        tb.addWidget(self.speed_slider)
-        self.speed_label = QLabel()
-        self.speed_label.setMinimumWidth(100)
-        tb.addWidget(self.speed_label)
-        self.toolbar = tb
-        # below the toolbar, across the window: the settings shown that are not running yet
-        self.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
-        self.pending_bar = QToolBar("Settings not applied yet", self)
-        self.pending_bar.setObjectName("pendingToolbar")
-        self.pending_bar.setMovable(False)
-        self.pending_bar.toggleViewAction().setVisible(False)
-        self.banner = PendingBanner()
-        self.banner.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.banner.applyRequested.connect(self.reset)
-        self.banner.revertRequested.connect(self.revert_settings)
-        self.pending_bar.addWidget(self.banner)
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.pending_bar)
-        self.pending_bar.hide()
-        for act in (self.act_play, self.act_reset, self.act_step):
-            w = tb.widgetForAction(act)
-            if w is not None:
-                w.setMinimumWidth(64)
 
     @property
     def worker(self):
