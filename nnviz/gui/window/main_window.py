@@ -13,14 +13,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
-    QDockWidget,
     QMainWindow,
-    QScrollArea,
-    QWidget,
 )
 
 from nnviz.app.document import RunDocument
@@ -36,7 +33,7 @@ from nnviz.app.runinfo import Replay, RunError, RunInfo
 from nnviz.blas import limit_blas_threads
 from nnviz.core.data import Dataset
 from nnviz.core.session import Session, demo_session
-from nnviz.gui.views.base import BOTTOM, CENTRAL, LEFT, REGISTRY, RIGHT
+from nnviz.gui.views.base import REGISTRY
 from nnviz.gui.window import dialogs
 from nnviz.gui.window.actions import (
     DEFAULT_SPEED_INDEX,
@@ -48,6 +45,7 @@ from nnviz.gui.window.actions import (
 )
 from nnviz.gui.window.controls import ControlPanel
 from nnviz.gui.window.dialogs import Dialogs
+from nnviz.gui.window.docks import fit_to_screen, make_docks, size_docks
 from nnviz.gui.window.file_controller import FileController
 from nnviz.gui.window.frame_pump import FramePump
 from nnviz.gui.window.frames import frame_budget
@@ -57,10 +55,6 @@ from nnviz.gui.window.theme import apply_theme
 from nnviz.gui.worker import WorkerHandle
 
 __all__ = ["DIVERGED_TEXT", "SPEEDS", "MainWindow", "RunError"]
-
-#: where a registry view's dock goes
-_AREAS = {LEFT: Qt.DockWidgetArea.LeftDockWidgetArea, RIGHT: Qt.DockWidgetArea.RightDockWidgetArea,
-          BOTTOM: Qt.DockWidgetArea.BottomDockWidgetArea}
 
 #: the largest data set points may be added to or removed from by clicks: every edit sends
 #: the edited set from the trainer to the window (a click is no way to edit a million rows)
@@ -96,7 +90,7 @@ class MainWindow(QMainWindow):
         self._dark = self.prefs.dark_theme()
 
         self._make_views()
-        self._make_docks()
+        make_docks(self)
         make_actions(self)
         make_menus(self)
         make_toolbar(self)
@@ -105,7 +99,7 @@ class MainWindow(QMainWindow):
                               self.status, self.dialogs)
         self.pump.frameDrawn.connect(self.frameDrawn)
         self.setAcceptDrops(True)
-        self._fit_to_screen()
+        fit_to_screen(self)
         self._default_state = None  # taken once the window is shown and laid out
         self._layout_restored = restore_layout and self._restore_layout()
 
@@ -164,45 +158,6 @@ class MainWindow(QMainWindow):
         self.controls.settingsEdited.connect(self._on_settings_edited)
         self.controls.resetRequested.connect(self.reset)
         self.controls.importRequested.connect(lambda: self.files.import_csv())
-
-    def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(name)
-        dock.setWidget(widget)
-        dock.setFeatures(
-            QDockWidget.DockWidgetFeature.DockWidgetMovable
-            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-            | QDockWidget.DockWidgetFeature.DockWidgetClosable
-        )
-        self.addDockWidget(area, dock)
-        return dock
-
-    def _make_docks(self) -> None:
-        self.setDockNestingEnabled(True)
-        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
-        # the controls scroll rather than make the window taller or wider than a laptop's screen
-        scroll = QScrollArea()
-        scroll.setObjectName("controlsScroll")
-        scroll.setWidget(self.controls)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        self.controls_scroll = scroll
-        self.controls_dock = self._dock("controlsDock", "Controls", scroll,
-                                        Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.docks = {}
-        for entry in REGISTRY:
-            view = self.views[entry.name]
-            if entry.area == CENTRAL:
-                self.setCentralWidget(view)
-                continue
-            dock = self._dock(entry.dock_name, entry.title, view, _AREAS[entry.area])
-            dock.visibilityChanged.connect(self._on_dock_visibility)
-            self.docks[entry.name] = dock
-            setattr(self, f"{entry.name}_dock", dock)
 
     @property
     def worker(self):
@@ -495,29 +450,6 @@ class MainWindow(QMainWindow):
         for dock in (self.controls_dock, *self.docks.values()):
             dock.show()
 
-    def _fit_to_screen(self) -> None:
-        """A first start fills most of the screen (the views need room)."""
-        screen = QApplication.primaryScreen()
-        if screen is None:
-            self.resize(1500, 950)
-            return
-        avail = screen.availableGeometry()
-        self.resize(max(int(avail.width() * 0.96), 1000), max(int(avail.height() * 0.94), 700))
-
-    def _size_docks(self) -> None:
-        """Controls at their natural width, the right column about two fifths of the window
-        (the plots need it more than the network drawing), the loss plot a third high."""
-        w, h = self.width(), self.height()
-        H, V = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
-        # the controls at their natural width, but at most a quarter of a small screen's window
-        # (they scroll); the network drawing in the middle keeps room
-        bar = self.controls_scroll.verticalScrollBar().sizeHint().width()
-        natural = self.controls.sizeHint().width() + bar
-        self.resizeDocks([self.controls_dock], [min(natural, max(int(w * 0.24), 280))], H)
-        self.resizeDocks([self.decision_dock], [int(w * 0.42)], H)
-        self.resizeDocks([self.decision_dock, self.histograms_dock], [h // 2, h // 2], V)
-        self.resizeDocks([self.loss_dock], [int(h * 0.32)], V)
-
     def _restore_loss_view(self) -> None:
         """The loss plot opens as it was left (through its own controls, so they agree)."""
         view = self.prefs.loss_view()
@@ -544,7 +476,7 @@ class MainWindow(QMainWindow):
         if self._default_state is not None:
             return
         saved = self.saveState() if self._layout_restored else None
-        self._size_docks()
+        size_docks(self)
         self._default_state = self.saveState()
         if saved is not None:
             self.restoreState(saved)

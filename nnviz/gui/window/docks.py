@@ -1,0 +1,86 @@
+"""Where the window's panels go and how big they start.
+
+The controls sit on the left in a scroll area, the network drawing in the middle with the
+loss plot under it, the output and histograms on the right. Sizes are fractions of the
+window, so a 1280x720 laptop and a 2560x1440 monitor both start with every panel usable.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QDockWidget, QScrollArea, QWidget
+
+from nnviz.gui.views.base import BOTTOM, CENTRAL, LEFT, REGISTRY, RIGHT
+
+#: where a registry view's dock goes
+_AREAS = {
+    LEFT: Qt.DockWidgetArea.LeftDockWidgetArea,
+    RIGHT: Qt.DockWidgetArea.RightDockWidgetArea,
+    BOTTOM: Qt.DockWidgetArea.BottomDockWidgetArea,
+}
+
+
+def _dock(win, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+    dock = QDockWidget(title, win)
+    dock.setObjectName(name)
+    dock.setWidget(widget)
+    dock.setFeatures(
+        QDockWidget.DockWidgetFeature.DockWidgetMovable
+        | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        | QDockWidget.DockWidgetFeature.DockWidgetClosable
+    )
+    win.addDockWidget(area, dock)
+    return dock
+
+
+def make_docks(win) -> None:
+    """The controls (scrolling) on the left, the registry's views in their areas."""
+    win.setDockNestingEnabled(True)
+    win.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+    win.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+    win.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+    win.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+    # the controls scroll rather than make the window taller or wider than a laptop's screen
+    scroll = QScrollArea()
+    scroll.setObjectName("controlsScroll")
+    scroll.setWidget(win.controls)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+    win.controls_scroll = scroll
+    win.controls_dock = _dock(win, "controlsDock", "Controls", scroll, Qt.DockWidgetArea.LeftDockWidgetArea)
+    win.docks = {}
+    for entry in REGISTRY:
+        view = win.views[entry.name]
+        if entry.area == CENTRAL:
+            win.setCentralWidget(view)
+            continue
+        dock = _dock(win, entry.dock_name, entry.title, view, _AREAS[entry.area])
+        dock.visibilityChanged.connect(win._on_dock_visibility)
+        win.docks[entry.name] = dock
+        setattr(win, f"{entry.name}_dock", dock)
+
+
+def fit_to_screen(win) -> None:
+    """A first start fills most of the screen (the views need room)."""
+    screen = QApplication.primaryScreen()
+    if screen is None:
+        win.resize(1500, 950)
+        return
+    avail = screen.availableGeometry()
+    win.resize(max(int(avail.width() * 0.96), 1000), max(int(avail.height() * 0.94), 700))
+
+
+def size_docks(win) -> None:
+    """Controls at their natural width, the right column about two fifths of the window
+    (the plots need it more than the network drawing), the loss plot a third high."""
+    w, h = win.width(), win.height()
+    H, V = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
+    # the controls at their natural width, but at most a quarter of a small screen's window
+    # (they scroll); the network drawing in the middle keeps room
+    bar = win.controls_scroll.verticalScrollBar().sizeHint().width()
+    natural = win.controls.sizeHint().width() + bar
+    win.resizeDocks([win.controls_dock], [min(natural, max(int(w * 0.24), 280))], H)
+    win.resizeDocks([win.decision_dock], [int(w * 0.42)], H)
+    win.resizeDocks([win.decision_dock, win.histograms_dock], [h // 2, h // 2], V)
+    win.resizeDocks([win.loss_dock], [int(h * 0.32)], V)
