@@ -1,0 +1,79 @@
+"""The lessons shipped with nnviz (``resources/lessons/*.json``), and running one by name
+or path with a printed report: what ``nnviz lesson`` does."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from nnviz.lessons.format import Lesson, load_lesson_file
+from nnviz.resources import resource_dir
+
+
+def lessons_dir() -> Path:
+    """Where the shipped lesson files are."""
+    return resource_dir() / "lessons"
+
+
+def lesson_names() -> tuple[str, ...]:
+    """The shipped lessons' names (their file names without ``.json``), sorted."""
+    folder = lessons_dir()
+    if not folder.is_dir():
+        return ()
+    return tuple(sorted(p.stem for p in folder.glob("*.json") if p.is_file()))
+
+
+def shipped_lesson(name: str) -> Lesson:
+    """The shipped lesson ``name`` (KeyError naming the known ones if there is none)."""
+    if name not in lesson_names():
+        raise KeyError(f"no lesson {name!r}; the shipped ones: {', '.join(lesson_names())}")
+    return load_lesson_file(lessons_dir() / f"{name}.json")
+
+
+def find_lesson(name_or_path: str) -> Lesson:
+    """A shipped lesson by name, or a lesson file by path (checked like every file)."""
+    if name_or_path in lesson_names():
+        return shipped_lesson(name_or_path)
+    if os.sep in name_or_path or name_or_path.endswith(".json") or Path(name_or_path).exists():
+        return load_lesson_file(name_or_path)
+    raise KeyError(f"no lesson {name_or_path!r}; the shipped ones: {', '.join(lesson_names())}")
+
+
+def describe(lesson: Lesson) -> str:
+    """The lesson before it runs: title, claim, the runs and what to look at."""
+    lines = [lesson.title, "", lesson.claim, "", f"Runs ({lesson.steps:,} steps each):"]
+    for r in lesson.runs:
+        changes = ", ".join(f"{k}={v}" for k, v in r.changes) or "the base settings"
+        lines.append(f"  {r.name}: {r.label} ({changes})")
+    if lesson.look_at:
+        lines += ["", "Look at:"] + [f"  - {t}" for t in lesson.look_at]
+    return "\n".join(lines)
+
+
+def run_and_report(lesson: Lesson, out: Callable[[str], None] = print, quiet: bool = False) -> bool:
+    """Run ``lesson``, printing a line per checkpoint (unless ``quiet``) and the verdict;
+    True when every check held."""
+    from nnviz.lessons.runner import run_lesson
+
+    out(describe(lesson))
+    out("")
+
+    def progress(cp) -> None:
+        if quiet:
+            return
+        parts = []
+        for rec in cp.records:
+            acc = rec.test_accuracy if rec.test_accuracy is not None else rec.train_accuracy
+            shown = f"{rec.train_loss:.3f}" + ("" if acc is None else f"/{acc:.2f}")
+            parts.append(f"{rec.run} {shown}")
+        out(f"step {cp.step:>6,}: " + "  ".join(parts))
+
+    result = run_lesson(lesson, progress)
+    out("")
+    out(result.verdict.report())
+    out(f"({result.seconds:.1f} s)")
+    return result.verdict.passed
+
+
+__all__ = ["describe", "find_lesson", "lesson_names", "lessons_dir", "run_and_report", "shipped_lesson"]

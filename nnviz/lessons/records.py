@@ -1,0 +1,72 @@
+"""What a comparison hands out at each checkpoint: small immutable figures per run.
+
+Plain floats and tuples, no arrays, so a record is cheap to keep, to pass to another
+thread and to compare; the optional :class:`~nnviz.core.snapshot.Snapshot` (for views
+that draw weights or decision regions) is itself read-only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nnviz.core.snapshot import Snapshot
+
+
+@dataclass(frozen=True)
+class LayerFigures:
+    """One dense layer (hidden or output) at a checkpoint, on the trainer's probe batch."""
+
+    name: str  # "hidden 1" ... or "output"
+    activation: str  # "output" for the output layer
+    units: int
+    dead_fraction: float | None  # ReLU units that output zero for every probe example
+    saturated_fraction: float | None  # sigmoid/tanh units on a flat tail for most examples
+    #: units whose pre-activation is <= 0 for every probe example, whatever the activation
+    #: (a ReLU unit there is dead; a leaky ReLU unit there still passes a gradient)
+    silent_fraction: float
+    grad_norm: float  # ||dL/dW|| of the layer's weights on the probe batch
+    weight_norm: float
+    dead_since_start: int | None = None  # ReLU units dead now that were alive at the start
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run at one checkpoint."""
+
+    run: str
+    step: int
+    epoch: int
+    train_loss: float
+    train_accuracy: float | None
+    test_loss: float | None
+    test_accuracy: float | None
+    layers: tuple[LayerFigures, ...]
+    #: share of neighbouring points of a grid over the 2-D input plane whose predicted
+    #: classes differ: how long (how wiggly) the decision boundary is; None off the plane
+    boundary_fraction: float | None = None
+    diverged_at: int | None = None  # the step whose loss was not finite (then rolled back)
+    seconds: float = 0.0  # training time of this run so far, in its own process
+    snapshot: Snapshot | None = None  # only when the runner was asked for snapshots
+
+    @property
+    def hidden(self) -> tuple[LayerFigures, ...]:
+        """The hidden layers' figures (the output layer left out)."""
+        return self.layers[:-1]
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """Every run at the same step: what a view of equal moments draws."""
+
+    step: int
+    records: tuple[RunRecord, ...]  # in the lesson's order of runs
+
+    def record(self, run: str) -> RunRecord:
+        """The record of the run named ``run`` (KeyError if there is none)."""
+        for r in self.records:
+            if r.run == run:
+                return r
+        raise KeyError(run)
+
+
+__all__ = ["Checkpoint", "LayerFigures", "RunRecord"]

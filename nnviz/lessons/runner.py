@@ -1,0 +1,300 @@
+"""Train the runs of a comparison side by side, each in its own process, in lockstep.
+
+Why processes of our own rather than :class:`~nnviz.training.process.TrainingProcess`:
+that transport runs the window's interactive loop (play, pause, a snapshot whenever the
+window acknowledged the last one, paced by the clock), so runs driven through it reach
+step k at different moments and a "checkpoint" would be whatever step each happened to
+be at. A comparison needs the opposite: every run stops at exactly step k, is measured
+there, and none goes past k before all have been measured. So each child here obeys one
+command, "advance to step k and measure", and the parent waits for all of them before it
+sends the next. What is shared with the training process is the care: the ``spawn``
+context (fork would copy the window's threads' locks), one BLAS thread per child (the
+children already use every core), :func:`~nnviz.training.process.send_message` and
+:func:`~nnviz.training.process.recv_message` on a private pipe between two copies of the
+same program (pickle never touches a user's file: a child receives checked settings and
+builds its session itself from the built-in generators), and a child that ends when the
+pipe closes. Every child makes the same data from the same settings, so the runs share
+their examples without the data crossing a pipe.
+
+:class:`ComparisonRunner` is the headless API: iterate it for :class:`Checkpoint` records
+(immutable), or call :func:`run_lesson` with a callback. Both are Qt-free; the window can
+iterate on a worker thread and hand each checkpoint to its views.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import math
+import multiprocessing
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+import numpy as np
+
+from nnviz.app.run_settings import RunSettings, SettingsError, build_session
+from nnviz.core.session import GRID_SIZE
+from nnviz.core.trainer import DivergedError, Snapshot, Trainer
+from nnviz.lessons.checks import Verdict, evaluate
+from nnviz.lessons.format import MAX_RUNS, Lesson
+from nnviz.lessons.records import Checkpoint, LayerFigures, RunRecord
+from nnviz.training.process import recv_message, send_message
+
+#: examples of the training split whose pre-activations decide which units are silent
+SILENT_PROBE = 256
+#: the longest a child may take to start and build its session, or to reach the next
+#: checkpoint, before the comparison gives up on it (seconds)
+START_TIMEOUT = 120.0
+STEP_TIMEOUT = 600.0
+
+
+class LessonRunError(RuntimeError):
+    """A run of the comparison could not be made or stopped; the message names it."""
+
+
+# --- the child ------------------------------------------------------------------------------
+def _boundary_fraction(snap: Snapshot) -> float | None:
+    """Share of neighbouring grid points (across and down) whose predicted classes differ."""
+    if snap.grid is None or snap.confusion is None:
+        return None
+    out = snap.grid.output
+    labels = out.argmax(axis=2) if out.shape[2] > 1 else (out[..., 0] > 0.5)
+    across = np.count_nonzero(labels[:, 1:] != labels[:, :-1])
+    down = np.count_nonzero(labels[1:, :] != labels[:-1, :])
+    pairs = labels[:, 1:].size + labels[1:, :].size
+    return float(across + down) / pairs if pairs else None
+
+
+def _silent(trainer: Trainer) -> tuple[float, ...]:
+    """Per hidden layer, the share of units whose pre-activation is <= 0 on every probe example."""
+    cache = trainer.network.forward(trainer.X[:SILENT_PROBE])
+    return tuple(float(np.mean(~np.any(z > 0, axis=0))) for z in cache.pre)
+
+
+def measure_run(name: str, trainer: Trainer, diverged_at: int | None, seconds: float,
+                keep_snapshot: bool) -> RunRecord:
+    """The figures of one run now: a snapshot of the trainer (the views' own statistics)
+    reduced to plain numbers, plus silent units and the decision boundary's length."""
+    snap = trainer.snapshot()
+    silent = _silent(trainer)
+    layers = tuple(
+        LayerFigures(
+            name=lay.name, activation=lay.activation, units=lay.units, dead_fraction=lay.dead_fraction,
+            saturated_fraction=lay.saturated_fraction,
+            silent_fraction=silent[i] if i < len(silent) else 0.0, grad_norm=lay.grad_norm,
+            weight_norm=lay.weight_norm, dead_since_start=lay.dead_since_start,
+        )
+        for i, lay in enumerate(snap.layers)
+    )
+    return RunRecord(
+        run=name, step=snap.step, epoch=snap.epoch, train_loss=float(snap.train_loss),
+        train_accuracy=snap.train_accuracy, test_loss=snap.test_loss, test_accuracy=snap.test_accuracy,
+        layers=layers, boundary_fraction=_boundary_fraction(snap), diverged_at=diverged_at,
+        seconds=seconds, snapshot=snap if keep_snapshot else None,
+    )
+
+
+def child_main(conn: Connection, name: str, settings: RunSettings, keep_snapshots: bool) -> None:
+    """One run: build its session, then obey ``("advance", step)`` until ``("stop",)``."""
+    from nnviz.blas import limit_blas_threads
+
+    limit_blas_threads(1)
+    try:
+        grid = GRID_SIZE if settings.data.is_2d else 0
+        session = build_session(settings, grid_size=grid)
+        trainer = session.trainer
+        send_message(conn, ("ready",))
+        diverged_at: int | None = None
+        seconds = 0.0
+        while True:
+            message = recv_message(conn)
+            if message[0] != "advance":
+                return
+            target = int(message[1])
+            t0 = time.perf_counter()
+            step = trainer.step
+            while diverged_at is None and trainer.step_count < target:
+                try:
+                    step()
+                except DivergedError as exc:
+                    diverged_at = exc.step
+            seconds += time.perf_counter() - t0
+            send_message(conn, ("record", measure_run(name, trainer, diverged_at, seconds, keep_snapshots)))
+    except (EOFError, ConnectionError, BrokenPipeError):
+        return
+    except (SettingsError, ValueError, MemoryError, ArithmeticError) as exc:
+        with contextlib.suppress(OSError, ValueError):
+            send_message(conn, ("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+# --- the parent -----------------------------------------------------------------------------
+class ComparisonRunner:
+    """Up to :data:`MAX_RUNS` runs trained side by side, one process each, measured
+    together at each of ``checkpoints`` (step counts, rising): iterate for
+    :class:`Checkpoint` records. No run goes past a checkpoint before every run has been
+    measured there. Close it (or use ``with``) to end the children early."""
+
+    def __init__(self, runs: Sequence[tuple[str, RunSettings]], checkpoints: Sequence[int],
+                 snapshots: bool = False):
+        if not 1 <= len(runs) <= MAX_RUNS:
+            raise ValueError(f"a comparison has 1..{MAX_RUNS} runs, not {len(runs)}")
+        steps = [int(s) for s in checkpoints]
+        if not steps or any(b <= a for a, b in itertools.pairwise(steps)) or steps[0] < 0:
+            raise ValueError("checkpoints must be rising step counts >= 0")
+        self.runs = tuple(runs)
+        self.checkpoints = tuple(steps)
+        self.snapshots = snapshots
+        self._procs: list[Any] = []
+        self._conns: list[Connection] = []
+        self._stop = threading.Event()
+        self._started = False
+        self.history: dict[str, list[RunRecord]] = {name: [] for name, _ in self.runs}
+
+    @classmethod
+    def for_lesson(cls, lesson: Lesson, snapshots: bool = False) -> ComparisonRunner:
+        """The comparison ``lesson`` describes."""
+        return cls([(r.name, r.settings) for r in lesson.runs], lesson.checkpoint_steps, snapshots)
+
+    def stop(self) -> None:
+        """Ask the iteration to end after the checkpoint under way (any thread)."""
+        self._stop.set()
+
+    def _start(self) -> None:
+        ctx = multiprocessing.get_context("spawn")  # as the training process: never fork
+        for name, settings in self.runs:
+            mine, theirs = ctx.Pipe(duplex=True)
+            p = ctx.Process(target=child_main, args=(theirs, name, settings, self.snapshots),
+                            name=f"nnviz-lesson-{name}", daemon=True)
+            p.start()
+            theirs.close()
+            self._procs.append(p)
+            self._conns.append(mine)
+        self._started = True
+        self._gather("ready", START_TIMEOUT)
+
+    def _gather(self, kind: str, timeout: float) -> list[Any]:
+        """The next message of every child, in the order of the runs; LessonRunError if one
+        fails, dies or takes longer than ``timeout`` seconds."""
+        answers: dict[int, Any] = {}
+        deadline = time.monotonic() + timeout
+        waiting = dict(enumerate(self._conns))
+        while waiting:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                names = ", ".join(self.runs[i][0] for i in waiting)
+                raise LessonRunError(f"the run(s) {names} took longer than {timeout:g} s")
+            for conn in wait(list(waiting.values()), timeout=min(left, 1.0)):
+                i = next(k for k, c in waiting.items() if c is conn)
+                name = self.runs[i][0]
+                try:
+                    message = recv_message(conn)
+                except (EOFError, OSError) as exc:
+                    raise LessonRunError(f"the run {name!r} stopped unexpectedly") from exc
+                if message[0] == "error":
+                    raise LessonRunError(f"the run {name!r} could not train: {message[1]}")
+                if message[0] != kind:
+                    raise LessonRunError(f"the run {name!r} answered {message[0]!r}")
+                answers[i] = message[1] if len(message) > 1 else None
+                del waiting[i]
+        return [answers[i] for i in range(len(self._conns))]
+
+    def __iter__(self) -> Iterator[Checkpoint]:
+        if self._started:
+            raise RuntimeError("a comparison runs once")
+        try:
+            self._start()
+            for step in self.checkpoints:
+                if self._stop.is_set():
+                    return
+                for conn in self._conns:
+                    send_message(conn, ("advance", step))
+                records = self._gather("record", STEP_TIMEOUT)
+                for rec in records:
+                    self.history[rec.run].append(rec)
+                yield Checkpoint(step, tuple(records))
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """End every child (politely, then by force); safe to call twice."""
+        for conn in self._conns:
+            with contextlib.suppress(OSError, ValueError):
+                send_message(conn, ("stop",))
+        for p in self._procs:
+            p.join(5.0)
+            if p.is_alive():
+                p.terminate()
+                p.join(2.0)
+        for conn in self._conns:
+            conn.close()
+        self._conns, self._procs = [], []
+
+    def __enter__(self) -> ComparisonRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass(frozen=True)
+class LessonResult:
+    """A lesson run to its end (or stopped): every checkpoint and the verdict."""
+
+    lesson: Lesson
+    checkpoints: tuple[Checkpoint, ...]
+    verdict: Verdict
+    seconds: float
+    complete: bool  # False: stopped before the last checkpoint (the verdict is on what was made)
+
+    def history(self) -> dict[str, tuple[RunRecord, ...]]:
+        """Each run's records in step order."""
+        return {r.name: tuple(c.record(r.name) for c in self.checkpoints) for r in self.lesson.runs}
+
+
+def run_lesson(lesson: Lesson, on_checkpoint: Callable[[Checkpoint], None] | None = None,
+               snapshots: bool = False, stop: threading.Event | None = None) -> LessonResult:
+    """Make ``lesson``'s runs and check its outcome. ``on_checkpoint`` sees every
+    checkpoint as it comes; ``stop`` (set from any thread) ends it after the current one."""
+    t0 = time.perf_counter()
+    runner = ComparisonRunner.for_lesson(lesson, snapshots)
+    checkpoints: list[Checkpoint] = []
+    with runner:
+        for cp in runner:
+            checkpoints.append(cp)
+            if on_checkpoint is not None:
+                on_checkpoint(cp)
+            if stop is not None and stop.is_set():
+                runner.stop()
+    complete = bool(checkpoints) and checkpoints[-1].step == lesson.steps
+    history = {name: tuple(recs) for name, recs in runner.history.items()}
+    verdict = evaluate(lesson, history)
+    return LessonResult(lesson, tuple(checkpoints), verdict, time.perf_counter() - t0, complete)
+
+
+def figures(result: LessonResult) -> list[dict[str, Any]]:
+    """Each run's figures at the end, as plain numbers (for reports and docs)."""
+    out = []
+    for name, recs in result.history().items():
+        end = recs[-1]
+        hidden = end.hidden
+        row: dict[str, Any] = {"run": name, "step": end.step, "train_loss": end.train_loss,
+                               "test_loss": end.test_loss, "train_accuracy": end.train_accuracy,
+                               "test_accuracy": end.test_accuracy,
+                               "boundary_fraction": end.boundary_fraction, "diverged_at": end.diverged_at}
+        for attr in ("dead_fraction", "saturated_fraction", "silent_fraction"):
+            vals = [getattr(h, attr) for h in hidden if getattr(h, attr) is not None]
+            row[attr] = float(np.mean(vals)) if vals else None
+        row["grad_norms"] = [lay.grad_norm for lay in end.layers]
+        row["seconds"] = end.seconds
+        out.append({k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()})
+    return out
+
+
+__all__ = ["ComparisonRunner", "LessonResult", "LessonRunError", "child_main", "figures", "measure_run",
+           "run_lesson"]
