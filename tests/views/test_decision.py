@@ -19,7 +19,8 @@ def make(qtbot, run) -> DecisionView:
     v.resize(700, 600)
     v.show()
     qtbot.waitExposed(v)
-    v.set_run(run.info)
+    if run is not None:
+        v.set_run(run.info)
     return v
 
 
@@ -70,14 +71,14 @@ def test_show_neuron_and_back(qtbot, spiral):
     v = make(qtbot, spiral)
     v.show_snapshot(spiral.snapshots[-1])
     v.show_neuron(1, 4)
-    assert v.output_button.isVisibleTo(v)
+    assert v.output_button.isEnabled()
     assert "Hidden 2" in v._pp.titleLabel.text
     assert v.frame_count == 2
     v.show_neuron(-1, 1)
     assert "probability of class 1" in v._pp.titleLabel.text
     v.output_button.click()
-    assert "Network output" in v._pp.titleLabel.text
-    assert not v.output_button.isVisibleTo(v)
+    assert "Output: class probabilities" in v._pp.titleLabel.text
+    assert not v.output_button.isEnabled()
     with pytest.raises(ValueError):
         v.show_neuron(7, 0)
     with pytest.raises(ValueError):
@@ -111,7 +112,7 @@ def test_wide_inputs_show_a_confusion_matrix(qtbot, wide):
     ticks = v._cp.getAxis("bottom")._tickLevels[0]
     assert [t[1] for t in ticks] == list(wide.info.class_names)
     frames = v.frame_count
-    v.show_neuron(0, 0)  # no plane: nothing to show, nothing breaks
+    v.show_neuron(1, 0)  # no plane, not the first layer: nothing to show, nothing breaks
     assert v.frame_count == frames
 
 
@@ -143,3 +144,68 @@ def test_theme_and_export(qtbot, spiral, wide, tmp_path):
         for name in ("d.png", "d.svg"):
             v.export_image(str(tmp_path / name))
             assert (tmp_path / name).stat().st_size > 1000
+
+
+# --- issue 11 C and D ---------------------------------------------------------------------
+def test_clicking_a_neuron_does_not_change_the_views_size(qtbot, spiral):
+    v = make(qtbot, spiral)
+    v.show_snapshot(spiral.snapshots[-1])
+    hint, minimum = v.sizeHint(), v.minimumSizeHint()
+    assert v.output_button.isVisibleTo(v)  # reserved in the bar from the start
+    v.show_neuron(0, 3)
+    assert v.sizeHint() == hint and v.minimumSizeHint() == minimum
+    v.show_output()
+    assert v.sizeHint() == hint and v.minimumSizeHint() == minimum
+
+
+def test_the_output_title_says_what_the_colours_are_per_loss():
+    from nnviz.gui.views.decision import output_title
+
+    assert "probabilities" in output_title("classification", "softmax", False)
+    svm = output_title("classification", "svm", False)
+    assert "scores" in svm and "SVM" in svm and "probabilit" not in svm.split("(")[0]
+    assert output_title("classification", "softmax", True) == "Output: predicted class"
+    assert output_title("classification", "svm", True) == "Output: predicted class (SVM loss)"
+    assert "predicted value" in output_title("regression", "mse", False)
+    assert len(output_title("regression", "mse", False)) <= 48  # fits a narrow dock
+
+
+def test_an_svm_run_says_scores_and_discretize_says_predicted_class(qtbot):
+    from tests.views import synthetic
+
+    s = synthetic.spec([2, 4, 3], loss="svm")
+    rng = np.random.default_rng(0)
+    v = make(qtbot, None)
+    v.set_run(synthetic.run_info(s, rng.standard_normal((30, 2)), np.arange(30) % 3))
+    v.show_snapshot(synthetic.snapshot(s, grid=synthetic.plane_grid(s, (-2, 2), (-2, 2))))
+    assert "class scores (SVM loss" in v._pp.titleLabel.text
+    v.discretize_check.setChecked(True)
+    assert v._pp.titleLabel.text == "Output: predicted class (SVM loss)"
+    v.show_neuron(-1, 1)
+    assert "score" in v._pp.titleLabel.text and "probability" not in v._pp.titleLabel.text
+
+
+def test_the_class_legend_is_outside_the_plane(qtbot, spiral):
+    v = make(qtbot, spiral)
+    assert v._pp.legend is None  # nothing over the data points (XOR's (1, 1) was hidden)
+    text = v.legend_label.text()
+    assert "class" in text and "test (hollow)" in text
+
+
+def test_a_first_layer_unit_of_square_inputs_shows_its_incoming_weights(qtbot, wide):
+    from nnviz.gui.views.decision import WEIGHTS, weight_side
+
+    assert weight_side(64) == 8 and weight_side(784) == 28 and weight_side(2) == 0 and weight_side(50) == 0
+    v = make(qtbot, wide)
+    snap = wide.snapshots[-1]
+    v.show_snapshot(snap)
+    hint = v.sizeHint()
+    v.show_neuron(0, 3)
+    assert v.stack.currentIndex() == WEIGHTS
+    assert v._wp.titleLabel.text.startswith("unit 3 of layer 1: incoming weights (8x8)")
+    assert v._weights_image.image.shape[:2] == (8, 8)
+    assert v.sizeHint() == hint
+    v.show_neuron(1, 0)  # deeper layers have no input image: nothing changes
+    assert v.stack.currentIndex() == WEIGHTS
+    v.output_button.click()
+    assert v.stack.currentIndex() == CONFUSION and not v.output_button.isEnabled()

@@ -48,8 +48,12 @@ class SnapshotView(View, Protocol):
 
 
 class RowsView(View, Protocol):
-    def new_run(self, label: str) -> None:
-        """A new run starts (the current one may stay, faded)."""
+    def new_run(self, label: str, info: RunInfo | None = None) -> None:
+        """A new run starts (the current one may stay, faded). With ``info`` the view
+        decides whether it compares with the earlier runs (same data) or starts afresh."""
+
+    def set_current_lr(self, lr: float) -> None:
+        """The learning rate was changed live: the current run is labelled with it."""
 
     def add_rows(self, rows: np.ndarray) -> None:
         """Minibatch step rows, columns by :class:`nnviz.training.protocol.StepColumn`."""

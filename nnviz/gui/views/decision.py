@@ -8,12 +8,14 @@ session and calls :meth:`DecisionView.set_run` with the new data.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import PySide6  # noqa: F401  (before pyqtgraph, so it binds to PySide6)
 
 # isort: split
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap, QStaticText
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -21,6 +23,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -35,8 +38,10 @@ from nnviz.gui.views.bounded import (
     block_starts,
     clip_coords,
     finite_range,
+    shrink_signed,
     subsample,
 )
+from nnviz.gui.views.topology_layout import unit_weights
 
 #: confusion matrices up to this many classes print their counts in the cells
 MAX_COUNT_LABELS = 20
@@ -45,7 +50,10 @@ MAX_LEGEND_CLASSES = 12
 #: the "add class" list offers at most this many classes (each entry costs a pixmap)
 MAX_CLASS_CHOICES = 256
 _BOUNDED = {"sigmoid": (0.5, 0.5), "tanh": (0.0, 1.0)}
-PLANE, CONFUSION, MESSAGE = 0, 1, 2
+PLANE, CONFUSION, MESSAGE, WEIGHTS = 0, 1, 2, 3
+#: what the plane's colours are, by loss (softmax/logistic give probabilities; the SVM's
+#: outputs are scores, shown through a softmax only as a display of confidence)
+OUTPUT_WHAT = {"svm": "class scores (SVM loss, not probabilities; stronger = larger margin)"}
 
 
 class _CellCounts(pg.GraphicsObject):
@@ -97,6 +105,20 @@ class _CellCounts(pg.GraphicsObject):
             p.drawStaticText(QPointF(c.x() - size.width() / 2, c.y() - size.height() / 2), st)
 
 
+class _Pages(QStackedWidget):
+    """The view's pages with one fixed size hint: a page's hint follows its plot's title, and
+    the window re-laid out its docks when a click on a neuron changed a title or a page."""
+
+    HINT = QSize(480, 400)
+    MINIMUM = QSize(160, 120)
+
+    def sizeHint(self) -> QSize:
+        return self.HINT
+
+    def minimumSizeHint(self) -> QSize:
+        return self.MINIMUM
+
+
 class DecisionView(QWidget):
     """The decision plane (2-D inputs) or the confusion matrix (wider inputs)."""
 
@@ -114,7 +136,6 @@ class DecisionView(QWidget):
         self._counts: _CellCounts | None = None
         self._shown_confusion: tuple | None = None  # (classes, trace, matrix or block sums) shown
         self._titles: dict[int, str] = {}
-        self._legend_items: list[pg.ScatterPlotItem] = []
         self._y_scale = 1.0
         self._build_ui()
         self._apply_theme()
@@ -143,17 +164,21 @@ class DecisionView(QWidget):
         self.class_combo.setToolTip("Click the plane to add a training point of this class; "
                                     "Ctrl+click removes the nearest training point")
         bar.addWidget(self.class_combo)
-        self.output_button = QPushButton("show network output")
+        # always in the bar, enabled while a neuron is shown: clicking a neuron must not
+        # change this view's size (the window re-laid out its docks when it appeared)
+        self.output_button = QPushButton("back to output")
         self.output_button.setObjectName("decisionShowOutput")
-        self.output_button.setVisible(False)
+        self.output_button.setToolTip("Show the network's output again (after a neuron was clicked)")
+        self.output_button.setEnabled(False)
         self.output_button.clicked.connect(self.show_output)
         bar.addWidget(self.output_button)
         bar.addStretch(1)
         self._hint = QLabel("click: add point · Ctrl+click: remove nearest")
-        bar.addWidget(self._hint)
+        self._hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        bar.addWidget(self._hint, 1)
         layout.addLayout(bar)
 
-        self.stack = QStackedWidget()
+        self.stack = _Pages()
         layout.addWidget(self.stack, 1)
         # page 0: the plane
         self.plane = pg.PlotWidget()
@@ -170,7 +195,6 @@ class DecisionView(QWidget):
         self._test_scatter.setZValue(11)
         self._pp.addItem(self._train_scatter)
         self._pp.addItem(self._test_scatter)
-        self._legend = self._pp.addLegend(offset=(-8, 8), labelTextSize="8pt")
         # a large data set is drawn as a sample: said in the plot's corner, where it is
         # always seen (a label in the bar above would widen the dock or be cut)
         self.sample_note = pg.LabelItem(size="8pt", justify="left")
@@ -198,6 +222,24 @@ class DecisionView(QWidget):
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
         self.stack.addWidget(self.message)
+        # page 3: a first-layer unit's incoming weights as an image (square input counts)
+        self.weights = pg.PlotWidget()
+        self._wp: pg.PlotItem = self.weights.getPlotItem()
+        self._wp.invertY(True)
+        self._wp.setAspectLocked(True)
+        self._wp.setMouseEnabled(x=False, y=False)
+        self._wp.setMenuEnabled(False)
+        self._wp.hideButtons()
+        self._weights_image = pg.ImageItem(axisOrder="row-major")
+        self._wp.addItem(self._weights_image)
+        self.stack.addWidget(self.weights)
+        # the classes' legend: a line under the plane, never over its points
+        self.legend_label = QLabel()
+        self.legend_label.setObjectName("decisionLegend")
+        self.legend_label.setWordWrap(True)
+        self.legend_label.setContentsMargins(6, 0, 6, 2)
+        self.legend_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        layout.addWidget(self.legend_label)
 
     # --- public API ----------------------------------------------------------------
     def set_run(self, info: RunInfo) -> None:
@@ -205,7 +247,7 @@ class DecisionView(QWidget):
         self._info = info
         self._snap = None
         self._neuron = None
-        self.output_button.setVisible(False)
+        self.output_button.setEnabled(False)
         classification = info.task == "classification"
         # the network may have more outputs than the data has classes: a colour for each
         n_classes = max(len(info.class_names), info.spec.output_dim, 2) if classification else 0
@@ -224,6 +266,7 @@ class DecisionView(QWidget):
         for w in (self.discretize_check, self._class_label, self.class_combo, self._hint):
             w.setVisible(plane and classification)
         self.test_check.setVisible(plane)
+        self.legend_label.setVisible(plane)
         self.sample_note.setVisible(False)
         if plane:
             self.stack.setCurrentIndex(PLANE)
@@ -238,7 +281,9 @@ class DecisionView(QWidget):
         elif classification:
             self.stack.setCurrentIndex(CONFUSION)
             self._setup_confusion(n_classes)
+            self.legend_label.clear()
         else:
+            self.legend_label.clear()
             self.stack.setCurrentIndex(MESSAGE)
             self.message.setText(
                 f"Regression on {info.spec.input_dim} inputs: there is no input plane or class to "
@@ -255,8 +300,10 @@ class DecisionView(QWidget):
     def show_neuron(self, layer: int, unit: int) -> None:
         """Show one neuron's output over the plane (layer -1 = an output unit)."""
         info = self._info
-        if info is None or info.extent is None:
-            return  # only 2-D inputs have neuron maps
+        if info is None:
+            return
+        if info.extent is None and not (layer == 0 and weight_side(info.spec.input_dim)):
+            return  # only 2-D inputs have neuron maps; square inputs show first-layer weights
         n_hidden = len(info.spec.hidden)
         if layer == -1:
             units = info.spec.output_dim
@@ -267,13 +314,18 @@ class DecisionView(QWidget):
         if not 0 <= unit < units:
             raise ValueError(f"layer {layer} has no unit {unit}")
         self._neuron = (layer, unit)
-        self.output_button.setVisible(True)
+        self.output_button.setEnabled(True)
+        if info.extent is None:
+            self.stack.setCurrentIndex(WEIGHTS)
         self._redraw()
 
     def show_output(self) -> None:
-        """Back to the network's decision over the plane."""
+        """Back to the network's decision over the plane (or its confusion matrix)."""
         self._neuron = None
-        self.output_button.setVisible(False)
+        self.output_button.setEnabled(False)
+        if self.stack.currentIndex() == WEIGHTS:
+            self.stack.setCurrentIndex(CONFUSION if self._info.task == "classification" else MESSAGE)
+            self._shown_confusion = None
         self._redraw()
 
     @property
@@ -347,6 +399,8 @@ class DecisionView(QWidget):
             if snap.grid is None:
                 return
             self._draw_plane(snap)
+        elif self._neuron is not None and self.stack.currentIndex() == WEIGHTS:
+            self._draw_weights(snap, *self._neuron)
         elif info.task == "classification" and snap.confusion is not None:
             if not self._draw_confusion(snap.confusion, snap.confusion_classes, snap.confusion_correct):
                 return  # the same matrix: nothing to paint
@@ -358,15 +412,26 @@ class DecisionView(QWidget):
         grid, info = snap.grid, self._info
         if self._neuron is None:
             rgb = self._output_colours(grid.output)
-            what = ("class probabilities (stronger colour = more confident)"
-                    if info.task == "classification" else "predicted value (orange < 0 < blue)")
-            self._title(f"Network output: {what}")
+            self._title(output_title(info.task, info.spec.loss, self.discretize_check.isChecked()))
         else:
             layer, unit = self._neuron
             rgb, title = self._neuron_colours(grid, layer, unit)
             self._title(title)
         self._map.setImage(rgb, autoLevels=False)
         self._map.setRect(_cells_rect(grid.xs, grid.ys))
+
+    def _draw_weights(self, snap: Snapshot, layer: int, unit: int) -> None:
+        """A first-layer unit's incoming weights as a side x side image (orange < 0 < blue)."""
+        side = weight_side(self._info.spec.input_dim)
+        W = unit_weights(snap.params[0], self._info.spec.hidden[0].units)
+        w = np.asarray(W[:, unit], np.float64).reshape(side, side)
+        shown = shrink_signed(w, MAX_IMAGE_SIDE, MAX_IMAGE_SIDE)
+        self._weights_image.setImage(palette.map_diverging(shown, self._div_lut, 0.0, palette.max_abs(shown)),
+                                     autoLevels=False)
+        self._weights_image.setRect(QRectF(0, 0, side, side))
+        self._wp.setRange(xRange=(0, side), yRange=(0, side), padding=0.02)
+        self._set_title(self._wp, f"unit {unit} of layer {layer + 1}: incoming weights ({side}x{side}) "
+                                  "· orange < 0 < blue")
 
     def _output_colours(self, out: np.ndarray) -> np.ndarray:
         th = self._theme
@@ -400,8 +465,9 @@ class DecisionView(QWidget):
                 return (palette.map_diverging(out[:, :, 1], self._div_lut, 0.5, 0.5),
                         f"Output: probability of class {self._class_name(1)}")
             lut = palette.intensity_lut(self._theme, tuple(int(v) for v in self._colours[unit]))
+            what = "score (SVM loss, shown via softmax)" if info.spec.loss == "svm" else "probability"
             return (palette.map_sequential(out[:, :, unit], lut, 0.0, 1.0),
-                    f"Output {unit}: probability of class {self._class_name(unit)}")
+                    f"Output {unit}: {what} of class {self._class_name(unit)}")
         vals = grid.neurons[layer][:, :, unit]
         act = info.spec.hidden[layer].activation
         residual = info.spec.residual_layers()[layer]
@@ -436,25 +502,22 @@ class DecisionView(QWidget):
             self.sample_note.setText(f"showing {MAX_POINTS:,} of {total:,} points (a fixed random sample)",
                                      color=th.css("foreground"))
         self.sample_note.setVisible(pick is not None)
-        self._legend.clear()
-        self._legend_items = []
+        self.legend_label.setText(self._legend_html())
+
+    def _legend_html(self) -> str:
+        """The classes and the test marker as one line under the plane (off the data)."""
+        info, th = self._info, self._theme
+        parts = []
         if info.task == "classification":
             n = len(self._colours)
             for k in range(min(n, MAX_LEGEND_CLASSES)):
-                item = pg.ScatterPlotItem(symbol="o", size=9, pen=pg.mkPen(th.q("foreground", 90)),
-                                          brush=pg.mkBrush(*(int(v) for v in self._colours[k])))
-                self._legend.addItem(item, f"class {self._class_name(k)}")
-                self._legend_items.append(item)
+                c = "#{:02x}{:02x}{:02x}".format(*(int(v) for v in self._colours[k]))
+                parts.append(f"<span style='color:{c}'>&#9679;</span>&nbsp;class {self._class_name(k)}")
             if n > MAX_LEGEND_CLASSES:
-                item = pg.ScatterPlotItem(symbol="o", size=9, pen=pg.mkPen(None), brush=pg.mkBrush(None))
-                self._legend.addItem(item, f"and {n - MAX_LEGEND_CLASSES:,} more classes")
-                self._legend_items.append(item)
+                parts.append(f"and {n - MAX_LEGEND_CLASSES:,} more classes")
         if info.test_X is not None and len(info.test_X):
-            item = pg.ScatterPlotItem(symbol="o", size=9, pen=pg.mkPen(th.q("foreground"), width=2),
-                                      brush=pg.mkBrush(None))
-            self._legend.addItem(item, "test (hollow)")
-            self._legend_items.append(item)
-        palette.cache_legend(self._legend)
+            parts.append("&#9675;&nbsp;test (hollow)")
+        return f"<span style='color:{th.css('foreground')}'>" + " &nbsp; ".join(parts) + "</span>"
 
     @staticmethod
     def _point_pens(brushes: list) -> list:
@@ -545,11 +608,12 @@ class DecisionView(QWidget):
         self._titles = {}  # re-set in the theme's colour
         self._shown_confusion = None
         self._div_lut = palette.diverging_lut(th)
-        for w in (self.plane, self.confusion):
+        for w in (self.plane, self.confusion, self.weights):
             w.setBackground(th.q("background"))
-        for p in (self._pp, self._cp):
+        for p in (self._pp, self._cp, self._wp):
             palette.style_plot(p, th)
-        palette.style_legend(self._legend, th)
+        if self._info is not None and self._info.extent is not None:
+            self.legend_label.setText(self._legend_html())
 
     # --- mouse ---------------------------------------------------------------------
     def _on_click(self, ev) -> None:
@@ -588,3 +652,21 @@ def _cells_rect(xs: np.ndarray, ys: np.ndarray) -> QRectF:
 
     (x0, x1), (y0, y1) = side(np.asarray(xs, np.float64)), side(np.asarray(ys, np.float64))
     return QRectF(x0, y0, x1 - x0, y1 - y0)  # ends within +-MAX_COORD: no overflow
+
+
+def weight_side(n_inputs: int) -> int:
+    """The side of the image a first-layer unit's weights make: sqrt(inputs) when that is a
+    whole number above 2 (8 for 64 digit pixels), else 0 (no image)."""
+    side = math.isqrt(max(int(n_inputs), 0))
+    return side if side > 2 and side * side == n_inputs else 0
+
+
+def output_title(task: str, loss: str, discretized: bool) -> str:
+    """What the plane's colours mean, by task, loss and the discretize switch: the SVM's
+    outputs are scores, not probabilities; discretized colours are just the predicted class."""
+    if task != "classification":
+        return "Output: predicted value (orange < 0 < blue)"
+    if discretized:
+        return "Output: predicted class" + (" (SVM loss)" if loss == "svm" else "")
+    what = OUTPUT_WHAT.get(loss, "class probabilities (stronger colour = more confident)")
+    return f"Output: {what}"
