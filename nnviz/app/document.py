@@ -44,6 +44,13 @@ class RunDocument:
         return self.custom_data.name if self.custom_data is not None else None
 
     @property
+    def custom_kind(self) -> tuple[str, int] | None:
+        """The custom data's task and class count (which losses can train it), if any."""
+        if self.custom_data is None:
+            return None
+        return self.custom_data.task, self.custom_data.n_classes
+
+    @property
     def is_2d(self) -> bool:
         """Whether the run's data has two inputs (built-in sets are all 2-D or digits)."""
         if self.custom_data is not None:

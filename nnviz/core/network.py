@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnviz.core.activations import Activation, make_activation
-from nnviz.core.init import initialise
+from nnviz.core.init import initial_params
 from nnviz.core.losses import Loss, LossScratch, make_loss
 from nnviz.core.spec import NetworkSpec, SpecError
 
@@ -119,13 +119,7 @@ class Network:
     @classmethod
     def initialised(cls, spec: NetworkSpec, seed: int) -> Network:
         """A fresh network with weights drawn reproducibly from ``seed``."""
-        rng = np.random.default_rng(seed)
-        dtype = np.dtype(spec.dtype)
-        params: list[np.ndarray] = []
-        for (fan_in, fan_out), _ in spec.layer_shapes():
-            W, b = initialise(spec.init, fan_in, fan_out, rng, dtype)
-            params += [W, b]
-        return cls(spec, params)
+        return cls(spec, initial_params(spec, seed))
 
     @property
     def n_layers(self) -> int:

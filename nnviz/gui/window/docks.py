@@ -8,7 +8,7 @@ window, so a 1280x720 laptop and a 2560x1440 monitor both start with every panel
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QDockWidget, QScrollArea, QWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QWidget
 
 from nnviz.gui.views.base import BOTTOM, CENTRAL, LEFT, REGISTRY, RIGHT
 
@@ -40,15 +40,8 @@ def make_docks(win) -> None:
     win.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
     win.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
     win.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
-    # the controls scroll rather than make the window taller or wider than a laptop's screen
-    scroll = QScrollArea()
-    scroll.setObjectName("controlsScroll")
-    scroll.setWidget(win.controls)
-    scroll.setWidgetResizable(True)
-    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-    win.controls_scroll = scroll
-    win.controls_dock = _dock(win, "controlsDock", "Controls", scroll, Qt.DockWidgetArea.LeftDockWidgetArea)
+    left = Qt.DockWidgetArea.LeftDockWidgetArea
+    win.controls_dock = _dock(win, "controlsDock", "Controls", win.controls, left)
     win.docks = {}
     for entry in REGISTRY:
         view = win.views[entry.name]
@@ -76,11 +69,12 @@ def size_docks(win) -> None:
     (the plots need it more than the network drawing), the loss plot a third high."""
     w, h = win.width(), win.height()
     H, V = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
-    # the controls at their natural width, but at most a quarter of a small screen's window
-    # (they scroll); the network drawing in the middle keeps room
-    bar = win.controls_scroll.verticalScrollBar().sizeHint().width()
-    natural = win.controls.sizeHint().width() + bar
-    win.resizeDocks([win.controls_dock], [min(natural, max(int(w * 0.24), 280))], H)
+    # the controls at their natural width but at most a quarter of the window (they scroll,
+    # and never get narrower than their minimum): the network drawing in the middle keeps room
+    controls = win.controls
+    bar = controls.verticalScrollBar().sizeHint().width()
+    natural = controls.widget().sizeHint().width() + bar
+    win.resizeDocks([win.controls_dock], [max(controls.minimumWidth(), min(natural, int(w * 0.24)))], H)
     win.resizeDocks([win.decision_dock], [int(w * 0.42)], H)
     win.resizeDocks([win.decision_dock, win.histograms_dock], [h // 2, h // 2], V)
     win.resizeDocks([win.loss_dock], [int(h * 0.32)], V)

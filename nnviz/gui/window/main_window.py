@@ -107,7 +107,7 @@ class MainWindow(QMainWindow):
         rs, custom = settings_from_session(session)
         doc = self.document
         doc.begin_run(rs, custom)
-        self.controls.set_settings(rs, doc.custom_name, doc.is_2d)
+        self.controls.set_settings(rs, doc.custom_name, doc.is_2d, doc.custom_kind)
         label = run_label(doc.run_number, session)
         self._show_run(session, label)
         self._start_worker(session, label)
@@ -158,6 +158,7 @@ class MainWindow(QMainWindow):
         self.controls.settingsEdited.connect(self._on_settings_edited)
         self.controls.resetRequested.connect(self.reset)
         self.controls.importRequested.connect(lambda: self.files.import_csv())
+        self.controls.noticeChanged.connect(lambda text: self.status.message(text, 8000))
 
     @property
     def worker(self):
@@ -201,7 +202,7 @@ class MainWindow(QMainWindow):
         self.pump.new_run(self.document.generation, step, epoch)
         for name in self.rows_views:
             view = self.views[name]
-            view.new_run(label)
+            view.new_run(label, info)  # the view decides whether it compares with earlier runs
             replay.apply(view)
         self.act_step.setEnabled(True)
         self.show_pending()
@@ -235,7 +236,7 @@ class MainWindow(QMainWindow):
         self.worker.pause()
         doc = self.document
         doc.begin_run(settings, custom)
-        self.controls.set_settings(settings, doc.custom_name, doc.is_2d)
+        self.controls.set_settings(settings, doc.custom_name, doc.is_2d, doc.custom_kind)
         self._commit_run(info, replay, label, session.trainer.step_count, session.trainer.epoch)
         if fresh is None:
             self.worker.replace_session(session, doc.generation, label)
@@ -298,18 +299,22 @@ class MainWindow(QMainWindow):
         self.banner.show_changes(changes)
         self.pending_bar.setVisible(bool(changes))
         self.controls.set_pending(bool(changes))
+        self.controls.set_pending_fields(shown.pending_fields(running))
 
     def revert_settings(self) -> None:
         """The controls show the running network's settings again (the banner's Revert)."""
         doc = self.document
-        self.controls.set_settings(doc.settings, doc.custom_name, doc.is_2d)
+        self.controls.set_settings(doc.settings, doc.custom_name, doc.is_2d, doc.custom_kind)
         self.show_pending()
         self.status.message("The controls show the running network's settings again.", 4000)
 
     def _apply_live(self, live: dict) -> None:
         rest = dict(live)
         if "lr" in rest:
-            self.worker.set_learning_rate(float(rest.pop("lr")))
+            lr = float(rest.pop("lr"))
+            self.worker.set_learning_rate(lr)
+            for name in self.rows_views:
+                self.views[name].set_current_lr(lr)  # the run's label shows the lr in use
         if rest:
             self.worker.update_config(**rest)
         self.document.train_settings_applied(live)
@@ -426,7 +431,7 @@ class MainWindow(QMainWindow):
         y = info.train_y if info.test_y is None else np.concatenate([info.train_y, info.test_y])
         data = self.document.data_edited(X, y, info.task, info.class_names)
         shown = replace(self.controls.settings(), data=self.document.settings.data)
-        self.controls.set_settings(shown, data.name, data.n_features == 2)
+        self.controls.set_settings(shown, data.name, data.n_features == 2, self.document.custom_kind)
         self.setWindowModified(True)
 
     # --- view, theme, help --------------------------------------------------------------
