@@ -458,6 +458,11 @@ def spec_cases() -> list[Case]:
         "whitespace-1.9MB": lambda b: " " * 1_900_000,
         "long-string": lambda b: json.dumps({"architecture": _arch(), "name": "x" * 1_900_000}),
         "many-layers": _spec(_arch(hidden=[{"units": 2, "activation": "relu"}] * 5000)),
+        "init-std-1e400": lambda b: '{"architecture": {"input_dim": 2, "output_dim": 2, "hidden": [], '
+                                    '"init": "normal", "init_std": 1e400}}',
+        "init-std-negative": _spec({**_arch(), "init": "normal", "init_std": -1}),
+        "init-std-string": _spec({**_arch(), "init": "normal", "init_std": "5"}),
+        "init-std-without-normal": _spec({**_arch(), "init": "torch", "init_std": 5}),
         "duplicate-keys": lambda b: (
             '{"architecture": {"input_dim": 2, "input_dim": -5, "output_dim": 2, '
             '"hidden": [], "loss": "softmax"}}'
