@@ -87,7 +87,9 @@ def max_fitting_examples(n_features: int, raw_bytes: int = 0) -> int:
 
 
 def _size(nbytes: float) -> str:
-    return f"{nbytes / 2**30:.1f} GB" if nbytes >= 2**30 else f"{nbytes / 2**20:.0f} MB"
+    if nbytes >= 2**30:
+        return f"{nbytes / 2**30:.1f} GB"
+    return f"{nbytes / 2**20:.0f} MB" if nbytes >= 2**20 else f"{nbytes / 2**10:.0f} KB"
 
 
 def check_budget(n: int, n_features: int, path: str | os.PathLike | None, raw_bytes: int = 0) -> None:

@@ -93,6 +93,12 @@ def load_npz_images(path: str | os.PathLike, *, max_examples: int | None = None,
     check_max_examples(max_examples)
     path = Path(os.fspath(path))
     with open_regular(path) as raw:
+        magic = raw.read(6)
+        raw.seek(0)
+        if magic == b"\x93NUMPY":
+            raise FileFormatError("is a single .npy array; an .npz archive with x and y is needed", path)
+        if not magic.startswith(b"PK"):
+            raise FileFormatError("is not a NumPy .npz archive (an .npz is a ZIP file, this is not)", path)
         try:
             npz = np.load(raw, allow_pickle=False)
         except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
