@@ -179,3 +179,82 @@ def test_unchanged_marks_are_not_set_again(qtbot, spiral):
     assert sum(v._bias_marks.count(k) for k in range(v._bias_marks.styles)) == n_bias
     v.show_snapshot(spiral.snapshots[0])
     assert len(calls) == 2
+
+
+# --- issue 11 D and E ---------------------------------------------------------------------
+def _deep(qtbot, hidden: int, activation: str = "relu", size=(470, 500)):
+    from tests.views import synthetic
+
+    s = synthetic.spec([2] + [8] * hidden + [2], activation=activation)
+    X = np.random.default_rng(0).standard_normal((40, 2))
+    v = TopologyView()
+    qtbot.addWidget(v)
+    v.resize(*size)
+    v.show()
+    qtbot.waitExposed(v)
+    v.set_run(synthetic.run_info(s, X, np.arange(40) % 2))
+    snap = synthetic.snapshot(s, grid=synthetic.plane_grid(s, (-2, 2), (-2, 2)))
+    v.show_snapshot(snap)
+    qtbot.wait(20)
+    return v, snap
+
+
+def _text_rect(item):
+    """The scene rectangle of a text item's laid-out text (its lines, not its frame)."""
+    doc = item.textItem.document()
+    r = item.textItem.mapRectToScene(item.textItem.boundingRect())
+    r.setWidth(min(r.width(), doc.idealWidth() + 2))
+    return r
+
+
+@pytest.mark.parametrize("hidden", [1, 4, 8, 10])
+def test_deep_networks_keep_titles_apart_and_neurons_visible(qtbot, hidden):
+    v, _ = _deep(qtbot, hidden)
+    headers = [c.header for c in v._columns]
+    rects = [h.sceneBoundingRect() for h in headers]
+    for a, b in itertools.pairwise(rects):
+        assert a.right() <= b.left() + 1, "column titles overlap"
+    for col, h in zip(v._columns, headers, strict=True):
+        doc = h.textItem.document()
+        assert doc.idealWidth() <= h.textItem.textWidth() + 1  # no word runs past its box
+        assert col.title[:1] in h.textItem.toPlainText()
+    from PySide6.QtCore import QPointF
+
+    cell_px = v._vb.mapViewToScene(QPointF(0.8, 0)).x() - v._vb.mapViewToScene(QPointF(0, 0)).x()
+    assert cell_px >= 8, "neurons shrank below 8 pixels"
+
+
+def test_a_wide_window_shows_full_titles_and_a_narrow_one_short(qtbot):
+    v, _ = _deep(qtbot, 2, size=(900, 600))
+    assert "params" in v._columns[1].header.textItem.toPlainText()
+    v, _ = _deep(qtbot, 10)
+    text = v._columns[1].header.textItem.toPlainText()
+    assert "H1" in text and "params" not in text
+
+
+def test_saturation_frames_leave_the_neuron_maps_visible(qtbot):
+    import dataclasses
+
+    v, snap = _deep(qtbot, 3, activation="sigmoid")
+    layers = tuple(dataclasses.replace(lay, saturated_units=np.ones(lay.units, bool)) if i < 3 else lay
+                   for i, lay in enumerate(snap.layers))
+    v.show_snapshot(dataclasses.replace(snap, layers=layers))
+    opts = v._sat_marks.opts
+    assert opts["size"] >= 0.8  # a frame around the cell, not a ring over it
+    assert opts["symbol"] == "s"
+    assert opts["pen"].widthF() <= 2
+
+
+def test_dead_at_start_and_since_in_the_layer_footer(qtbot, spiral):
+    import dataclasses
+
+    v = make(qtbot, spiral)
+    snap = spiral.snapshots[-1]
+    lay = snap.layers[0]
+    start = np.zeros(lay.units, bool)
+    start[0] = True
+    now = start.copy()
+    now[1:3] = True
+    lay = dataclasses.replace(lay, dead_units=now, dead_at_start=start)
+    v.show_snapshot(dataclasses.replace(snap, layers=(lay, *snap.layers[1:])))
+    assert "1 dead at start, +2 since" in v._columns[1].footer_html

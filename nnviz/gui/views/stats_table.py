@@ -133,13 +133,16 @@ class StatsTable(QWidget):
         p.end()
 
 
-def dead_text(lay) -> str | None:
-    """Dead units now, as "2 at start, +5 since" when the start is known (a unit that never
-    fired at initialisation is not the lesson; one that died while training is)."""
+def dead_text(lay, short: bool = False) -> str | None:
+    """Dead units now, as "2 dead at start, +5 since" (``short``: "2+5 dead") when the start
+    is known (a unit that never fired at initialisation is not the lesson; one that died
+    while training is)."""
     if lay.dead_units is None:
         return None
     n = int(np.count_nonzero(lay.dead_units))
     since = lay.dead_since_start
     if since is None:
         return f"{n} dead"
+    if short:  # a narrow column: "2+5 dead"
+        return f"{n - since}+{since} dead" if since else f"{n} dead"
     return f"{n - since} dead at start, +{since} since"

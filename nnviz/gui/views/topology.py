@@ -14,6 +14,7 @@ Qt-free in :mod:`~nnviz.gui.views.topology_layout`, the tooltips' text in
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -45,6 +46,8 @@ from nnviz.gui.views.topology_layout import (
     BLOCK_W,
     CELL,
     COLLAPSE_UNITS,
+    HEADER_FULL_PX,
+    HEADER_MEDIUM_PX,
     LINK_BUCKETS,
     MAX_LINKS_PER_GAP,
     PITCH,
@@ -55,6 +58,7 @@ from nnviz.gui.views.topology_layout import (
     fans,
     finite_extremes,
     footer_pos,
+    header_for,
     header_y,
     layout_columns,
     link_near,
@@ -113,6 +117,7 @@ class TopologyView(QWidget):
         self._drawn: dict[str, np.ndarray] = {}
         self._selected: tuple[int, int] | None = None
         self._last_tip = ""
+        self._label_px = 0.0  # pixels between column centres the labels were fitted to
 
         self._gw = pg.GraphicsLayoutWidget()
         self._gw.ci.setContentsMargins(0, 0, 0, 0)
@@ -136,7 +141,7 @@ class TopologyView(QWidget):
         self._bias_marks = Batch("rects", 2 * LINK_BUCKETS)
         self._marks_key: dict[str, tuple[np.ndarray, ...]] = {}  # what the marks show: unchanged, not re-set
         self._dead_marks = pg.ScatterPlotItem(pxMode=False, symbol="x")
-        self._sat_marks = pg.ScatterPlotItem(pxMode=False, symbol="o")
+        self._sat_marks = pg.ScatterPlotItem(pxMode=False, symbol="s")
         for z, item in ((22, self._bias_marks), (23, self._sat_marks), (24, self._dead_marks)):
             item.setZValue(z)
             self._vb.addItem(item)
@@ -144,6 +149,9 @@ class TopologyView(QWidget):
         self._highlight.setZValue(30)
         self._highlight.setVisible(False)
         self._vb.addItem(self._highlight)
+        # headers and footers are in pixels: refit their text when the scale changes
+        self._vb.sigResized.connect(self._fit_labels)
+        self._vb.sigRangeChanged.connect(self._fit_labels)
         self._gw.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self._gw.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         self._apply_theme_styles()
@@ -169,7 +177,9 @@ class TopologyView(QWidget):
         self._marks_key = {}
         self._drawn = {}
         self._static_colours()
+        self._label_px = 0.0
         self._fit()
+        self._fit_labels()
 
     def show_snapshot(self, snap: Snapshot) -> None:
         """Redraw weights, neuron maps/colours and unit states from ``snap``."""
@@ -242,6 +252,7 @@ class TopologyView(QWidget):
             col.footer = pg.TextItem(anchor=(0.5, 0.0))
             for item in (col.header, col.footer):  # centred lines need a fixed text width
                 item.textItem.document().setDefaultTextOption(QTextOption(Qt.AlignmentFlag.AlignHCenter))
+                item.textItem.document().setDocumentMargin(1)  # narrow columns: every pixel counts
                 item.setTextWidth(LABEL_WIDTH)
                 item.setZValue(40)
                 self._add(item)
@@ -403,8 +414,9 @@ class TopologyView(QWidget):
             if not len(sat):
                 self._sat_marks.clear()
             else:
-                self._sat_marks.setData(pos=sat, size=CELL * 1.25, brush=pg.mkBrush(None),
-                                        pen=pg.mkPen(th.q("saturated"), width=3))
+                # a thin square frame just outside the cell: the neuron's map stays visible
+                self._sat_marks.setData(pos=sat, size=CELL + 0.14, brush=pg.mkBrush(None),
+                                        pen=pg.mkPen(th.q("saturated"), width=1.6))
 
     def _changed(self, key: str, *arrays: np.ndarray) -> bool:
         """Whether ``arrays`` differ from the last ones under ``key``; remembers them."""
@@ -511,14 +523,24 @@ class TopologyView(QWidget):
         self._links.set_data(np.column_stack([d["x0"], d["y0"], d["x1"], d["y1"]]), d["key"])
 
     def _update_footer(self, col: _Column, lay) -> None:
+        """Dead and saturated counts under the column, shorter where columns are narrow
+        ("1 dead at start, +2 since" / "1+2 dead", "4 saturated" / "4 sat." / "4 ▢")."""
         th = self._theme
         bits = []
         n_dead = 0 if lay.dead_units is None else int(np.count_nonzero(lay.dead_units))
         n_sat = 0 if lay.saturated_units is None else int(np.count_nonzero(lay.saturated_units))
+        room = self._label_px or LABEL_WIDTH
         if n_dead or lay.dead_since_start:
-            bits.append(f"<span style='color:{th.css('dead')}'>{dead_text(lay)}</span>")
+            if room >= HEADER_MEDIUM_PX:
+                text = dead_text(lay, room < HEADER_FULL_PX)
+            else:
+                since = lay.dead_since_start
+                text = f"{n_dead - since}+{since}&#10006;" if since else f"{n_dead}&#10006;"
+            bits.append(f"<span style='color:{th.css('dead')}'>{text}</span>")
         if n_sat:
-            bits.append(f"<span style='color:{th.css('saturated')}'>{n_sat} saturated</span>")
+            word = ("saturated" if room >= HEADER_FULL_PX
+                    else "sat." if room >= HEADER_MEDIUM_PX else "&#9634;")
+            bits.append(f"<span style='color:{th.css('saturated')}'>{n_sat} {word}</span>")
         self._set_footer(col, "<br>".join(bits))
 
     def _set_footer(self, col: _Column, html: str, force: bool = False) -> None:
@@ -527,10 +549,38 @@ class TopologyView(QWidget):
             col.footer.setHtml(f"<div style='color:{self._theme.css('foreground')}'>{html}</div>"
                                if html else "")
 
+    def _column_px(self) -> float:
+        """Scene pixels between the two closest neighbouring column centres, as drawn now
+        (mapped through the view box: its viewPixelSize does not match the scene's pixels)."""
+        if len(self._columns) < 2:
+            return float(LABEL_WIDTH)
+        gap = min(b.centre_x - a.centre_x for a, b in itertools.pairwise(self._columns))
+        p0 = self._vb.mapViewToScene(QPointF(0.0, 0.0))
+        p1 = self._vb.mapViewToScene(QPointF(gap, 0.0))
+        room = abs(p1.x() - p0.x())
+        return room if np.isfinite(room) and room > 0 else float(LABEL_WIDTH)
+
+    def _fit_labels(self, *_args) -> None:
+        """Headers and footers as wide as the room between columns, in the form that fits
+        ("Hidden 3 / 8 relu / 72 params", "H3 / 8 relu", "H3 / 8"): a deep network's titles
+        never run into each other. Only re-set when the room changed by a few pixels."""
+        if not self._columns:
+            return
+        room = self._column_px()
+        if abs(room - self._label_px) < 4:
+            return
+        self._label_px = room
+        width = max(min(LABEL_WIDTH, room - 4), 24)
+        for col in self._columns:
+            for item in (col.header, col.footer):
+                item.setTextWidth(width)
+            self._set_header(col)
+            self._set_footer(col, col.footer_html, force=True)
+
     def _set_header(self, col: _Column) -> None:
         col.header.setHtml(
             f"<div style='color:{self._theme.css('foreground')}'>"
-            f"{col.header_html}</div>"
+            f"{header_for(col, self._label_px or LABEL_WIDTH)}</div>"
         )
 
     def _apply_theme_styles(self) -> None:
@@ -554,7 +604,7 @@ class TopologyView(QWidget):
             f"<span style='color:{_css(palette.POSITIVE)}'>&#9632;</span> positive weights "
             "(thicker = larger |w|) &middot; small square: bias &middot; "
             f"<span style='color:{th.css('dead')}'>&#10006;</span> dead unit &middot; "
-            f"<span style='color:{th.css('saturated')}'>&#9711;</span> saturated unit &middot; "
+            f"<span style='color:{th.css('saturated')}'>&#9634;</span> saturated unit (frame) &middot; "
             f"layers over {COLLAPSE_UNITS} units show their weight matrix (rows: units) &middot; "
             "hover for numbers, click a neuron to inspect it"
         )

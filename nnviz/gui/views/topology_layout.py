@@ -32,6 +32,10 @@ BLOCK_SEP = 0.15  # between the weight image and the unit strip
 BIAS_MARK = 0.24  # side of a neuron's bias square
 HEADER_LIFT = 0.35  # the headers' line above the tallest column
 FOOTER_DROP = 0.3  # a footer below its column
+#: columns beyond this share the width: the gaps narrow (down to MIN_GAP) so the neurons
+#: of a deep network stay big enough to see
+WIDE_COLUMNS = 5
+MIN_GAP = 1.8
 #: the parts of a link table (see :func:`strongest_links`)
 LINK_KEYS = ("x0", "y0", "x1", "y1", "w", "gap", "i", "j", "key")
 
@@ -51,6 +55,9 @@ class ColumnGeometry:
     ys: np.ndarray  # unit centres, unit 0 at the top
     pitch: float
     header_html: str = ""
+    #: shorter headers for narrow columns (deep networks): "H3 / 8 relu", then "H3"
+    header_medium: str = ""
+    header_short: str = ""
 
     @property
     def layer(self) -> int | None:
@@ -125,6 +132,8 @@ def layout_columns(spec: NetworkSpec) -> list[ColumnGeometry]:
     # gaps with the height, or the column headings (fixed in pixels) run into each other
     tallest = max(block_h if n > COLLAPSE_UNITS else n * PITCH for n in widths)
     gap = max(GAP, 0.35 * (tallest + 4.8))
+    if n_cols > WIDE_COLUMNS:
+        gap = max(MIN_GAP, gap * WIDE_COLUMNS / n_cols)
     cols: list[ColumnGeometry] = []
     x = 0.0
     for c, n in enumerate(widths):
@@ -144,16 +153,35 @@ def layout_columns(spec: NetworkSpec) -> list[ColumnGeometry]:
             width = CELL
             pitch = PITCH
             ys = (n - 1) / 2 - np.arange(n) * PITCH
+        short = {"input": "In", "output": "Out"}.get(kind, f"H{c}")
         if kind == "input":
             header = f"<b>{title}</b><br>{n} feature{'s' if n != 1 else ''}"
+            medium = f"<b>{title}</b><br>{n}"
         else:
             (fi, fo), (nb,) = shapes[c - 1]
             skip = " + skip" if kind == "hidden" and residual[c - 1] else ""
             header = f"<b>{title}</b><br>{n} {act}{skip}<br>{fi * fo + nb:,} params"
+            medium = f"<b>{short}</b><br>{n} {act}{'+' if skip else ''}"
         cols.append(ColumnGeometry(c, kind, title, n, act, collapsed, x, x + width,
-                                   ys.astype(np.float64), pitch, header))
+                                   ys.astype(np.float64), pitch, header, medium,
+                                   f"<b>{short}</b><br>{n}"))
         x += width + gap
     return cols
+
+
+#: pixels between column centres each header form needs (full, medium, else short)
+HEADER_FULL_PX = 130
+HEADER_MEDIUM_PX = 62
+
+
+def header_for(col: ColumnGeometry, spacing_px: float) -> str:
+    """The header that fits ``spacing_px`` pixels between column centres: the full one,
+    "H3 / 8 relu", or "H3 / 8" (the tooltip has the rest)."""
+    if spacing_px >= HEADER_FULL_PX:
+        return col.header_html
+    if spacing_px >= HEADER_MEDIUM_PX:
+        return col.header_medium or col.header_html
+    return col.header_short or col.header_html
 
 
 def header_y(cols: list[ColumnGeometry]) -> float:
