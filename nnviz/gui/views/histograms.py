@@ -24,7 +24,7 @@ from nnviz.gui.views import palette
 from nnviz.gui.views.bounded import clip_coords, finite_range, padded_range
 from nnviz.gui.views.loss_plot import GrowingBuffer
 from nnviz.gui.views.ranges import GROWTH, StickyViewBox, zero_based_range
-from nnviz.gui.views.stats_table import Cell, StatsTable, dead_text
+from nnviz.gui.views.stats_table import Cell, StatsTable
 
 #: snapshots the evolution image shows at least, once there are so many (older ones scroll out)
 HISTORY_COLUMNS = 400
@@ -42,7 +42,7 @@ QUANTITIES = (
 #: pixels per step label under the evolution image
 LABEL_PX = 70
 #: the columns of the table under the plots
-STATS_HEADER = ("layer", "dead", "saturated", "||dW||", "||W||", "update/weight")
+STATS_HEADER = ("layer", "dead (at start+since)", "saturated", "||dW||", "||W||", "update/weight")
 #: the first layer's gradient this many times smaller than the last's counts as vanishing
 VANISHING_RATIO = 1e-2
 #: on the log axis an exactly zero gradient norm is drawn this factor below the smallest
@@ -443,13 +443,15 @@ class HistogramPanel(QWidget):
 
 
 def _dead_cell(lay, colour: tuple[int, int, int]) -> Cell:
-    """The table's dead cell: share and counts, in the dead colour once units died training."""
-    text = dead_text(lay)
-    if text is None or lay.dead_fraction is None:
+    """The table's dead cell: "12% (2+5)", dead at the start plus died since (kept short:
+    the table must not widen the dock); in the dead colour once units died training."""
+    if lay.dead_units is None or lay.dead_fraction is None:
         return Cell("–")
     since = lay.dead_since_start
+    n = int(np.count_nonzero(lay.dead_units))
+    counts = f"{n}" if since is None else f"{n - since}+{since}"
     strong = lay.dead_fraction >= 0.5 or bool(since)
-    return Cell(f"{100 * lay.dead_fraction:.0f}% ({text})", colour if strong else None, strong)
+    return Cell(f"{100 * lay.dead_fraction:.0f}% ({counts})", colour if strong else None, strong)
 
 
 def _as_float(v) -> float:
