@@ -115,11 +115,16 @@ def _list(root: Path) -> tuple[list[tuple[Path, int]], list[str], int]:
     return files, [f.name for f in folders], passed
 
 
+def _error(problem: str, path: Path) -> FileFormatError:
+    """An error naming the image and its class folder (``0.png`` alone is ambiguous)."""
+    return FileFormatError(f"in the class folder {path.parent.name!r}, {problem}", path)
+
+
 def _open_image(Image: Any, path: Path):
     """The image opened lazily (header only), refused if it is no PNG/JPEG or too big."""
     st = require_regular_file(path)
     if st.st_size > MAX_FILE_BYTES:
-        raise FileFormatError(f"is {st.st_size:,} bytes; images of at most {MAX_FILE_BYTES:,} are read", path)
+        raise _error(f"is {st.st_size:,} bytes; images of at most {MAX_FILE_BYTES:,} are read", path)
     f = open_regular(path)
     try:
         with warnings.catch_warnings():
@@ -128,13 +133,12 @@ def _open_image(Image: Any, path: Path):
     except (Image.UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning,
             OSError, ValueError, SyntaxError) as exc:
         f.close()
-        raise FileFormatError(f"cannot be read as a PNG or JPEG image ({exc})", path) from None
+        raise _error(f"cannot be read as a PNG or JPEG image ({exc})", path) from None
     w, h = im.size
     if w < 1 or h < 1 or w * h > MAX_PIXELS:
         im.close()
         f.close()
-        raise FileFormatError(f"is {w:,}x{h:,} pixels; images of at most {MAX_PIXELS:,} pixels are read",
-                              path)
+        raise _error(f"is {w:,}x{h:,} pixels; images of at most {MAX_PIXELS:,} pixels are read", path)
     return im, f
 
 
@@ -178,7 +182,7 @@ def _decode(Image: Any, entry: _Entry, mode: str, size: tuple[int, int]) -> np.n
             arr = np.asarray(converted, dtype=np.uint8)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError,
             Image.DecompressionBombWarning) as exc:
-        raise FileFormatError(f"cannot be decoded ({exc}); fix or remove it", entry.path) from None
+        raise _error(f"cannot be decoded ({exc}); fix or remove it", entry.path) from None
     finally:
         im.close()
         f.close()
