@@ -371,7 +371,7 @@ def cmd_train(args) -> int:
 
 
 def _train(args) -> int:
-    from nnviz.io.layout import MAX_COUNTER
+    from nnviz.io.network_file_contents import MAX_COUNTER
 
     session = _session_from_args(args)
     trainer = session.trainer

@@ -14,9 +14,9 @@ from nnviz.io.csv_data import (
     write_predictions_csv,
 )
 from nnviz.io.errors import CsvError, FileFormatError, SaveError
-from nnviz.io.layout import FORMAT_VERSION, DataInfo
 from nnviz.io.loaded import LoadedNetwork
 from nnviz.io.network_file import load_file, save_network, save_session
+from nnviz.io.network_file_contents import FORMAT_VERSION, DataInfo
 
 __all__ = [
     "FORMAT_VERSION",

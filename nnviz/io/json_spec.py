@@ -21,8 +21,8 @@ from nnviz.core.init import initial_params
 from nnviz.core.preprocess import InputPipeline
 from nnviz.core.spec import MAX_UNITS, NetworkSpec, SpecError
 from nnviz.io.errors import FileFormatError
-from nnviz.io.layout import FORMAT, MAX_DATA_MAGNITUDE, parse_data_config, parse_training
 from nnviz.io.loaded import LoadedNetwork
+from nnviz.io.network_file_contents import FORMAT, MAX_DATA_MAGNITUDE, parse_data_config, parse_training
 from nnviz.io.regular_file import read_regular
 from nnviz.io.schema import SchemaError, check, field, is_int, only_keys, parse_json, string_list
 from nnviz.io.sources import check_source, compatibility_problem, regenerate

@@ -15,7 +15,7 @@ from nnviz.core.session import GRID_SIZE, DataConfig, Session
 from nnviz.core.spec import NetworkSpec
 from nnviz.core.trainer import TrainConfig
 from nnviz.io.errors import FileFormatError
-from nnviz.io.layout import DataInfo
+from nnviz.io.network_file_contents import DataInfo
 from nnviz.io.sources import compatibility_problem
 
 

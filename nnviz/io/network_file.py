@@ -24,7 +24,7 @@ from nnviz.core.preprocess import InputPipeline
 from nnviz.core.session import DataConfig, Session
 from nnviz.core.spec import NetworkSpec, SpecError
 from nnviz.core.trainer import TrainConfig
-from nnviz.io import layout as lay
+from nnviz.io import network_file_contents as lay
 from nnviz.io.archive import (
     MAX_TOTAL_BYTES,
     ArchiveError,

@@ -32,7 +32,7 @@ from test_io_support import (
 )
 
 from nnviz.io import FileFormatError, SaveError, archive, load_file, save_session
-from nnviz.io import layout as lay
+from nnviz.io import network_file_contents as lay
 from nnviz.io.json_spec import MAX_SPEC_BYTES, load_json_spec_file
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,7 +16,7 @@ import pytest
 from test_io_support import edited, make_session, members, npz_arrays, npz_bytes, train, write_zip
 
 from nnviz.io import FileFormatError, load_file, save_session
-from nnviz.io import layout as lay
+from nnviz.io import network_file_contents as lay
 
 
 @pytest.fixture(scope="module")
