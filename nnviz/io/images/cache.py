@@ -142,7 +142,7 @@ PUBLISHED: dict[str, PublishedSet] = {
             RemoteFile("cifar-10-binary.tar.gz", ("https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",),
                        "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd", 170_052_171),
         ),
-        cifar.CLASSES, "https://www.cs.toronto.edu/~kriz/cifar.html", (32, 32, 3), 60_000, 4_000,
+        cifar.CLASSES, "https://www.cs.toronto.edu/~kriz/cifar.html", (32, 32, 3), 60_000, 3_500,
     ),
 }
 

@@ -59,15 +59,41 @@ def _records(path: Path) -> int:
     return n
 
 
-def _read_batch(path: Path, n: int) -> np.ndarray:
-    """The batch's records as an (n, 3073) uint8 array, read straight into it."""
-    out = np.empty(n * RECORD, dtype=np.uint8)
+#: records read at a time (about 3 MB): a batch is streamed, never held whole
+_BLOCK_RECORDS = 1024
+
+
+def _blocks(path: Path, n: int):
+    """The batch's records, ``_BLOCK_RECORDS`` at a time, as (first index, (k, 3073) uint8)."""
     with open_regular(path) as f:
-        got = f.readinto(memoryview(out))
-        extra = f.read(1)
-    if got != n * RECORD or extra:
-        raise FileFormatError("changed while it was read", path)
-    return out.reshape(n, RECORD)
+        start = 0
+        while start < n:
+            k = min(_BLOCK_RECORDS, n - start)
+            data = f.read(k * RECORD)
+            if len(data) != k * RECORD:
+                raise FileFormatError("changed while it was read (it is shorter now)", path)
+            yield start, np.frombuffer(data, dtype=np.uint8).reshape(k, RECORD)
+            start += k
+        if f.read(1):
+            raise FileFormatError("changed while it was read (it is longer now)", path)
+
+
+def _read_labels(path: Path, n: int) -> np.ndarray:
+    out = np.empty(n, dtype=np.uint8)
+    for start, block in _blocks(path, n):
+        out[start : start + len(block)] = block[:, 0]
+    return out
+
+
+def _read_selected(path: Path, n: int, rows: np.ndarray) -> np.ndarray:
+    """The records ``rows`` (ascending) of the batch, as (len(rows), 3073) uint8."""
+    out = np.empty((len(rows), RECORD), dtype=np.uint8)
+    done = 0
+    for start, block in _blocks(path, n):
+        lo, hi = np.searchsorted(rows, [start, start + len(block)])
+        out[done : done + hi - lo] = block[rows[lo:hi] - start]
+        done += hi - lo
+    return out
 
 
 def _to_hwc(records: np.ndarray) -> np.ndarray:
@@ -104,23 +130,22 @@ def load_cifar_batches(train: Sequence[str | os.PathLike], test: Sequence[str | 
     counts = [_records(p) for p in files]
     total = sum(counts)
     keep = total if max_examples is None else min(total, int(max_examples))
-    check_budget(keep, PIXELS, files[0], raw_bytes=total * RECORD)
-    batches = [_read_batch(p, n) for p, n in zip(files, counts, strict=True)]
-    for p, b in zip(files, batches, strict=True):
-        bad = np.flatnonzero(b[:, 0] >= len(names))
+    check_budget(keep, PIXELS, files[0], raw_bytes=keep * RECORD + total + _BLOCK_RECORDS * RECORD)
+    per_file = [_read_labels(p, n) for p, n in zip(files, counts, strict=True)]
+    for p, y in zip(files, per_file, strict=True):
+        bad = np.flatnonzero(y >= len(names))
         if len(bad):
-            raise FileFormatError(f"record {bad[0] + 1:,} has the label {b[bad[0], 0]}; CIFAR-10 labels are "
+            raise FileFormatError(f"record {bad[0] + 1:,} has the label {y[bad[0]]}; CIFAR-10 labels are "
                                   f"0..{len(names) - 1} (not a CIFAR-10 binary batch?)", p)
-    labels = np.concatenate([b[:, 0] for b in batches])
+    labels = np.concatenate(per_file)
     idx = choose(labels, max_examples, seed)
     n_train = sum(counts[: len(train)])
     blocks, start = [], 0
-    for b in batches:
-        mine = idx[(idx >= start) & (idx < start + len(b))] - start
+    for p, n in zip(files, counts, strict=True):
+        mine = idx[(idx >= start) & (idx < start + n)] - start
         if len(mine):
-            blocks.append(_to_hwc(b[mine]))
-        start += len(b)
-    del batches
+            blocks.append(_to_hwc(_read_selected(p, n, mine)))
+        start += n
     pixels = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
     return build(pixels, labels[idx], (SIDE, SIDE, CHANNELS), name, names,
                  int(np.count_nonzero(idx < n_train)))

@@ -209,7 +209,7 @@ def load_idx_pairs(pairs: Sequence[tuple[str | os.PathLike, str | os.PathLike]],
     d = shape[0] * shape[1] * shape[2]
     total = sum(h.dims[0] for h in headers)
     keep = total if max_examples is None else min(total, int(max_examples))
-    raw = sum(h.n_values for h in headers)
+    raw = max(h.n_values for h in headers)  # one file's images at a time, then only the kept rows
     check_budget(keep, d, paths[0][0], raw_bytes=raw)
     labels = []
     for (_, lab_path) in paths:
