@@ -29,7 +29,7 @@ def make_app(argv: list[str] | None = None) -> QApplication:
 
 
 #: Qt messages that say nothing about nnviz: the offscreen platform cannot size windows
-_HARMLESS = ("This plugin does not support propagateSizeHints()",)
+_HARMLESS = ("This plugin does not support propagateSizeHints()", "This plugin does not support raise()")
 
 
 def _message_handler(kind: QtMsgType, _context: QMessageLogContext, message: str) -> None:

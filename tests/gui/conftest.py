@@ -13,14 +13,16 @@ from nnviz.gui.window.preferences import ENV_FILE
 from nnviz.gui.worker import live_threads
 from tests.gui.waits import WAIT_MS, WAIT_S
 
-#: the offscreen platform cannot pass size hints to a window; Qt says so at every layout
+#: the offscreen platform cannot pass size hints to a window (Qt says so at every layout)
+#: nor raise one (the Lessons window is raised when it is asked for again)
 OFFSCREEN_NOTICE = "This plugin does not support propagateSizeHints"
+OFFSCREEN_RAISE = "This plugin does not support raise"
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if "tests/gui/" in item.nodeid.replace("\\", "/"):
-            item.add_marker(pytest.mark.qt_log_ignore(OFFSCREEN_NOTICE))
+            item.add_marker(pytest.mark.qt_log_ignore(OFFSCREEN_NOTICE, OFFSCREEN_RAISE))
 
 
 @pytest.fixture(autouse=True)

@@ -77,6 +77,8 @@ def make_actions(win) -> None:
     win.act_dark = a("&Dark theme", win.set_dark_theme, None, "Switch light / dark", checkable=True)
     win.act_reset_layout = a("Reset &layout", win.reset_layout)
     win.act_clear_runs = a("Clear earlier runs from the loss plot", lambda: win.loss_plot.clear_history())
+    win.act_lessons = a("&Lessons…", win.open_lessons, "Ctrl+L",
+                        "The notes' claims as experiments: runs side by side, the outcome checked")
     win.act_guide = a("Quick &guide", win.show_guide, "F1")
     win.act_about = a("&About nnviz", win.show_about)
 
@@ -130,6 +132,8 @@ def make_menus(win) -> None:
         win.speed_actions.append(act)
     t.addSeparator()
     t.addAction(win.act_gradcheck)
+    lessons = mb.addMenu("&Lessons")
+    lessons.addAction(win.act_lessons)
     h = mb.addMenu("&Help")
     h.addAction(win.act_guide)
     h.addAction(win.act_about)

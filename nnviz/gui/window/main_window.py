@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
         self._notice = None
         self._closing_ok = False
         self._dark = self.prefs.dark_theme()
+        self.lessons_window = None
 
         self._make_views()
         make_docks(self)
@@ -445,6 +446,8 @@ class MainWindow(QMainWindow):
             view.set_theme(dark)
         self.controls.set_theme(dark)
         self.banner.set_theme(dark)
+        if self.lessons_window is not None:
+            self.lessons_window.set_theme(dark)
         self.act_dark.setChecked(dark)
         self.prefs.set_dark_theme(dark)
 
@@ -496,6 +499,17 @@ class MainWindow(QMainWindow):
 
         show_about(self)
 
+    def open_lessons(self) -> None:
+        """The Lessons window (one, reused): runs of its own, beside the window's run."""
+        from nnviz.gui.lessons.window import LessonWindow
+
+        if self.lessons_window is None:
+            self.lessons_window = LessonWindow(self)
+        self.lessons_window.set_theme(self._dark)
+        self.lessons_window.show()
+        self.lessons_window.raise_()
+        self.lessons_window.activateWindow()
+
     def gradient_check(self) -> None:
         from nnviz.gui.window.gradcheck_dialog import GradCheckDialog
 
@@ -545,6 +559,8 @@ class MainWindow(QMainWindow):
         dlg = getattr(self, "gradcheck_dialog", None)
         if dlg is not None:
             dlg.stop()
+        if self.lessons_window is not None:
+            self.lessons_window.shutdown()
         self.prefs.set_window_state(self.saveGeometry(), self.saveState())
         lp = self.loss_plot
         self.prefs.set_loss_view(lp.smoothing_slider.value() / 100.0, lp.log_check.isChecked(),

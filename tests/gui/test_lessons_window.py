@@ -1,0 +1,75 @@
+"""The Lessons window: a shipped lesson runs side by side and gets a measured verdict."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import pytest
+
+from nnviz.gui.lessons import window as lesson_window
+from nnviz.gui.lessons.figures import METRICS, table_row
+from nnviz.gui.lessons.window import LessonWindow
+from nnviz.lessons.library import lesson_names, shipped_lesson
+from tests.gui.waits import WAIT_MS
+
+
+@pytest.fixture
+def lessons(qtbot):
+    w = LessonWindow()
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.shutdown()
+
+
+def test_the_shipped_lessons_are_listed(lessons):
+    assert lessons.list.count() == len(lesson_names()) >= 1
+    assert lessons.lesson is not None and lessons.title.text() == lessons.lesson.title
+
+
+def test_a_lesson_runs_side_by_side_and_is_checked(lessons, qtbot):
+    lesson = shipped_lesson("xor_needs_hidden_layer").with_steps(600, 100)
+    lessons.show_lesson(lesson)
+    lessons.run()
+    qtbot.waitUntil(lambda: lessons.verdict is not None, timeout=4 * WAIT_MS)
+    names = [r.name for r in lesson.runs]
+    assert all(len(lessons.history[n]) == len(lesson.checkpoint_steps) for n in names)
+    # every run measured at the same steps (lockstep)
+    steps = {tuple(rec.step for rec in lessons.history[n]) for n in names}
+    assert steps == {lesson.checkpoint_steps}
+    assert lessons.multiples.frames >= 1 and set(lessons.multiples.plots) == set(names)
+    for i, name in enumerate(names):
+        row = table_row(lessons.history[name])
+        assert lessons.table.item(i, 0).text() == row[0] != "–"
+    text = lessons.verdict_label.text()
+    assert ("As the notes say" in text) == lessons.verdict.passed
+    assert all(r.text.split(":")[0] in text for r in lessons.verdict.results)
+    for metric in METRICS:  # every curve choice draws from the records
+        lessons.metric_combo.setCurrentText(metric)
+
+
+def test_a_broken_lesson_file_is_refused_with_a_message(lessons, tmp_path, monkeypatch):
+    said = []
+    monkeypatch.setattr(lesson_window.QMessageBox, "warning", lambda *a: said.append(a[2]))
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"format": "nnviz-lesson", "format_version": 1, "title": "x"}))
+    before = lessons.list.count()
+    assert not lessons.open_file(str(path))
+    assert len(said) == 1 and said[0]
+    assert lessons.list.count() == before
+
+
+def test_a_teachers_lesson_file_opens(lessons, tmp_path):
+    src = shipped_lesson("xor_needs_hidden_layer").path
+    path = tmp_path / "mine.json"
+    path.write_bytes(pathlib.Path(src).read_bytes())
+    assert lessons.open_file(str(path))
+    assert lessons.lesson.title == shipped_lesson("xor_needs_hidden_layer").title
+
+
+def test_the_main_window_opens_the_lessons(window, qtbot):
+    window.act_lessons.trigger()
+    assert window.lessons_window is not None and window.lessons_window.isVisible()
+    window.act_lessons.trigger()  # one window, raised again
+    assert window.lessons_window is window.lessons_window
