@@ -27,7 +27,7 @@ from nnviz.io.images.cifar import load_cifar_batches, load_cifar_folder
 from nnviz.io.images.common import ImageData, loader_bytes, max_fitting_examples
 from nnviz.io.images.folder import load_image_folder
 from nnviz.io.images.idx import load_idx_folder, load_idx_pairs, read_idx_file
-from nnviz.io.images.load import ACCEPTED, is_image_source, load_image_data
+from nnviz.io.images.load import ACCEPTED, is_image_source, load_image_data, load_images
 from nnviz.io.images.npz import load_npz_images
 
 __all__ = [
@@ -49,6 +49,7 @@ __all__ = [
     "load_idx_pairs",
     "load_image_data",
     "load_image_folder",
+    "load_images",
     "load_npz_images",
     "load_published",
     "loader_bytes",

@@ -148,7 +148,7 @@ def load_cifar_batches(train: Sequence[str | os.PathLike], test: Sequence[str | 
         start += n
     pixels = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
     return build(pixels, labels[idx], (SIDE, SIDE, CHANNELS), name, names,
-                 int(np.count_nonzero(idx < n_train)))
+                 int(np.count_nonzero(idx < n_train)), total=total)
 
 
 def is_cifar_folder(folder: str | os.PathLike) -> bool:

@@ -173,20 +173,30 @@ def check_labels(labels: np.ndarray, path: str | os.PathLike | None, n_classes: 
         raise FileFormatError(f"example {bad + 1:,} has the label {int(labels[bad])}; {what}", path)
 
 
+def sample_note(kept: int, total: int) -> tuple[str, ...]:
+    """The note that says a subsample was drawn (none when everything was kept)."""
+    if kept >= total:
+        return ()
+    return (f"using {kept:,} of the {total:,} images (a seeded sample, each class keeping its share)",)
+
+
 def build(pixels: np.ndarray, labels: np.ndarray, shape: tuple[int, int, int], name: str,
-          class_names: Sequence[str] | None, n_train: int, notes: Sequence[str] = ()) -> ImageData:
-    """``pixels`` (n, h*w*c) uint8 and ``labels`` (n,) into an :class:`ImageData`."""
+          class_names: Sequence[str] | None, n_train: int, notes: Sequence[str] = (),
+          total: int | None = None) -> ImageData:
+    """``pixels`` (n, h*w*c) uint8 and ``labels`` (n,) into an :class:`ImageData`;
+    ``total``: how many images the source held (for the note on a subsample)."""
     X = np.empty(pixels.shape, dtype=np.float64)
     np.multiply(pixels, 1.0 / 255.0, out=X, casting="unsafe")
     y = np.asarray(labels, dtype=np.int64)
     data = Dataset(X, y, "classification", name, pixel_names(shape), default_class_names(y, class_names))
-    return ImageData(data, shape, n_train, tuple(notes))
+    drawn = sample_note(len(y), total) if total is not None else ()
+    return ImageData(data, shape, n_train, (*drawn, *notes))
 
 
 def from_float(X: np.ndarray, labels: np.ndarray, shape: tuple[int, int, int], name: str,
-               class_names: Sequence[str] | None) -> ImageData:
+               class_names: Sequence[str] | None, total: int) -> ImageData:
     """Float pixels already in 0..1 (n, h*w*c) into an :class:`ImageData` (all training)."""
     y = np.asarray(labels, dtype=np.int64)
     data = Dataset(np.asarray(X, dtype=np.float64), y, "classification", name, pixel_names(shape),
                    default_class_names(y, class_names))
-    return ImageData(data, shape, len(y))
+    return ImageData(data, shape, len(y), sample_note(len(y), total))

@@ -176,6 +176,8 @@ def _decode(Image: Any, entry: _Entry, mode: str, size: tuple[int, int]) -> np.n
                 arr = np.asarray(im, dtype=np.float64)
                 top = 65535.0 if im.mode.startswith("I;16") or arr.max() > 255 else 255.0
                 im = Image.fromarray(np.clip(arr * (255.0 / top), 0, 255).astype(np.uint8), "L")
+            if im.format == "JPEG":
+                im.draft(mode, (w, h))  # decode at a reduced scale when that is still >= (w, h)
             converted = im.convert(mode)
             if converted.size != (w, h):
                 converted = converted.resize((w, h), Image.Resampling.BILINEAR)
@@ -226,4 +228,4 @@ def load_image_folder(root: str | os.PathLike, *, max_examples: int | None = Non
                      f"{'/'.join(s.lstrip('.').upper() for s in IMAGE_SUFFIXES)} images (or class folders) "
                      "were passed over")
     return build(pixels, labels[idx], (h, w, channels), name or root.name or "images", class_names,
-                 len(entries), notes)
+                 len(entries), notes, total=len(files))

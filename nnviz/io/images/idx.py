@@ -229,7 +229,8 @@ def load_idx_pairs(pairs: Sequence[tuple[str | os.PathLike, str | os.PathLike]],
             del images
         start += len(y)
     pixels = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
-    return build(pixels, all_labels[idx], shape, name, class_names, int(np.count_nonzero(idx < n_first)))
+    return build(pixels, all_labels[idx], shape, name, class_names, int(np.count_nonzero(idx < n_first)),
+                 total=total)
 
 
 def _find(folder: Path, stem: str) -> Path | None:

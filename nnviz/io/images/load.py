@@ -4,9 +4,20 @@ it holds, never by guessing from files the user did not name."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from nnviz.io.errors import FileFormatError
+from nnviz.io.images.cache import (
+    CIFAR_FOLDER,
+    PUBLISHED,
+    Cancel,
+    Progress,
+    PublishedSet,
+    fetch_published,
+    load_published,
+    missing_files,
+)
 from nnviz.io.images.cifar import PICKLED_NAMES, is_cifar_folder, load_cifar_batches, load_cifar_folder
 from nnviz.io.images.common import ImageData
 from nnviz.io.images.folder import load_image_folder
@@ -34,6 +45,8 @@ def load_image_data(path: str | os.PathLike, *, max_examples: int | None = None,
     stratified draw. FileFormatError, naming the file, for anything that cannot be used."""
     p = Path(os.fspath(path))
     if p.is_dir():
+        if (p / CIFAR_FOLDER).is_dir() and not is_cifar_folder(p):  # the folder that holds the extracted one
+            p = p / CIFAR_FOLDER
         if is_idx_folder(p):
             return load_idx_folder(p, max_examples=max_examples, seed=seed)
         if is_cifar_folder(p):
@@ -49,3 +62,27 @@ def load_image_data(path: str | os.PathLike, *, max_examples: int | None = None,
         raise FileFormatError("is one IDX file; its images and labels are two files: give the folder that "
                               "holds both (train-images-idx3-ubyte, train-labels-idx1-ubyte, ...)", p)
     raise FileFormatError(f"is not an image source nnviz reads ({ACCEPTED})", p)
+
+
+def load_images(source: str | os.PathLike, *, max_examples: int | None = None, seed: int = 0,
+                download: bool = False, progress: Progress | None = None, cancel: Cancel | None = None,
+                root: str | os.PathLike | None = None, timeout: float = 30.0,
+                table: Mapping[str, PublishedSet] = PUBLISHED) -> ImageData:
+    """What ``--data`` names: a published set (``mnist``, ``fashion-mnist``, ``cifar10``)
+    or a path (see :func:`load_image_data`), so the command line and the window resolve it
+    the same way.
+
+    For a published set ``max_examples=None`` means its ``default_n`` (which fits the
+    memory budget; the result's notes say a sample was drawn), and its missing files are
+    downloaded first only when ``download`` is true (``progress``, ``cancel`` and
+    ``timeout`` as for :func:`~nnviz.io.images.cache.fetch_published`); without it, or
+    without a connection, :class:`~nnviz.io.images.cache.DataUnavailableError` says which
+    files to put where.
+    """
+    name = os.fspath(source)
+    if isinstance(name, str) and name in table and not Path(name).exists():
+        n = max_examples if max_examples is not None else table[name].default_n
+        if download and missing_files(name, root, table):
+            fetch_published(name, root=root, progress=progress, cancel=cancel, timeout=timeout, table=table)
+        return load_published(name, root=root, max_examples=n, seed=seed, table=table)
+    return load_image_data(name, max_examples=max_examples, seed=seed)

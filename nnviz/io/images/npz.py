@@ -145,7 +145,7 @@ def _from_npz(npz, path: Path, max_examples: int | None, seed: int, name: str) -
     if len(idx) < n:
         x = x[idx]
     if x.dtype == np.uint8:
-        return build(x, y[idx], shape, name, names, len(idx))
+        return build(x, y[idx], shape, name, names, len(idx), total=n)
     finite = np.isfinite(x)
     if not finite.all():
         raise FileFormatError(f"x holds NaN or infinite values (image {_first_bad(finite, idx) + 1:,})", path)
@@ -153,7 +153,7 @@ def _from_npz(npz, path: Path, max_examples: int | None, seed: int, name: str) -
     if not inside.all():
         raise FileFormatError(f"x holds floats outside 0..1 (image {_first_bad(inside, idx) + 1:,}); store "
                               "pixels as unsigned bytes 0..255, or scale them to 0..1", path)
-    return from_float(x, y[idx], shape, name, names)
+    return from_float(x, y[idx], shape, name, names, n)
 
 
 def _first_bad(ok: np.ndarray, idx: np.ndarray) -> int:

@@ -329,3 +329,29 @@ def test_unknown_name():
 
 def test_fixture_sanity():
     assert np.frombuffer(gzip.decompress(_idx_files(5)["train-labels-idx1-ubyte.gz"])[8:], np.uint8).size == 5
+
+
+def test_load_images_resolves_names_downloads_and_notes_the_sample(server, tmp_path):
+    from nnviz.io.images import load_images
+
+    _, base = server
+    files = _idx_files()
+    _serve(files)
+    table = _table(base, files)
+    with pytest.raises(DataUnavailableError):
+        load_images("tiny", root=tmp_path, table=table)
+    got = load_images("tiny", root=tmp_path, table=table, download=True)
+    assert len(got.dataset) == 100  # the set's default_n
+    assert got.notes == ("using 100 of the 3,020 images (a seeded sample, each class keeping its share)",)
+    assert len(load_images("tiny", root=tmp_path, table=table, max_examples=3020).dataset) == 3020
+    assert load_images(tmp_path / "tiny").shape == (4, 4, 1)  # a path: the folder itself
+
+
+def test_the_folder_above_cifar_10_batches_bin(tmp_path):
+    from nnviz.io.images import load_images
+
+    inner = tmp_path / "cifar10" / "cifar-10-batches-bin"
+    inner.mkdir(parents=True)
+    (inner / "data_batch_1.bin").write_bytes(cifar_records(3)[0])
+    (tmp_path / "cifar10" / "cifar-10-binary.tar.gz").write_bytes(b"never read")
+    assert len(load_images(tmp_path / "cifar10").dataset) == 3
