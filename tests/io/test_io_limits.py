@@ -31,8 +31,9 @@ from test_io_support import (
     write_zip,
 )
 
-from nnviz.io import FileFormatError, SaveError, archive, load_file, save_session
+from nnviz.io import FileFormatError, SaveError, load_file, save_session
 from nnviz.io import network_file_contents as lay
+from nnviz.io.archive import npy_arrays
 from nnviz.io.json_spec import MAX_SPEC_BYTES, load_json_spec_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,7 +135,7 @@ def test_overlapping_or_lying_inner_directory_is_refused(good, tmp_path):
 
 
 def test_large_fortran_order_arrays_are_refused(good, tmp_path, monkeypatch):
-    monkeypatch.setattr(archive, "MAX_FORTRAN_BYTES", 64)
+    monkeypatch.setattr(npy_arrays, "MAX_FORTRAN_BYTES", 64)
 
     def fortran(a):
         a["W1"] = np.asfortranarray(a["W1"])
