@@ -210,7 +210,7 @@ def load_idx_pairs(pairs: Sequence[tuple[str | os.PathLike, str | os.PathLike]],
     total = sum(h.dims[0] for h in headers)
     keep = total if max_examples is None else min(total, int(max_examples))
     raw = max(h.n_values for h in headers)  # one file's images at a time, then only the kept rows
-    check_budget(keep, d, paths[0][0], raw_bytes=raw)
+    check_budget(keep, d, paths[0][0].parent, raw_bytes=raw)  # the set, not one of its files
     labels = []
     for (_, lab_path) in paths:
         y = read_idx_file(lab_path, (1,))
