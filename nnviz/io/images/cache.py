@@ -389,10 +389,13 @@ def _download_one(url: str, remote: RemoteFile, target: Path, progress: Progress
                   cancel: Cancel | None, timeout: float) -> None:
     if cancel is not None and cancel():
         raise DownloadCancelledError("the download was cancelled", remote.name)
+    if not url.startswith(("https://", "http://")):
+        raise _FailedError("only http and https addresses are used")
     request = urllib.request.Request(url, headers={"User-Agent": "nnviz"})
     try:
         response = urllib.request.urlopen(request, timeout=timeout)
     except urllib.error.HTTPError as exc:
+        exc.close()
         raise _FailedError(f"the server answered {exc.code} {exc.reason}") from None
     except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
         raise _UnreachableError(_reason(exc)) from None

@@ -15,11 +15,12 @@ optionally ending ``.gz``); nothing else in it is opened.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
 import struct
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -74,27 +75,32 @@ class IdxHeader:
         return n
 
 
-def _open(path: Path) -> tuple[BinaryIO, bool, int]:
+@contextlib.contextmanager
+def _open(path: Path) -> Iterator[tuple[BinaryIO, bool, int]]:
     """The file opened for reading (decompressing if gzipped), whether it is gzipped, and
-    its size on disk."""
-    raw = open_regular(path)
-    try:
+    its size on disk; both the file and the decompressor are closed afterwards."""
+    with open_regular(path) as raw:
         size = os.fstat(raw.fileno()).st_size
         gzipped = raw.read(2) == _GZIP_MAGIC
         raw.seek(0)
-        if gzipped:
-            return gzip.GzipFile(fileobj=raw, mode="rb"), True, size
-        return raw, False, size
-    except BaseException:
-        raw.close()
-        raise
+        if not gzipped:
+            yield raw, False, size
+            return
+        with gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
+            yield unzipped, True, size  # type: ignore[misc]
+
+
+def _damaged(exc: BaseException, gzipped: bool) -> str:
+    if gzipped:
+        return f"the gzip data is damaged ({exc})"
+    return f"cannot be read ({getattr(exc, 'strerror', None) or exc})"
 
 
 def _read(f: BinaryIO, n: int, path: Path, what: str) -> bytes:
     try:
         data = f.read(n)
     except (OSError, EOFError, zlib.error) as exc:
-        raise FileFormatError(f"the gzip data is damaged ({exc}) in {what}", path) from None
+        raise FileFormatError(f"{_damaged(exc, isinstance(f, gzip.GzipFile))} in {what}", path) from None
     if len(data) < n:
         raise FileFormatError(f"the file ends in {what} (truncated?)", path)
     return data
@@ -152,7 +158,7 @@ def _values(f: BinaryIO, header: IdxHeader, path: Path) -> np.ndarray:
             done += got
         extra = f.read(1)
     except (OSError, EOFError, zlib.error) as exc:
-        raise FileFormatError(f"the gzip data is damaged ({exc})", path) from None
+        raise FileFormatError(_damaged(exc, header.gzipped), path) from None
     if extra:
         raise FileFormatError(f"holds more data than its header says ({n:,} values)", path)
     return out
@@ -161,15 +167,13 @@ def _values(f: BinaryIO, header: IdxHeader, path: Path) -> np.ndarray:
 def read_idx_file(path: str | os.PathLike, ndims: tuple[int, ...] = (1, 2, 3, 4)) -> np.ndarray:
     """A whole unsigned-byte IDX file as an array of its dimensions (checked first)."""
     path = Path(os.fspath(path))
-    f, gzipped, stored = _open(path)
-    with f:
+    with _open(path) as (f, gzipped, stored):
         header = _header(f, path, gzipped, stored, ndims)
         return _values(f, header, path).reshape(header.dims)
 
 
 def _peek(path: Path, ndims: tuple[int, ...]) -> IdxHeader:
-    f, gzipped, stored = _open(path)
-    with f:
+    with _open(path) as (f, gzipped, stored):
         return _header(f, path, gzipped, stored, ndims)
 
 

@@ -355,3 +355,13 @@ def test_the_folder_above_cifar_10_batches_bin(tmp_path):
     (inner / "data_batch_1.bin").write_bytes(cifar_records(3)[0])
     (tmp_path / "cifar10" / "cifar-10-binary.tar.gz").write_bytes(b"never read")
     assert len(load_images(tmp_path / "cifar10").dataset) == 3
+
+
+def test_only_http_addresses(tmp_path):
+    secret = tmp_path / "secret.bin"
+    secret.write_bytes(b"local file")
+    remote = RemoteFile("x.gz", (secret.as_uri(),), hashlib.sha256(b"local file").hexdigest(), 10)
+    table = {"t": PublishedSet("t", "T", "t", "idx", (remote,), ("a", "b"), "", (1, 1, 1), 1, 1)}
+    with pytest.raises(DownloadError, match="only http and https"):
+        fetch_published("t", root=tmp_path, table=table)
+    assert not (tmp_path / "t" / "x.gz").exists()
