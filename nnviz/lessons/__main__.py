@@ -16,6 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("lesson", nargs="?", help="a shipped lesson's name or a lesson file")
     p.add_argument("--steps", type=int, help="fewer steps (a quick look; checks may fail)")
     p.add_argument("--quiet", action="store_true", help="no line per checkpoint")
+    p.add_argument("--figures", action="store_true", help="each run's figures at the end")
     p.add_argument("--list", action="store_true", help="list the shipped lessons")
     args = p.parse_args(argv)
     if args.list or not args.lesson:
@@ -28,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     except (KeyError, FileFormatError, ValueError) as exc:
         print(f"nnviz: {exc.args[0] if isinstance(exc, KeyError) else exc}", file=sys.stderr)
         return 2
-    return 0 if run_and_report(lesson, quiet=args.quiet) else 1
+    return 0 if run_and_report(lesson, quiet=args.quiet, show_figures=args.figures) else 1
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnviz.lessons.format import Check, Lesson, Measure
+from nnviz.lessons.format import PLANE_METRICS, Check, Lesson, Measure
 from nnviz.lessons.records import LayerFigures, RunRecord
 
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
@@ -118,7 +118,7 @@ def _layer_value(rec: RunRecord, m: Measure) -> float:
 
 
 def _value_at(rec: RunRecord, m: Measure) -> float:
-    if m.metric in ("train_loss", "test_loss", "train_accuracy", "test_accuracy", "boundary_fraction"):
+    if m.metric in ("train_loss", "test_loss", "train_accuracy", "test_accuracy", *PLANE_METRICS):
         v = getattr(rec, m.metric)
         return math.nan if v is None else float(v)
     if m.metric == "diverged":

@@ -63,12 +63,14 @@ _RUN_KEYS = {"name", "label", "settings"}
 METRICS = (
     "train_loss", "test_loss", "train_accuracy", "test_accuracy", "dead_fraction", "died_fraction",
     "saturated_fraction", "silent_fraction", "grad_norm", "weight_norm", "grad_ratio",
-    "steps_to_accuracy", "boundary_fraction", "diverged",
+    "steps_to_accuracy", "boundary_fraction", "regions", "nonlinear_fraction", "diverged",
 )
 #: metrics of hidden layers: one layer (``layer``) or all hidden units pooled
 HIDDEN_METRICS = ("dead_fraction", "died_fraction", "saturated_fraction", "silent_fraction")
 #: metrics of one dense layer (hidden or output; ``layer`` counts from 0, -1 is the output)
 LAYER_METRICS = ("grad_norm", "weight_norm", "grad_ratio")
+#: metrics of the decision regions over the 2-D input plane
+PLANE_METRICS = ("boundary_fraction", "regions", "nonlinear_fraction")
 REDUCTIONS = ("mean", "min", "max", "spread", "std")
 OPS = ("<", "<=", ">", ">=")
 DIRECTIONS = ("increasing", "decreasing")
@@ -467,11 +469,11 @@ def _applies(m: Measure, run: LessonRun, where: str) -> None:
         for k in (m.layer or 0, m.relative_to if m.metric == "grad_ratio" else 0):
             if not -dense <= k < dense:
                 raise SchemaError(f"{where}: layer {k}: the run {run.name!r} has {dense} dense layers")
-    needs_classes = ("train_accuracy", "test_accuracy", "steps_to_accuracy", "boundary_fraction")
+    needs_classes = ("train_accuracy", "test_accuracy", "steps_to_accuracy", *PLANE_METRICS)
     if m.metric in needs_classes and task != "classification":
         raise SchemaError(f"{where}: {m.metric} needs classification data")
-    if m.metric == "boundary_fraction" and not s.data.is_2d:
-        raise SchemaError(f"{where}: boundary_fraction needs 2-D data")
+    if m.metric in PLANE_METRICS and not s.data.is_2d:
+        raise SchemaError(f"{where}: {m.metric} needs 2-D data")
     uses_test = m.metric.startswith("test_") or (m.metric == "steps_to_accuracy" and m.split == "test")
     if uses_test and s.data.test_fraction <= 0:
         raise SchemaError(f"{where}: {m.metric} needs a test split (test_fraction > 0)")

@@ -51,10 +51,11 @@ def describe(lesson: Lesson) -> str:
     return "\n".join(lines)
 
 
-def run_and_report(lesson: Lesson, out: Callable[[str], None] = print, quiet: bool = False) -> bool:
-    """Run ``lesson``, printing a line per checkpoint (unless ``quiet``) and the verdict;
-    True when every check held."""
-    from nnviz.lessons.runner import run_lesson
+def run_and_report(lesson: Lesson, out: Callable[[str], None] = print, quiet: bool = False,
+                   show_figures: bool = False) -> bool:
+    """Run ``lesson``, printing a line per checkpoint (unless ``quiet``) and the verdict
+    (and each run's figures at the end with ``show_figures``); True when every check held."""
+    from nnviz.lessons.runner import figures, run_lesson
 
     out(describe(lesson))
     out("")
@@ -71,9 +72,22 @@ def run_and_report(lesson: Lesson, out: Callable[[str], None] = print, quiet: bo
 
     result = run_lesson(lesson, progress)
     out("")
+    if show_figures:
+        for row in figures(result):
+            shown = ", ".join(f"{k}={_short(v)}" for k, v in row.items() if k != "run" and v is not None)
+            out(f"{row['run']}: {shown}")
+        out("")
     out(result.verdict.report())
     out(f"({result.seconds:.1f} s)")
     return result.verdict.passed
+
+
+def _short(v: object) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, list):
+        return "[" + ", ".join(_short(x) for x in v) + "]"
+    return str(v)
 
 
 __all__ = ["describe", "find_lesson", "lesson_names", "lessons_dir", "run_and_report", "shipped_lesson"]

@@ -44,6 +44,10 @@ class RunRecord:
     #: share of neighbouring points of a grid over the 2-D input plane whose predicted
     #: classes differ: how long (how wiggly) the decision boundary is; None off the plane
     boundary_fraction: float | None = None
+    #: how many connected pieces the decision regions form on that grid; None off the plane
+    regions: int | None = None
+    #: share of that grid where the class differs from the nearest split by straight lines
+    nonlinear_fraction: float | None = None
     diverged_at: int | None = None  # the step whose loss was not finite (then rolled back)
     seconds: float = 0.0  # training time of this run so far, in its own process
     snapshot: Snapshot | None = None  # only when the runner was asked for snapshots

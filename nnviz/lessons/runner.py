@@ -57,12 +57,59 @@ class LessonRunError(RuntimeError):
 
 
 # --- the child ------------------------------------------------------------------------------
-def _boundary_fraction(snap: Snapshot) -> float | None:
-    """Share of neighbouring grid points (across and down) whose predicted classes differ."""
+def _class_map(snap: Snapshot) -> np.ndarray | None:
+    """The predicted class at each point of the snapshot's grid (None off the plane)."""
     if snap.grid is None or snap.confusion is None:
         return None
     out = snap.grid.output
-    labels = out.argmax(axis=2) if out.shape[2] > 1 else (out[..., 0] > 0.5)
+    return out.argmax(axis=2) if out.shape[2] > 1 else (out[..., 0] > 0.5).astype(np.int64)
+
+
+def count_regions(labels: np.ndarray) -> int:
+    """Connected regions (neighbours across and down) of equal class in a 2-D class map:
+    how many pieces the decision regions fall into."""
+    h, w = labels.shape
+    parent = np.arange(h * w)
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    flat = labels.ravel()
+    same_right = np.flatnonzero((labels[:, 1:] == labels[:, :-1]).ravel())
+    same_down = np.flatnonzero((labels[1:, :] == labels[:-1, :]).ravel())
+    pairs = [(r * w + c, r * w + c + 1) for r, c in zip(*np.divmod(same_right, w - 1), strict=True)]
+    pairs += [(i, i + w) for i in same_down.tolist()]
+    for a, b in pairs:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[ra] = rb
+    del flat
+    return len({root(i) for i in range(h * w)})
+
+
+def nonlinear_fraction(labels: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> float:
+    """Share of the grid where the class map differs from the nearest split by straight
+    lines (a least-squares linear classifier fitted to the map itself): 0 for a network
+    that draws straight boundaries, more the more its regions bend and break up."""
+    gx, gy = np.meshgrid((xs - xs.mean()) / (np.ptp(xs) or 1.0), (ys - ys.mean()) / (np.ptp(ys) or 1.0))
+    A = np.stack([gx.ravel(), gy.ravel(), np.ones(gx.size)], axis=1)
+    flat = labels.ravel()
+    classes = np.unique(flat)
+    if len(classes) < 2:
+        return 0.0
+    targets = (flat[:, None] == classes[None, :]).astype(np.float64)
+    coef, *_ = np.linalg.lstsq(A, targets, rcond=None)
+    linear = classes[np.argmax(A @ coef, axis=1)]
+    return float(np.mean(linear != flat))
+
+
+def _boundary_fraction(labels: np.ndarray | None) -> float | None:
+    """Share of neighbouring grid points (across and down) whose predicted classes differ."""
+    if labels is None:
+        return None
     across = np.count_nonzero(labels[:, 1:] != labels[:, :-1])
     down = np.count_nonzero(labels[1:, :] != labels[:-1, :])
     pairs = labels[:, 1:].size + labels[1:, :].size
@@ -80,6 +127,7 @@ def measure_run(name: str, trainer: Trainer, diverged_at: int | None, seconds: f
     """The figures of one run now: a snapshot of the trainer (the views' own statistics)
     reduced to plain numbers, plus silent units and the decision boundary's length."""
     snap = trainer.snapshot()
+    labels = _class_map(snap)
     silent = _silent(trainer)
     layers = tuple(
         LayerFigures(
@@ -93,7 +141,10 @@ def measure_run(name: str, trainer: Trainer, diverged_at: int | None, seconds: f
     return RunRecord(
         run=name, step=snap.step, epoch=snap.epoch, train_loss=float(snap.train_loss),
         train_accuracy=snap.train_accuracy, test_loss=snap.test_loss, test_accuracy=snap.test_accuracy,
-        layers=layers, boundary_fraction=_boundary_fraction(snap), diverged_at=diverged_at,
+        layers=layers, boundary_fraction=_boundary_fraction(labels),
+        regions=None if labels is None else count_regions(labels),
+        nonlinear_fraction=None if labels is None else nonlinear_fraction(labels, snap.grid.xs, snap.grid.ys),
+        diverged_at=diverged_at,
         seconds=seconds, snapshot=snap if keep_snapshot else None,
     )
 
@@ -286,10 +337,14 @@ def figures(result: LessonResult) -> list[dict[str, Any]]:
         row: dict[str, Any] = {"run": name, "step": end.step, "train_loss": end.train_loss,
                                "test_loss": end.test_loss, "train_accuracy": end.train_accuracy,
                                "test_accuracy": end.test_accuracy,
-                               "boundary_fraction": end.boundary_fraction, "diverged_at": end.diverged_at}
+                               "boundary_fraction": end.boundary_fraction, "regions": end.regions,
+                               "nonlinear_fraction": end.nonlinear_fraction,
+                               "diverged_at": end.diverged_at}
         for attr in ("dead_fraction", "saturated_fraction", "silent_fraction"):
             vals = [getattr(h, attr) for h in hidden if getattr(h, attr) is not None]
             row[attr] = float(np.mean(vals)) if vals else None
+        units = sum(h.units for h in hidden if h.dead_since_start is not None)
+        row["died_fraction"] = (sum(h.dead_since_start or 0 for h in hidden) / units) if units else None
         row["grad_norms"] = [lay.grad_norm for lay in end.layers]
         row["seconds"] = end.seconds
         out.append({k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()})
