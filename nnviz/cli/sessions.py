@@ -1,0 +1,189 @@
+"""``nnviz train``'s session: a new one from ``--data`` and the setting options, or one
+continued from a saved network, whose architecture, data split and seed the options may
+not change (they may change the optimiser and the training settings).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from nnviz.cli.parser import CliError
+
+
+def _load_data(args) -> Any:
+    from nnviz.app.settings_schema import setting
+    from nnviz.io.sources import OFFERED, SOURCES, regenerate
+
+    name = args.data
+    if name in OFFERED:  # a built-in data set, or the handwritten digits of the shipped example
+        src = SOURCES[name]
+        recipe: dict[str, Any] = {
+            "generator": name,
+            "n": args.examples if args.examples is not None else src.default_n,
+            "noise": args.noise if args.noise is not None else src.default_noise,
+            "seed": args.seed if args.seed is not None else setting("seed").default,
+        }
+        if args.arms is not None:
+            if "arms" not in src.params:
+                raise CliError("--arms applies to the spiral data set only")
+            recipe["arms"] = args.arms
+        return regenerate(recipe)
+    if not Path(name).exists():
+        raise CliError(
+            f"--data {name!r} is neither a built-in data set ({', '.join(OFFERED)}) nor a file"
+        )
+    from nnviz.io import load_csv
+
+    return load_csv(name, label=args.label)
+
+
+def _optimizer_config(args, base=None):
+    from nnviz.core.optim import OptimizerConfig
+
+    name = args.optimizer or (base.name if base else "adam")
+    hyper: dict[str, float] = {}
+    if base is not None and base.name == name:
+        hyper.update(base.hyper)
+    if args.lr is not None:
+        if args.lr <= 0:
+            raise CliError("--lr must be > 0")
+        hyper["lr"] = args.lr
+    elif base is None or base.name != name:
+        hyper["lr"] = {"adam": 0.01, "adamw": 0.01, "rmsprop": 0.01}.get(name, 0.1)
+    if args.momentum is not None:
+        if name not in ("sgd", "momentum", "nesterov", "rmsprop"):
+            raise CliError(f"--momentum does not apply to {name}")
+        hyper["momentum"] = args.momentum
+    return OptimizerConfig(name, hyper)
+
+
+def _train_config(args, base=None):
+    from nnviz.app.settings_schema import setting
+    from nnviz.core.optim import Schedule
+    from nnviz.core.trainer import TrainConfig
+
+    def pick(name, default):
+        v = getattr(args, name)
+        if v is not None:
+            return v
+        return getattr(base, name) if base is not None else default
+
+    schedule = base.schedule if base is not None else Schedule()
+    if args.schedule is not None:
+        schedule = Schedule(args.schedule)
+    return TrainConfig(
+        optimizer=_optimizer_config(args, base.optimizer if base else None),
+        schedule=schedule,
+        batch_size=pick("batch_size", setting("batch_size").default),
+        l2=pick("l2", setting("l2").default),
+        l1=pick("l1", setting("l1").default),
+        dropout=pick("dropout", setting("dropout").default),
+        seed=pick("seed", setting("seed").default),
+    )
+
+
+def session_from_args(args):
+    from nnviz.app.settings_schema import setting
+    from nnviz.core.session import DataConfig, Session, build_spec
+
+    if args.network:
+        return _continue_session(args)
+    if not args.data:
+        raise CliError("give --data (a built-in data set or a CSV file), or a saved network")
+    data = _load_data(args)
+    init = args.init or setting("init").default
+    init_std = _init_std(args, init)
+    dc = DataConfig(
+        test_fraction=(args.test_fraction if args.test_fraction is not None
+                       else setting("test_fraction").default),
+        preprocess=args.preprocess or setting("preprocess").default,
+    )
+    spec = build_spec(
+        data, dc,
+        layers=args.layers if args.layers is not None else list(setting("layers").default),
+        activation=args.activation or setting("activations").default[0],
+        loss=args.loss,
+        init=init,
+        residual=bool(args.residual),
+        dtype=args.dtype or setting("dtype").default,
+        init_std=init_std,
+    )
+    return Session(data, dc, spec, _train_config(args), track_layers=bool(args.log))
+
+
+def _init_std(args, init: str) -> float | None:
+    """``--init-std``, checked: it applies to ``--init normal`` only, and must be a finite
+    number in the core's range (None when it does not apply)."""
+    from nnviz.app.settings_schema import setting
+    from nnviz.core.init import SCALED_INIT, check_init_std
+
+    if init != SCALED_INIT:
+        if args.init_std is not None:
+            raise CliError(f"--init-std applies to --init {SCALED_INIT} only, not {init}")
+        return None
+    if args.init_std is None:
+        return setting("init_std").default
+    try:
+        return check_init_std(args.init_std, "--init-std")
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
+#: options fixed by a saved network: its architecture and its data split
+_FIXED = ("layers", "activation", "loss", "init", "init_std", "residual", "dtype", "preprocess",
+          "test_fraction")
+
+
+def _saved_settings(loaded) -> dict[str, Any]:
+    """The values a saved network has for the :data:`_FIXED` options (an option given
+    the same value again changes nothing)."""
+    spec = loaded.spec
+    acts = {h.activation for h in spec.hidden}
+    return {
+        "layers": [h.units for h in spec.hidden],
+        "activation": acts.pop() if len(acts) == 1 else None,
+        "loss": spec.loss, "init": spec.init, "init_std": spec.init_std, "residual": spec.residual,
+        "dtype": spec.dtype, "preprocess": loaded.data_config.preprocess,
+        "test_fraction": loaded.data_config.test_fraction,
+    }
+
+
+def _continue_session(args):
+    from nnviz.io import load_file
+
+    loaded = load_file(args.network)
+    saved = _saved_settings(loaded)
+    for o in _FIXED:
+        given = getattr(args, o)
+        if o == "init_std" and given is not None and saved[o] is None:
+            raise CliError(f"--init-std applies to --init normal only; this network's initialiser is "
+                           f"{saved['init']}")
+        if given is not None and given != saved[o]:
+            raise CliError(
+                f"--{o.replace('_', '-')} cannot change a saved network's architecture or data "
+                f"split (it has {_show(saved[o])}); train a new network instead"
+            )
+    data = _load_data(args) if args.data else None
+    session = loaded.to_session(data)
+    trainer = session.trainer
+    cfg = _train_config(args, session.train_config)
+    if cfg.seed != session.train_config.seed:
+        raise CliError("--seed cannot change for a saved network (it fixes the data split)")
+    before = trainer.config.optimizer
+    if cfg.optimizer != before and not trainer.set_optimizer(cfg.optimizer):
+        change = (f"the {before.name} settings now keep other state" if cfg.optimizer.name == before.name
+                  else f"the optimizer changes from {before.name} to {cfg.optimizer.name}")
+        print(f"nnviz: {change}; its state (moments, momentum) starts fresh", file=sys.stderr)
+    trainer.update_config(
+        batch_size=cfg.batch_size, l2=cfg.l2, l1=cfg.l1, dropout=cfg.dropout, schedule=cfg.schedule
+    )
+    trainer.track_layers = bool(args.log)
+    return session
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list):
+        return ",".join(map(str, value)) or "no hidden layers"
+    return "mixed activations" if value is None else f"{value}"
