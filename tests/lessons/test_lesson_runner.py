@@ -1,0 +1,89 @@
+"""The runner: runs in their own processes, in lockstep by step count, immutable records;
+and the figures it measures on a real trainer."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from nnviz.app.run_settings import NetworkSettings, RunSettings, build_session
+from nnviz.lessons import Checkpoint, ComparisonRunner, load_lesson, run_lesson
+from nnviz.lessons.runner import LessonRunError, count_regions, measure_run, nonlinear_fraction
+
+TINY = {"title": "tiny", "claim": "c",
+        "base": {"source": "xor", "n": 120, "layers": [4], "activations": "tanh", "lr": 0.05},
+        "runs": [{"name": "one", "settings": {"seed": 1}},
+                 {"name": "two", "settings": {"seed": 2, "layers": [6], "activations": "relu"}}],
+        "steps": 60, "checkpoint_every": 20,
+        "checks": [{"run": "one", "metric": "train_loss", "op": "<", "right": {"run": "one",
+                    "metric": "train_loss", "at": "start"}}]}
+
+
+def test_two_tiny_runs_are_measured_at_equal_steps():
+    lesson = load_lesson(json.dumps(TINY).encode(), "tiny")
+    seen: list[Checkpoint] = []
+    result = run_lesson(lesson, seen.append)
+    assert [cp.step for cp in seen] == [0, 20, 40, 60]
+    for cp in seen:  # lockstep: every run's record of a checkpoint is at that step
+        assert [r.run for r in cp.records] == ["one", "two"]
+        assert {r.step for r in cp.records} == {cp.step}
+    assert result.complete and result.verdict.passed, result.verdict.report()
+    one_end = seen[-1].record("one")
+    assert one_end.train_loss < seen[0].record("one").train_loss
+    assert len(one_end.layers) == 2 and one_end.layers[0].activation == "tanh"
+    assert seen[-1].record("two").layers[0].dead_fraction is not None
+    assert one_end.boundary_fraction is not None and one_end.regions >= 1
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        one_end.train_loss = 0.0  # type: ignore[misc]
+    assert result.history()["two"][-1] is seen[-1].record("two")
+
+
+def test_the_runner_stops_early_and_ends_its_children():
+    runs = [("a", RunSettings()), ("b", RunSettings())]
+    runner = ComparisonRunner(runs, [0, 5, 10, 15])
+    got = []
+    for cp in runner:
+        got.append(cp.step)
+        if cp.step == 5:
+            runner.stop()
+    assert got == [0, 5]
+    assert runner._procs == []  # closed: every child joined
+
+
+def test_a_run_that_cannot_be_built_names_itself():
+    bad = dataclasses.replace(RunSettings(), network=NetworkSettings(layers=(4,), activations=("relu",),
+                                                                     loss="mse"))
+    runner = ComparisonRunner([("ok", RunSettings()), ("broken", bad)], [0, 5])
+    with pytest.raises(LessonRunError, match="broken"):
+        list(runner)
+
+
+def test_runner_arguments_are_checked():
+    with pytest.raises(ValueError, match="1..8 runs"):
+        ComparisonRunner([(f"r{i}", RunSettings()) for i in range(9)], [0])
+    with pytest.raises(ValueError, match="rising"):
+        ComparisonRunner([("a", RunSettings())], [0, 10, 10])
+
+
+def test_measure_run_in_this_process_matches_the_snapshot():
+    session = build_session(RunSettings(), grid_size=24)
+    session.trainer.run(30)
+    rec = measure_run("x", session.trainer, None, 0.0, keep_snapshot=True)
+    snap = rec.snapshot
+    assert rec.step == 30 and rec.train_loss == snap.train_loss
+    assert [lay.grad_norm for lay in rec.layers] == [lay.grad_norm for lay in snap.layers]
+    assert [lay.dead_fraction for lay in rec.hidden] == [lay.dead_fraction for lay in snap.layers[:-1]]
+
+
+def test_region_measures_on_drawn_maps():
+    half = np.zeros((8, 8), dtype=int)
+    half[:, 4:] = 1
+    xs = ys = np.linspace(-1, 1, 8)
+    assert count_regions(half) == 2 and nonlinear_fraction(half, xs, ys) == 0.0
+    islands = half.copy()
+    islands[1, 1] = islands[6, 1] = 1
+    assert count_regions(islands) == 4
+    assert nonlinear_fraction(islands, xs, ys) > 0

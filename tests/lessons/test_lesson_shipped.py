@@ -1,0 +1,36 @@
+"""Shipped lessons end to end, with their shipped settings and seeds: a representative
+few run in full here (each in seconds); docs/lessons.md records every lesson's figures."""
+
+from __future__ import annotations
+
+import pytest
+
+from nnviz.lessons import run_lesson, shipped_lesson
+from nnviz.lessons.__main__ import main
+
+FULL = ("xor_needs_hidden_layer", "vanishing_gradients", "large_init_saturates_sigmoid")
+
+
+@pytest.mark.parametrize("name", FULL)
+def test_a_shipped_lesson_passes_as_shipped(name):
+    lesson = shipped_lesson(name)
+    result = run_lesson(lesson)
+    assert result.complete
+    assert result.verdict.passed, result.verdict.report()
+    assert result.verdict.headline == "as the notes say"
+
+
+def test_a_shortened_lesson_gets_an_honest_verdict():
+    # 2 steps cannot teach XOR: the verdict must say so, naming the check and its numbers
+    lesson = shipped_lesson("xor_needs_hidden_layer").with_steps(2, 1)
+    result = run_lesson(lesson)
+    assert not result.verdict.passed
+    assert result.verdict.headline.startswith("not this time: the hidden layer learns XOR")
+    assert result.verdict.try_next == lesson.try_next
+
+
+def test_the_command_lists_and_refuses(capsys):
+    assert main(["--list"]) == 0
+    assert "xor_needs_hidden_layer" in capsys.readouterr().out
+    assert main(["no_such_lesson"]) == 2
+    assert "no lesson 'no_such_lesson'" in capsys.readouterr().err
