@@ -51,8 +51,8 @@ def test_measures_read_the_records():
 def test_a_passing_lesson_says_as_the_notes_say():
     lesson = _lesson([
         {"run": "a", "metric": "test_accuracy", "op": ">=", "value": 0.9},
-        {"left": {"run": "a", "metric": "test_accuracy"}, "op": ">", "right": {"run": "b", "metric": "test_accuracy"},
-         "plus": 0.2},
+        {"left": {"run": "a", "metric": "test_accuracy"}, "op": ">",
+         "right": {"run": "b", "metric": "test_accuracy"}, "plus": 0.2},
         {"order": [{"run": "a", "metric": "steps_to_accuracy", "target": 0.6},
                    {"run": "b", "metric": "steps_to_accuracy", "target": 0.6}], "direction": "increasing"},
         {"left": {"run": "b", "metric": "grad_ratio", "layer": 0}, "op": "<",

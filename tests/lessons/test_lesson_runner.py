@@ -62,7 +62,7 @@ def test_a_run_that_cannot_be_built_names_itself():
 
 
 def test_runner_arguments_are_checked():
-    with pytest.raises(ValueError, match="1..8 runs"):
+    with pytest.raises(ValueError, match=r"1\.\.8 runs"):
         ComparisonRunner([(f"r{i}", RunSettings()) for i in range(9)], [0])
     with pytest.raises(ValueError, match="rising"):
         ComparisonRunner([("a", RunSettings())], [0, 10, 10])
