@@ -42,6 +42,8 @@ class DialogLog:
         self.unsaved_answer = dialogs.Unsaved.DISCARD
         self.unsaved_asked = 0
         self.unsaved_questions: list[str] = []
+        self.download_answer = False
+        self.downloads_asked: list[str] = []
         self.open_path: str | None = None
         self.save_path: str | None = None
 
@@ -65,7 +67,14 @@ def dialog_log(monkeypatch):
     monkeypatch.setattr(dialogs, "show_error", show_error)
     monkeypatch.setattr(dialogs, "notify", notify)
     monkeypatch.setattr(dialogs, "ask_unsaved", ask_unsaved)
+
+    def ask_download(_parent, title, _text):
+        log.downloads_asked.append(title)
+        return log.download_answer
+
+    monkeypatch.setattr(dialogs, "ask_download", ask_download)
     monkeypatch.setattr(dialogs, "ask_open_path", lambda *a, **k: log.open_path)
+    monkeypatch.setattr(dialogs, "ask_folder", lambda *a, **k: log.open_path)
     monkeypatch.setattr(dialogs, "ask_save_path", lambda *a, **k: log.save_path)
     return log
 

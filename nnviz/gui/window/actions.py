@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QSlider, QToolBar
 
 from nnviz.gui.views.base import REGISTRY
 from nnviz.gui.window.pending_banner import PendingBanner
+from nnviz.io.images.cache import PUBLISHED
 
 #: speed settings: steps per second, 0 = as fast as the machine goes
 SPEEDS = (1, 3, 10, 30, 100, 300, 1000, 3000, 10000, 0)
@@ -50,7 +51,19 @@ def make_actions(win) -> None:
     win.act_open = a("&Open…", lambda: f.open_dialog(), K.Open, "Open a network file or a CSV data set")
     win.act_save = a("&Save", lambda: f.save(), K.Save, "Save the network, its data and history")
     win.act_save_as = a("Save &As…", lambda: f.save_as(), "Ctrl+Shift+S", "Save under a new name")
-    win.act_import = a("&Import CSV…", lambda: f.import_csv(), None, "Train on a CSV table")
+    win.act_import = a("&CSV table…", lambda: f.import_csv(), None, "Train on a CSV table")
+    win.act_import_images = a("Image &file (.npz, CIFAR-10 .bin)…", lambda: f.import_images(), None,
+                              "Train on images in an .npz (x, y) or CIFAR-10 binary batches")
+    win.act_import_image_folder = a(
+        "Image f&older (MNIST IDX files, CIFAR-10, a sub-folder per class)…",
+        lambda: f.import_images(folder=True), None, "Train on a folder of images",
+    )
+    win.image_set_actions = {}
+    for name, entry in PUBLISHED.items():
+        win.image_set_actions[name] = a(
+            entry.label, lambda _=False, n=name: f.import_images(n), None,
+            f"Train on {entry.label} (downloaded once into the cache folder, after asking)",
+        )
     win.act_onnx = a(
         "Export &ONNX model…",
         lambda: f.export_onnx(),
@@ -94,7 +107,13 @@ def make_menus(win) -> None:
     m.addAction(win.act_save)
     m.addAction(win.act_save_as)
     m.addSeparator()
-    m.addAction(win.act_import)
+    win.import_menu = m.addMenu("&Import")
+    win.import_menu.addAction(win.act_import)
+    win.import_menu.addAction(win.act_import_images)
+    win.import_menu.addAction(win.act_import_image_folder)
+    win.import_menu.addSeparator()
+    for act in win.image_set_actions.values():
+        win.import_menu.addAction(act)
     export = m.addMenu("&Export")
     export.addAction(win.act_onnx)
     export.addAction(win.act_hist_csv)

@@ -50,3 +50,51 @@ def run_responsive(parent: QWidget | None, label: str, fn: Callable[[], T]) -> T
     dialog.close()
     dialog.deleteLater()
     return future.result()
+
+
+def run_with_progress(parent: QWidget | None, label: str,
+                      fn: Callable[[Callable[[int, int], None], Callable[[], bool]], T]) -> T:
+    """``fn(progress, cancelled)`` on a worker thread behind a progress dialog with a Cancel
+    button (a download): ``progress(done, total)`` moves the bar (total 0: unknown), and
+    ``cancelled()`` turns true once Cancel was pressed, for ``fn`` to stop at its next
+    chunk. Its result, or its exception raised here."""
+    state = {"done": 0, "total": 0, "cancel": False}
+
+    def progress(done: int, total: int) -> None:
+        state["done"], state["total"] = int(done), int(total or 0)
+
+    pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="nnviz-fetch")
+    future = pool.submit(fn, progress, lambda: state["cancel"])
+    pool.shutdown(wait=False)
+    dialog = QProgressDialog(label, "Cancel", 0, 1000, parent)
+    dialog.setWindowTitle("nnviz")
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.setMinimumDuration(0)
+    dialog.canceled.connect(lambda: state.__setitem__("cancel", True))
+    dialog.setValue(0)  # shown at once (a dialog with minimum duration 0 shows on its first value)
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.setInterval(POLL_MS * 5)
+
+    def tick() -> None:
+        if dialog.wasCanceled():
+            state["cancel"] = True
+        total = state["total"]
+        if total > 0:
+            dialog.setRange(0, 1000)
+            dialog.setValue(min(int(1000 * state["done"] / total), 999))
+            dialog.setLabelText(f"{label}\n{state['done'] / 1e6:,.1f} of {total / 1e6:,.1f} MB")
+        elif state["done"]:
+            dialog.setRange(0, 0)
+            dialog.setLabelText(f"{label}\n{state['done'] / 1e6:,.1f} MB")
+        if future.done():
+            loop.quit()
+
+    timer.timeout.connect(tick)
+    timer.start()
+    if not future.done():
+        loop.exec()
+    timer.stop()
+    dialog.close()
+    dialog.deleteLater()
+    return future.result()

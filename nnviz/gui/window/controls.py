@@ -316,8 +316,10 @@ class ControlPanel(QScrollArea):
         self.regenerate = QPushButton("Regenerate")
         self.regenerate.setToolTip("Draw a new sample of the same data set")
         self.regenerate.clicked.connect(self._on_regenerate)
-        self.import_button = QPushButton("Import CSV…")
-        self.import_button.clicked.connect(self.importRequested)
+        self.import_button = QPushButton("Import…")
+        self.import_button.setToolTip("Train on your own data: a CSV table, image files or folders, "
+                                      "or MNIST, Fashion-MNIST or CIFAR-10")
+        self.import_button.clicked.connect(self.importRequested)  # the window gives it a menu
         buttons.addWidget(self.regenerate)
         buttons.addWidget(self.import_button)
         form.addRow(buttons)

@@ -17,6 +17,7 @@ NETWORK_FILTER = "nnviz networks (*.nnviz *.json);;All files (*)"
 CSV_FILTER = "CSV files (*.csv *.txt);;All files (*)"
 ONNX_FILTER = "ONNX models (*.onnx)"
 IMAGE_FILTER = "PNG image (*.png);;SVG drawing (*.svg)"
+IMAGE_DATA_FILTER = "Image data (*.npz *.bin);;All files (*)"
 OPENABLE_FILTER = "nnviz networks and CSV data (*.nnviz *.json *.csv);;All files (*)"
 
 
@@ -37,6 +38,11 @@ def ask_open_path(parent: QWidget | None, title: str, filters: str, start: str =
 
 def ask_save_path(parent: QWidget | None, title: str, filters: str, suggested: str = "") -> str | None:
     path, _ = QFileDialog.getSaveFileName(parent, title, suggested, filters)
+    return path or None
+
+
+def ask_folder(parent: QWidget | None, title: str, start: str = "") -> str | None:
+    path = QFileDialog.getExistingDirectory(parent, title, start)
     return path or None
 
 
@@ -65,6 +71,14 @@ def ask_unsaved(parent: QWidget | None, name: str, question: str = CLOSING) -> U
     return Unsaved.CANCEL
 
 
+def ask_download(parent: QWidget | None, title: str, text: str) -> bool:
+    """Yes or no to a download the user asked for (what, how big, where it goes)."""
+    answer = QMessageBox.question(parent, title, text,
+                                  QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                  QMessageBox.StandardButton.Yes)
+    return answer == QMessageBox.StandardButton.Yes
+
+
 def notify(parent: QWidget | None, title: str, text: str, box: QMessageBox | None = None) -> QMessageBox:
     """A non-modal message (training stays visible); ``box`` is reused when given."""
     if box is None:
@@ -88,6 +102,9 @@ class Dialogs:
                       suggested: str = "") -> str | None:
         return ask_save_path(parent, title, filters, suggested)
 
+    def ask_folder(self, parent: QWidget | None, title: str, start: str = "") -> str | None:
+        return ask_folder(parent, title, start)
+
     def show_error(self, parent: QWidget | None, title: str, text: str) -> None:
         show_error(parent, title, text)
 
@@ -98,6 +115,9 @@ class Dialogs:
                box: QMessageBox | None = None) -> QMessageBox | None:
         return notify(parent, title, text, box)
 
+    def ask_download(self, parent: QWidget | None, title: str, text: str) -> bool:
+        return ask_download(parent, title, text)
+
 
 class RecordingDialogs(Dialogs):
     """Messages are recorded in :attr:`messages`, never shown; files are never asked for,
@@ -107,6 +127,9 @@ class RecordingDialogs(Dialogs):
         self.messages: list[str] = []
 
     def ask_open_path(self, parent, title, filters, start=""):
+        return None
+
+    def ask_folder(self, parent, title, start=""):
         return None
 
     def ask_save_path(self, parent, title, filters, suggested=""):
@@ -121,3 +144,6 @@ class RecordingDialogs(Dialogs):
     def notify(self, parent, title, text, box=None):
         self.messages.append(f"{title}: {text}")
         return None
+
+    def ask_download(self, parent, title, text):
+        return False  # a harness never reaches out to the network

@@ -228,7 +228,66 @@ class FileController:
         if not loss_fits(network.loss, data.task, data.n_classes):
             network = replace(network, loss=default_loss(data.task))
         settings = replace(shown, data=ds, network=network)
-        name = Path(path).name
+        if not self._train_on(data, settings, Path(path).name, ask):
+            return False
+        self.prefs.set_last_dir(path)
+        self.document.imported(Path(path).stem)  # named after the file
+        self.window.show_document()
+        self.window.status.message(
+            f"Imported {Path(path).name}: {len(data):,} rows, {data.n_features} inputs, {data.task}.", 6000
+        )
+        return True
+
+    def import_images(self, source: str | None = None, ask: bool = True, folder: bool = False) -> bool:
+        """Train on image data: ``source`` a published set (``mnist``, ``fashion-mnist``,
+        ``cifar10``: downloaded first if need be) or a path (a folder of IDX files, CIFAR-10
+        batches or one sub-folder per class; an ``.npz``; a CIFAR ``.bin``). Without one the
+        user picks a file (or, with ``folder``, a folder). Sensible defaults for images come
+        with it, and the status bar says which."""
+        from nnviz.gui.window.image_import import (
+            PUBLISHED,
+            fetch_if_missing,
+            image_settings,
+            load_for_window,
+        )
+        from nnviz.io import FileFormatError
+        from nnviz.io.images.cache import DownloadCancelledError
+
+        if source is None:
+            start = self._start_dir()
+            if folder:
+                source = self.dialogs.ask_folder(self.window, "Import image folder", start)
+            else:
+                source = self.dialogs.ask_open_path(self.window, "Import image data",
+                                                    dialogs.IMAGE_DATA_FILTER, start)
+            if not source:
+                return False
+        title = "Cannot import the images"
+        name = PUBLISHED[source].label if source in PUBLISHED else Path(source).name
+        try:
+            if source in PUBLISHED and not fetch_if_missing(self.window, self.dialogs, source):
+                return False
+            images = load_for_window(self.window, source)
+        except DownloadCancelledError:
+            self.window.status.message("Download cancelled: nothing was kept.", 5000)
+            return False
+        except (FileFormatError, OSError, ValueError) as exc:
+            self.dialogs.show_error(self.window, title, str(exc))
+            return False
+        except MemoryError:
+            self.dialogs.show_error(self.window, title, f"{name}: there is not enough memory to load it")
+            return False
+        settings, notice = image_settings(self.window.controls.settings(), images)
+        if not self._train_on(images.dataset, settings, name, ask):
+            return False
+        if source not in PUBLISHED:
+            self.prefs.set_last_dir(source)
+        self.window.status.message("; ".join((notice, *images.notes)), 10000)
+        return True
+
+    def _train_on(self, data, settings, name: str, ask: bool) -> bool:
+        """A new run of ``settings`` on imported ``data`` (asked about unsaved changes once it
+        is built); False with a message when it cannot be made."""
         try:
             session = run_responsive(self.window, f"Preparing {data.name}…",
                                      lambda: build_session(settings, data))
@@ -236,18 +295,14 @@ class FileController:
                 return False
             self.window.start_session(session, settings, data)
         except (SettingsError, RunError) as exc:
-            self.dialogs.show_error(self.window, "Cannot train on this data", f"{Path(path).name}: {exc}")
+            self.dialogs.show_error(self.window, "Cannot train on this data", f"{name}: {exc}")
             return False
         except MemoryError:
             self.dialogs.show_error(self.window, "Cannot train on this data",
-                                    f"{Path(path).name}: there is not enough memory for it")
+                                    f"{name}: there is not enough memory for it")
             return False
-        self.prefs.set_last_dir(path)
-        self.document.imported(Path(path).stem)  # a new, unsaved network on the imported data
+        self.document.imported(Path(data.name).stem)  # a new, unsaved network on the data
         self.window.show_document()
-        self.window.status.message(
-            f"Imported {Path(path).name}: {len(data):,} rows, {data.n_features} inputs, {data.task}.", 6000
-        )
         return True
 
     # --- export ---------------------------------------------------------------------------

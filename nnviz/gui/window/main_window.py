@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
         make_docks(self)
         make_actions(self)
         make_menus(self)
+        self.controls.import_button.setMenu(self.import_menu)  # the File > Import entries
         make_toolbar(self)
         self.status = StatusPanel(self.statusBar())
         self.pump = FramePump(self, self.views, self.docks, self.snapshot_views, self.rows_views,

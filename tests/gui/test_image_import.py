@@ -1,0 +1,65 @@
+"""Image data in the window: files the user points at, and published sets from the cache
+(asked before any download; no test touches the network)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nnviz.io.images.cache import set_folder
+from tests.io.images.imgdata_fixtures import write_idx_folder
+
+
+def _npz(path, n=90, side=8, classes=3):
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (n, side, side), dtype=np.uint8)
+    y = (np.arange(n) % classes).astype(np.int64)
+    np.savez(path, x=x, y=y)
+    return path
+
+
+def test_an_npz_of_images_trains_with_image_defaults(window, qtbot, tmp_path, dialog_log):
+    path = _npz(tmp_path / "faces.npz")
+    assert window.files.import_images(str(path)), dialog_log.errors
+    info = window.info
+    assert info.spec.input_dim == 64 and info.spec.output_dim == 3
+    assert tuple(layer.units for layer in info.spec.hidden) == (100,)
+    shown = window.controls.settings()
+    assert shown.data.preprocess == "standardize" and shown == window.document.settings
+    assert "sensible defaults for images" in window.statusBar().currentMessage()
+    assert window.document.modified and window.document.path is None
+
+
+def test_a_broken_image_file_is_one_message_and_nothing_changes(window, tmp_path, dialog_log):
+    path = tmp_path / "broken.npz"
+    path.write_bytes(b"PK\x03\x04 truncated")
+    gen = window.document.generation
+    assert not window.files.import_images(str(path))
+    assert len(dialog_log.errors) == 1 and dialog_log.errors[0][0] == "Cannot import the images"
+    assert window.document.generation == gen
+
+
+def test_a_missing_published_set_is_asked_about_and_never_fetched_unasked(window, tmp_path, monkeypatch,
+                                                                        dialog_log):
+    monkeypatch.setenv("NNVIZ_DATA_DIR", str(tmp_path / "cache"))
+    dialog_log.download_answer = False
+    gen = window.document.generation
+    assert not window.files.import_images("mnist")
+    assert len(dialog_log.downloads_asked) == 1 and dialog_log.downloads_asked[0].startswith("MNIST")
+    assert not dialog_log.errors and window.document.generation == gen
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").rglob("*-ubyte*"))
+
+
+def test_a_published_set_in_the_cache_opens_without_asking(window, tmp_path, monkeypatch, dialog_log):
+    monkeypatch.setenv("NNVIZ_DATA_DIR", str(tmp_path / "cache"))
+    write_idx_folder(set_folder("mnist"), n_train=120, n_test=30, h=28, w=28)
+    assert window.files.import_images("mnist"), dialog_log.errors
+    assert not dialog_log.downloads_asked
+    assert window.info.spec.input_dim == 784
+
+
+def test_the_import_menu_offers_every_kind(window):
+    texts = [a.text() for a in window.import_menu.actions() if a.text()]
+    assert any("CSV" in t for t in texts) and any("folder" in t for t in texts)
+    labels = {a.text().split(" (")[0] for a in window.image_set_actions.values()}
+    assert labels == {"MNIST", "Fashion-MNIST", "CIFAR-10"}
+    assert window.controls.import_button.menu() is window.import_menu
