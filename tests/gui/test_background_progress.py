@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication, QProgressDialog, QWidget
 from nnviz.gui.window.background import run_with_progress
 
 
-class Cancelled(Exception):
+class CancelledByUserError(Exception):
     pass
 
 
@@ -46,10 +46,10 @@ def test_cancel_reaches_the_work(qtbot):
         while time.monotonic() < deadline:
             progress(1, 0)
             if cancelled():
-                raise Cancelled
+                raise CancelledByUserError
             time.sleep(0.01)
         return "not cancelled"
 
-    with pytest.raises(Cancelled):
+    with pytest.raises(CancelledByUserError):
         run_with_progress(parent, "Downloading MNIST", work)
     assert seen and seen[0].startswith("Downloading MNIST")
