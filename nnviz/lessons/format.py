@@ -111,11 +111,16 @@ class Measure:
             what = f"gradient norm of layer {self.layer or 0} relative to layer {self.relative_to}"
         elif self.layer is not None:
             what = f"{what} of layer {self.layer}"
-        who = self.runs[0] if self.reduce is None else f"{self.reduce} over {', '.join(self.runs)}"
         when = {"end": "at the end", "start": "at the start"}.get(str(self.at), f"at step {self.at}")
         if self.window > 1:
             when = f"{when} (mean of {self.window} checkpoints)"
-        return f"{what} of {who} {when}" if self.metric != "steps_to_accuracy" else f"{what} of {who}"
+        if self.metric != "steps_to_accuracy":
+            when = f" {when}"
+        else:  # counted up to ``at``: "by step 500", nothing when up to the end
+            when = "" if self.at == "end" else f" by step {self.at}"
+        if self.reduce is None:
+            return f"{what} of {self.runs[0]}{when}"
+        return f"{self.reduce} of {what} over {', '.join(self.runs)}{when}"
 
 
 @dataclass(frozen=True)
@@ -207,8 +212,15 @@ def load_lesson(raw: bytes, name: str = "lesson", path: str | os.PathLike | None
     return replace(lesson, path=None if path is None else os.fspath(path))
 
 
+def _field(d: dict, key: str, kind: str, where: str, default: Any = ...) -> Any:
+    """:func:`nnviz.io.schema.field`, saying "the lesson lacks ..." at the top level."""
+    if not where and key not in d and default is ...:
+        raise SchemaError(f"the lesson lacks {key!r}")
+    return field(d, key, kind, where, default)
+
+
 def _text(d: dict, key: str, where: str, default: Any = ..., max_len: int = MAX_TEXT) -> str:
-    s = field(d, key, "str", where, default)
+    s = _field(d, key, "str", where, default)
     if len(s) > max_len:
         raise SchemaError(f"{where + '.' if where else ''}{key} is longer than {max_len:,} characters")
     return s
@@ -229,10 +241,10 @@ def _texts(d: dict, key: str) -> tuple[str, ...]:
 
 def _parse(d: Any, name: str) -> Lesson:
     check(d, "dict", "the lesson")
-    fmt = field(d, "format", "str", "", LESSON_FORMAT)
+    fmt = _field(d, "format", "str", "", LESSON_FORMAT)
     if fmt != LESSON_FORMAT:
         raise SchemaError(f"format must be {LESSON_FORMAT!r}, not {fmt[:40]!r}")
-    version = field(d, "format_version", "int", "", LESSON_VERSION)
+    version = _field(d, "format_version", "int", "", LESSON_VERSION)
     if not 1 <= version <= LESSON_VERSION:
         raise SchemaError(f"format_version {version} is not one this nnviz reads (1..{LESSON_VERSION})")
     only_keys(d, _TOP_KEYS, "the lesson")
@@ -241,10 +253,10 @@ def _parse(d: Any, name: str) -> Lesson:
     if not title.strip() or not claim.strip():
         raise SchemaError("title and claim must not be empty")
     notes = _text(d, "notes", "", "")
-    data_seed = int_range(field(d, "data_seed", "int", "", 1), 0, 2**63 - 1, "data_seed")
-    base = check(field(d, "base", "dict", ""), "dict", "base")
+    data_seed = int_range(_field(d, "data_seed", "int", "", 1), 0, 2**63 - 1, "data_seed")
+    base = check(_field(d, "base", "dict", ""), "dict", "base")
     base_values = {k: parse_setting(k, v, f"base.{k}") for k, v in base.items()}
-    runs_raw = field(d, "runs", "list", "")
+    runs_raw = _field(d, "runs", "list", "")
     if not 1 <= len(runs_raw) <= MAX_RUNS:
         raise SchemaError(f"runs must hold 1..{MAX_RUNS} runs, not {len(runs_raw)}")
     runs: list[LessonRun] = []
@@ -254,13 +266,13 @@ def _parse(d: Any, name: str) -> Lesson:
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise SchemaError(f"the run name {twice[0]!r} is used twice")
-    steps = int_range(field(d, "steps", "int", ""), 1, MAX_STEPS, "steps")
-    every = int_range(field(d, "checkpoint_every", "int", "", max(1, steps // 20)), 1, steps,
+    steps = int_range(_field(d, "steps", "int", ""), 1, MAX_STEPS, "steps")
+    every = int_range(_field(d, "checkpoint_every", "int", "", max(1, steps // 20)), 1, steps,
                       "checkpoint_every")
     if len(range(0, steps, every)) + 1 > MAX_CHECKPOINTS:
         raise SchemaError(f"steps / checkpoint_every makes more than {MAX_CHECKPOINTS:,} checkpoints")
     by_name = {r.name: r for r in runs}
-    checks_raw = field(d, "checks", "list", "")
+    checks_raw = _field(d, "checks", "list", "")
     if not 1 <= len(checks_raw) <= MAX_CHECKS:
         raise SchemaError(f"checks must hold 1..{MAX_CHECKS} checks, not {len(checks_raw)}")
     checks = tuple(_parse_check(c, f"checks[{i}]", by_name, steps, every) for i, c in enumerate(checks_raw))

@@ -3,6 +3,7 @@ or path with a printed report: what ``nnviz lesson`` does."""
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -82,6 +83,46 @@ def run_and_report(lesson: Lesson, out: Callable[[str], None] = print, quiet: bo
     return result.verdict.passed
 
 
+def add_lesson_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add ``lesson`` (``list``, ``show NAME``, ``run NAME``) to the ``nnviz`` command's
+    sub-commands ``sub``; the command is :func:`cmd_lesson`."""
+    p = sub.add_parser("lesson", help="run a lesson of the notes headless, with its outcome checked")
+    what = p.add_subparsers(dest="lesson_command", required=True)
+    what.add_parser("list", help="the shipped lessons")
+    show = what.add_parser("show", help="a lesson's claim, runs and checks, without running it")
+    show.add_argument("lesson", help="a shipped lesson's name or a lesson file")
+    run = what.add_parser("run", help="make the lesson's runs side by side and check the outcome")
+    run.add_argument("lesson", help="a shipped lesson's name or a lesson file")
+    run.add_argument("--steps", type=int, help="fewer steps: a quick look (the checks may then fail)")
+    run.add_argument("--quiet", action="store_true", help="no line per checkpoint")
+    run.add_argument("--figures", action="store_true", help="each run's figures at the end")
+    return p
+
+
+def cmd_lesson(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
+    """``nnviz lesson``: 0 when the lesson's checks held (or for list/show), 1 when they did
+    not; a bad name or file raises ValueError (one line from the CLI, exit status 2)."""
+    if args.lesson_command == "list":
+        for name in lesson_names():
+            out(f"{name}: {shipped_lesson(name).title}")
+        return 0
+    try:
+        lesson = find_lesson(args.lesson)
+    except KeyError as exc:
+        raise ValueError(exc.args[0]) from None
+    if args.lesson_command == "show":
+        out(describe(lesson))
+        out("")
+        out("Checks:")
+        for c in lesson.checks:
+            out(f"  - {c.says or c.kind}")
+        return 0
+    if getattr(args, "steps", None) is not None:
+        lesson = lesson.with_steps(args.steps)
+    ok = run_and_report(lesson, out, quiet=args.quiet, show_figures=args.figures)
+    return 0 if ok else 1
+
+
 def _short(v: object) -> str:
     if isinstance(v, float):
         return f"{v:.4g}"
@@ -90,4 +131,5 @@ def _short(v: object) -> str:
     return str(v)
 
 
-__all__ = ["describe", "find_lesson", "lesson_names", "lessons_dir", "run_and_report", "shipped_lesson"]
+__all__ = ["add_lesson_parser", "cmd_lesson", "describe", "find_lesson", "lesson_names", "lessons_dir",
+           "run_and_report", "shipped_lesson"]

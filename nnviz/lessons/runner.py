@@ -168,13 +168,17 @@ def child_main(conn: Connection, name: str, settings: RunSettings, keep_snapshot
             target = int(message[1])
             t0 = time.perf_counter()
             step = trainer.step
-            while diverged_at is None and trainer.step_count < target:
-                try:
-                    step()
-                except DivergedError as exc:
-                    diverged_at = exc.step
-            seconds += time.perf_counter() - t0
-            send_message(conn, ("record", measure_run(name, trainer, diverged_at, seconds, keep_snapshots)))
+            # a run heading for divergence overflows on the way; the trainer notices and
+            # rolls back (a warning on the terminal would say nothing more)
+            with np.errstate(over="ignore", invalid="ignore"):
+                while diverged_at is None and trainer.step_count < target:
+                    try:
+                        step()
+                    except DivergedError as exc:
+                        diverged_at = exc.step
+                seconds += time.perf_counter() - t0
+                record = measure_run(name, trainer, diverged_at, seconds, keep_snapshots)
+            send_message(conn, ("record", record))
     except (EOFError, ConnectionError, BrokenPipeError):
         return
     except (SettingsError, ValueError, MemoryError, ArithmeticError) as exc:

@@ -29,8 +29,14 @@ def test_a_shortened_lesson_gets_an_honest_verdict():
     assert result.verdict.try_next == lesson.try_next
 
 
-def test_the_command_lists_and_refuses(capsys):
-    assert main(["--list"]) == 0
-    assert "xor_needs_hidden_layer" in capsys.readouterr().out
-    assert main(["no_such_lesson"]) == 2
+def test_the_command_lists_shows_and_refuses(capsys, tmp_path):
+    assert main(["list"]) == 0
+    assert "xor_needs_hidden_layer: XOR needs a hidden layer" in capsys.readouterr().out
+    assert main(["show", "vanishing_gradients"]) == 0
+    assert "residual links bring it back" in capsys.readouterr().out
+    assert main(["run", "no_such_lesson"]) == 2
     assert "no lesson 'no_such_lesson'" in capsys.readouterr().err
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "nnviz-lesson"}')
+    assert main(["run", str(bad)]) == 2
+    assert "bad.json: the lesson lacks 'title'" in capsys.readouterr().err
