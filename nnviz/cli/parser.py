@@ -94,7 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a network headless")
     t.add_argument("network", nargs="?", help="a saved network to continue training from")
-    t.add_argument("--data", help="built-in data set name (or digits) or a CSV path")
+    t.add_argument("--data", help="a built-in data set (spiral, xor, ..., digits), mnist, fashion-mnist, "
+                                  "cifar10 (downloaded once into the cache), or a CSV file, an .npz, "
+                                  "a CIFAR-10 .bin or a folder of images")
     t.add_argument("--label", help="CSV: the label column's name (default: the last column)")
     _add_setting_options(t)
     g = t.add_mutually_exclusive_group()

@@ -30,13 +30,46 @@ def _load_data(args) -> Any:
                 raise CliError("--arms applies to the spiral data set only")
             recipe["arms"] = args.arms
         return regenerate(recipe)
+    from nnviz.io.images import PUBLISHED, is_image_source
+
+    if name in PUBLISHED or (Path(name).exists() and is_image_source(name)):
+        return _load_images(name, args)
     if not Path(name).exists():
         raise CliError(
-            f"--data {name!r} is neither a built-in data set ({', '.join(OFFERED)}) nor a file"
+            f"--data {name!r} is neither a built-in data set ({', '.join((*OFFERED, *PUBLISHED))}) "
+            f"nor a file or folder"
         )
     from nnviz.io import load_csv
 
     return load_csv(name, label=args.label)
+
+
+def _load_images(name: str, args) -> Any:
+    """An image set (published: downloaded into the cache on first use, a bar on stderr) or
+    image files; the loader's notes (a sample drawn, files skipped) go to stderr."""
+    from nnviz.app.settings_schema import setting
+    from nnviz.io.images import load_images
+
+    shown = {"pct": -1}
+
+    def progress(done: int, total: int) -> None:
+        if not total:
+            return
+        pct = min(done * 100 // total, 100)
+        if pct != shown["pct"]:
+            shown["pct"] = pct
+            bar = "#" * (pct // 4)
+            print(f"\rdownloading {name}: [{bar:<25}] {pct:3d}%", end="", file=sys.stderr, flush=True)
+
+    seed = args.seed if args.seed is not None else setting("seed").default
+    try:
+        images = load_images(name, max_examples=args.examples, seed=seed, download=True, progress=progress)
+    finally:
+        if shown["pct"] >= 0:
+            print(file=sys.stderr)
+    for note in images.notes:
+        print(f"nnviz: {note}", file=sys.stderr)
+    return images.dataset
 
 
 def _optimizer_config(args, base=None):
