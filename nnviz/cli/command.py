@@ -18,7 +18,15 @@ COMMANDS = {
     "export": cmd_export,
     "import": cmd_import,
     "bench": cmd_bench,
+    "lesson": lambda args: _cmd_lesson(args),
 }
+
+
+def _cmd_lesson(args) -> int:
+    """``nnviz lesson list | show NAME | run NAME``: 0 when the checks held, 1 when not."""
+    from nnviz.lessons.library import cmd_lesson
+
+    return cmd_lesson(args)
 
 
 def _known_errors() -> tuple[type[BaseException], ...]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from nnviz import __version__
 
-SUBCOMMANDS = ("train", "info", "predict", "export", "import", "bench")
+SUBCOMMANDS = ("train", "info", "predict", "export", "import", "bench", "lesson")
 
 
 class CliError(Exception):
@@ -124,6 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
     im = sub.add_parser("import", help="import an ONNX MLP as a network file")
     im.add_argument("model")
     im.add_argument("out")
+
+    from nnviz.lessons.library import add_lesson_parser
+
+    add_lesson_parser(sub)
 
     b = sub.add_parser("bench", help="time the engine (or, with --gui, the window)")
     b.add_argument("--gui", action="store_true")
