@@ -66,12 +66,13 @@ def table_row(history: Sequence[RunRecord]) -> tuple[str, ...]:
         return "–" if v is None or not math.isfinite(v) else f"{100 * v:.1f}%"
 
     reached = steps_to(history)
+    norms = " · ".join(f"{lay.grad_norm:.1e}" for lay in rec.layers)
     return (
         num(rec.train_loss), num(rec.test_loss), pct(rec.train_accuracy), pct(rec.test_accuracy),
         pct(_pooled(rec, "dead_fraction")), pct(_pooled(rec, "saturated_fraction")),
-        num(grad_ratio(rec)), "not yet" if reached is None else f"{reached:,}",
+        num(grad_ratio(rec)), norms, "not yet" if reached is None else f"{reached:,}",
     )
 
 
 TABLE_HEADER = ("train loss", "test loss", "train acc.", "test acc.", "dead", "saturated",
-                "grad first/last", f"steps to {TARGET_ACCURACY:.0%}")
+                "grad first/last", "||dW|| per layer (first → output)", f"steps to {TARGET_ACCURACY:.0%}")

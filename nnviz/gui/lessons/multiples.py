@@ -79,8 +79,9 @@ class DecisionMultiples(pg.GraphicsLayoutWidget):
         if len(pts) > MAX_POINTS:
             pts = np.random.default_rng(0).choice(len(X), MAX_POINTS, replace=False)
         brushes = [pg.mkBrush(*self._colours[int(c) % len(self._colours)], 230) for c in y[pts]]
-        for i, (name, label) in enumerate(runs):
-            plot = self.addPlot(row=i // cols, col=i % cols, title=label)
+        for i, (name, _label) in enumerate(runs):
+            # titled by the run's short name (the window lists each name with its description)
+            plot = self.addPlot(row=i // cols, col=i % cols, title=name)
             plot.setMenuEnabled(False)
             plot.setMouseEnabled(False, False)
             plot.hideButtons()
@@ -110,10 +111,9 @@ class DecisionMultiples(pg.GraphicsLayoutWidget):
                 continue
             image.setImage(map_colours(grid.output, self._colours, self._theme.neutral), autoLevels=False)
             image.setRect(_rect(grid.xs, grid.ys))
-            title = self._labels.get(rec.run, rec.run)
             acc = rec.test_accuracy if rec.test_accuracy is not None else rec.train_accuracy
-            suffix = "" if acc is None else f"  ·  {100 * acc:.0f}% right"
-            self.plots[rec.run].setTitle(f"{title}{suffix}")
+            suffix = "" if acc is None else f" · {100 * acc:.0f}% right"
+            self.plots[rec.run].setTitle(f"{rec.run}{suffix}")
             drew = True
         if drew:
             self.frames += 1
