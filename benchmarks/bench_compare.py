@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from dataclasses import replace
@@ -42,13 +43,18 @@ def measure(k: int, steps: int, every: int) -> dict[str, float]:
     checkpoints = list(range(0, steps + 1, every))
     t0 = time.perf_counter()
     started = None
+    last = None
     with ComparisonRunner(runs, checkpoints) as runner:
         for cp in runner:
             if cp.step == 0:
                 started = time.perf_counter()
+            last = cp
     end = time.perf_counter()
     wall = end - started
-    return {"k": k, "steps_per_s": k * steps / wall, "wall_s": wall, "startup_s": started - t0}
+    cpu = sum(r.cpu_seconds for r in last.records)
+    return {"k": k, "steps_per_s": k * steps / wall, "wall_s": wall, "startup_s": started - t0,
+            "steps_per_cpu_s": k * steps / cpu if cpu > 0 else 0.0,
+            "cpu_share": cpu / wall if wall > 0 else 0.0}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,15 +80,22 @@ def main(argv: list[str] | None = None) -> int:
         ratio = b["steps_per_s"] / ref
         goal = 0.9 * min(k, n)
         rows.append({**b, "ratio": ratio, "goal": goal, "ok": ratio >= goal})
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     if args.json:
-        print(json.dumps({"cores": n, "steps": args.steps, "every": args.every, "rows": rows}, indent=2))
+        summary = {"cores": n, "load_average_1min": load, "steps": args.steps, "every": args.every,
+                   "rows": rows}
+        print(json.dumps(summary, indent=2))
     else:
         print(f"{n} usable cores; {args.steps:,} steps per run, a checkpoint every {args.every}; "
-              f"best of {args.rounds} rounds")
-        print(f"{'K':>3} {'steps/s total':>14} {'x one run':>10} {'goal':>6} {'start-up s':>11}")
+              f"best of {args.rounds} rounds; load average {load:.2f} after the runs")
+        print("(cores busy: CPU seconds the runs got per wall second; steps/CPU-s: speed of each")
+        print(" process while it had a core, which stays flat when the runner scales)")
+        print(f"{'K':>3} {'steps/s total':>14} {'x one run':>10} {'goal':>6} {'cores busy':>11} "
+              f"{'steps/CPU-s':>12} {'start-up s':>11}")
         for r in rows:
             print(f"{r['k']:>3} {r['steps_per_s']:>14,.0f} {r['ratio']:>10.2f} {r['goal']:>6.2f} "
-                  f"{r['startup_s']:>11.2f}  {'ok' if r['ok'] else 'below the goal'}")
+                  f"{r['cpu_share']:>11.2f} {r['steps_per_cpu_s']:>12,.0f} {r['startup_s']:>11.2f}  "
+                  f"{'ok' if r['ok'] else 'below the goal'}")
     return 0 if all(r["ok"] for r in rows) else 1
 
 

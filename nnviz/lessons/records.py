@@ -49,7 +49,8 @@ class RunRecord:
     #: share of that grid where the class differs from the nearest split by straight lines
     nonlinear_fraction: float | None = None
     diverged_at: int | None = None  # the step whose loss was not finite (then rolled back)
-    seconds: float = 0.0  # training time of this run so far, in its own process
+    seconds: float = 0.0  # time this run spent training and being measured so far, in its process
+    cpu_seconds: float = 0.0  # the CPU time of that (less than ``seconds`` on a busy machine)
     snapshot: Snapshot | None = None  # only when the runner was asked for snapshots
 
     @property

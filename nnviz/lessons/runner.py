@@ -24,6 +24,7 @@ iterate on a worker thread and hand each checkpoint to its views.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import math
 import multiprocessing
@@ -160,13 +161,13 @@ def child_main(conn: Connection, name: str, settings: RunSettings, keep_snapshot
         trainer = session.trainer
         send_message(conn, ("ready",))
         diverged_at: int | None = None
-        seconds = 0.0
+        seconds = cpu_seconds = 0.0
         while True:
             message = recv_message(conn)
             if message[0] != "advance":
                 return
             target = int(message[1])
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             step = trainer.step
             # a run heading for divergence overflows on the way; the trainer notices and
             # rolls back (a warning on the terminal would say nothing more)
@@ -176,8 +177,10 @@ def child_main(conn: Connection, name: str, settings: RunSettings, keep_snapshot
                         step()
                     except DivergedError as exc:
                         diverged_at = exc.step
-                seconds += time.perf_counter() - t0
-                record = measure_run(name, trainer, diverged_at, seconds, keep_snapshots)
+                record = measure_run(name, trainer, diverged_at, 0.0, keep_snapshots)
+            seconds += time.perf_counter() - t0
+            cpu_seconds += time.process_time() - c0
+            record = dataclasses.replace(record, seconds=seconds, cpu_seconds=cpu_seconds)
             send_message(conn, ("record", record))
     except (EOFError, ConnectionError, BrokenPipeError):
         return
