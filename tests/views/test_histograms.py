@@ -104,7 +104,7 @@ def test_re_binned_history_spreads_each_bin_over_its_width():
 def test_every_gradient_norm_curve_has_a_legend_entry_outside_the_plot(qtbot, spiral):
     v = make(qtbot, spiral)
     v.show_snapshot(spiral.snapshots[-1])
-    text = v.norm_legend.text()
+    text = v.norm_legend.text().replace("&nbsp;", " ")
     for name in ("hidden 1", "hidden 2", "output"):
         assert name in text
     assert len(v._norm_curves) == 3
@@ -201,3 +201,21 @@ def test_new_run_resets_and_theme_and_export(qtbot, spiral, wide, tmp_path):
     for name in ("h.png", "h.svg"):
         v.export_image(str(tmp_path / name))
         assert (tmp_path / name).stat().st_size > 1000
+
+
+def test_a_deep_networks_table_scrolls_instead_of_squeezing_the_plots(qtbot):
+    from nnviz.gui.views.histograms import MAX_TABLE_LINES
+    from tests.views import synthetic
+
+    s = synthetic.spec([2] + [8] * 10 + [2])
+    v = HistogramPanel()
+    qtbot.addWidget(v)
+    v.resize(650, 440)
+    v.show()
+    qtbot.waitExposed(v)
+    v.set_run(synthetic.run_info(s, np.random.default_rng(0).standard_normal((20, 2)), np.arange(20) % 2))
+    v.show_snapshot(synthetic.snapshot(s))
+    line = v.stats_label.fontMetrics().height() + 2
+    assert v.stats_scroll.height() <= MAX_TABLE_LINES * line + 2
+    assert v.stats_label.sizeHint().height() > v.stats_scroll.height()  # the rest scrolls
+    assert v.graphics.height() > 200

@@ -364,7 +364,7 @@ def test_switching_to_epochs_while_paused_re_plots_at_once(qtbot):
 
 def test_every_curve_has_a_legend_entry_outside_the_data(qtbot):
     v = make(qtbot)
-    text = v.legend_label.text()
+    text = v.legend_label.text().replace("&nbsp;", " ")
     for name in ("minibatch loss", "train loss (smoothed)", "test loss", "train accuracy", "test accuracy"):
         assert name in text
     assert v._pi.legend is None

@@ -15,14 +15,23 @@ import PySide6  # noqa: F401  (before pyqtgraph, so it binds to PySide6)
 
 # isort: split
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from nnviz.app.runinfo import RunInfo
 from nnviz.core.trainer import Snapshot
 from nnviz.gui.views import palette
 from nnviz.gui.views.bounded import clip_coords, finite_range, padded_range
-from nnviz.gui.views.loss_plot import GrowingBuffer
+from nnviz.gui.views.loss_plot import GrowingBuffer, TidyAxis
 from nnviz.gui.views.ranges import GROWTH, StickyViewBox, zero_based_range
 from nnviz.gui.views.stats_table import Cell, StatsTable
 
@@ -48,6 +57,8 @@ VANISHING_RATIO = 1e-2
 #: on the log axis an exactly zero gradient norm is drawn this factor below the smallest
 #: non-zero norm seen (there is no log of zero), and said in the plot's title
 ZERO_FLOOR = 0.1
+#: the stats table shows this many lines (header, layers, note) before it scrolls
+MAX_TABLE_LINES = 6
 NORM_TITLE = "Gradient norm per layer (log): far apart = vanishing/exploding"
 
 
@@ -177,12 +188,12 @@ class HistogramPanel(QWidget):
         g = self.graphics
         # the panel sets the ranges of the histogram and evolution plots itself, and only
         # when they change: an axis whose range stays put is not regenerated
-        self._hist_plot: pg.PlotItem = g.addPlot(row=0, col=0)
+        self._hist_plot: pg.PlotItem = g.addPlot(row=0, col=0, axisItems={"left": TidyAxis("left")})
         self._hist_plot.setLabel("left", "count")
         self._hist_plot.setMouseEnabled(x=False, y=False)
         self._hist_curve = self._hist_plot.plot(np.array([0.0, 1.0]), np.array([0.0]), stepMode="center",
                                                 fillLevel=0)
-        self._evo_plot: pg.PlotItem = g.addPlot(row=0, col=1)
+        self._evo_plot: pg.PlotItem = g.addPlot(row=0, col=1, axisItems={"left": TidyAxis("left")})
         self._evo_plot.setLabel("bottom", "training step (one column per snapshot)")
         self._evo_plot.setMouseEnabled(x=False, y=False)
         self._evo_image = pg.ImageItem(axisOrder="row-major")
@@ -193,8 +204,9 @@ class HistogramPanel(QWidget):
             plot.setMenuEnabled(False)
         # x grows in steps, y (log) holds while the norms stay inside it
         self._norm_plot: pg.PlotItem = g.addPlot(row=1, col=0, colspan=2,
-                                                 viewBox=StickyViewBox(policy=("grow", "hold")))
-        self._norm_plot.setLabel("left", "gradient norm ||dW||")
+                                                 viewBox=StickyViewBox(policy=("grow", "hold")),
+                                                 axisItems={"left": TidyAxis("left")})
+        self._norm_plot.setLabel("left", "||dW||")
         self._norm_plot.setLabel("bottom", "training step")
         self._norm_plot.setLogMode(x=False, y=True)
         self._norm_plot.setTitle(NORM_TITLE, size="9pt")
@@ -214,7 +226,15 @@ class HistogramPanel(QWidget):
 
         self.stats_label = StatsTable()
         self.stats_label.setObjectName("histStats")
-        layout.addWidget(self.stats_label)
+        # a deep network's table would squeeze the plots: at most MAX_TABLE_LINES shown, scrolled
+        self.stats_scroll = QScrollArea()
+        self.stats_scroll.setObjectName("histStatsScroll")
+        self.stats_scroll.setWidget(self.stats_label)
+        self.stats_scroll.setWidgetResizable(True)
+        self.stats_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.stats_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        layout.addWidget(self.stats_scroll)
+        self._table_height = -1
 
     # --- public API ----------------------------------------------------------------
     def set_run(self, info: RunInfo) -> None:
@@ -416,6 +436,16 @@ class HistogramPanel(QWidget):
                 note = Cell(f"Vanishing gradients: the first layer's gradient is {first / last:.1e} "
                             "of the output layer's.", th.dead)
         self.stats_label.set_table(STATS_HEADER, tuple(rows), note)
+        self._fit_table()
+
+    def _fit_table(self) -> None:
+        """The table's room: all of it up to MAX_TABLE_LINES lines, then a scroll bar (set
+        only when it changed: a new height re-lays out the panel)."""
+        line = self.stats_label.fontMetrics().height() + 2
+        want = min(self.stats_label.sizeHint().height(), MAX_TABLE_LINES * line) + 2
+        if want != self._table_height:
+            self._table_height = want
+            self.stats_scroll.setFixedHeight(want)
 
     def _layer_colours(self, n: int) -> list[tuple[int, int, int]]:
         """Depth as colour (viridis: first layer purple, output yellow-green), avoiding the

@@ -318,6 +318,7 @@ def legend_html(entries: list[tuple[str, tuple[int, int, int], bool]], fg: str) 
     parts = []
     for name, rgb, dashed in entries:
         sample = "&#9476;&#9476;" if dashed else "&#9473;&#9473;"
+        name = name.replace(" ", "&nbsp;")  # an entry never breaks across lines
         parts.append(f"<span style='color:#{rgb[0]:02x}{rgb[1]:02x}{rgb[2]:02x}'><b>{sample}</b></span>"
                      f"&nbsp;{name}")
     return f"<span style='color:{fg}'>" + " &nbsp; ".join(parts) + "</span>"
