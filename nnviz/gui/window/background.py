@@ -23,32 +23,55 @@ QUICK_S = 0.15
 POLL_MS = 20
 
 
-def run_responsive(parent: QWidget | None, label: str, fn: Callable[[], T]) -> T:
-    """``fn()`` run on a worker thread while the window stays responsive; its result, or
-    its exception raised here. Reading cannot be interrupted safely, so there is no
-    Cancel: the dialog says what is being read and closes when it is done."""
-    pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="nnviz-read")
-    future = pool.submit(fn)
-    pool.shutdown(wait=False)
-    try:
-        return future.result(timeout=QUICK_S)
-    except cf.TimeoutError:
-        pass
-    dialog = QProgressDialog(label, None, 0, 0, parent)  # a busy indicator, no Cancel button
+def _modal_dialog(parent: QWidget | None, label: str, cancel: str | None, maximum: int) -> QProgressDialog:
+    """A window-modal progress dialog, shown at once (it shows on its first value)."""
+    dialog = QProgressDialog(label, cancel, 0, maximum, parent)
     dialog.setWindowTitle("nnviz")
     dialog.setWindowModality(Qt.WindowModality.WindowModal)
     dialog.setMinimumDuration(0)
     dialog.setValue(0)
+    return dialog
+
+
+def _wait(future: cf.Future, dialog: QProgressDialog, interval_ms: int,
+          tick: Callable[[], None] = lambda: None) -> None:
+    """A nested event loop until ``future`` is done (``tick`` runs every ``interval_ms``),
+    then the dialog goes."""
     loop = QEventLoop()
     timer = QTimer()
-    timer.setInterval(POLL_MS)
-    timer.timeout.connect(lambda: future.done() and loop.quit())
+    timer.setInterval(interval_ms)
+
+    def poll() -> None:
+        tick()
+        if future.done():
+            loop.quit()
+
+    timer.timeout.connect(poll)
     timer.start()
     if not future.done():
         loop.exec()
     timer.stop()
     dialog.close()
     dialog.deleteLater()
+
+
+def _submit(prefix: str, fn: Callable[..., T], *args) -> cf.Future:
+    pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix=prefix)
+    future = pool.submit(fn, *args)
+    pool.shutdown(wait=False)
+    return future
+
+
+def run_responsive(parent: QWidget | None, label: str, fn: Callable[[], T]) -> T:
+    """``fn()`` run on a worker thread while the window stays responsive; its result, or
+    its exception raised here. Reading cannot be interrupted safely, so there is no
+    Cancel: the dialog says what is being read and closes when it is done."""
+    future = _submit("nnviz-read", fn)
+    try:
+        return future.result(timeout=QUICK_S)
+    except cf.TimeoutError:
+        pass
+    _wait(future, _modal_dialog(parent, label, None, 0), POLL_MS)  # a busy indicator
     return future.result()
 
 
@@ -63,18 +86,8 @@ def run_with_progress(parent: QWidget | None, label: str,
     def progress(done: int, total: int) -> None:
         state["done"], state["total"] = int(done), int(total or 0)
 
-    pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="nnviz-fetch")
-    future = pool.submit(fn, progress, lambda: state["cancel"])
-    pool.shutdown(wait=False)
-    dialog = QProgressDialog(label, "Cancel", 0, 1000, parent)
-    dialog.setWindowTitle("nnviz")
-    dialog.setWindowModality(Qt.WindowModality.WindowModal)
-    dialog.setMinimumDuration(0)
-    dialog.canceled.connect(lambda: state.__setitem__("cancel", True))
-    dialog.setValue(0)  # shown at once (a dialog with minimum duration 0 shows on its first value)
-    loop = QEventLoop()
-    timer = QTimer()
-    timer.setInterval(POLL_MS * 5)
+    future = _submit("nnviz-fetch", fn, progress, lambda: state["cancel"])
+    dialog = _modal_dialog(parent, label, "Cancel", 1000)
 
     def tick() -> None:
         if dialog.wasCanceled():
@@ -87,14 +100,6 @@ def run_with_progress(parent: QWidget | None, label: str,
         elif state["done"]:
             dialog.setRange(0, 0)
             dialog.setLabelText(f"{label}\n{state['done'] / 1e6:,.1f} MB")
-        if future.done():
-            loop.quit()
 
-    timer.timeout.connect(tick)
-    timer.start()
-    if not future.done():
-        loop.exec()
-    timer.stop()
-    dialog.close()
-    dialog.deleteLater()
+    _wait(future, dialog, POLL_MS * 5, tick)
     return future.result()
