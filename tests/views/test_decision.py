@@ -209,3 +209,12 @@ def test_a_first_layer_unit_of_square_inputs_shows_its_incoming_weights(qtbot, w
     assert v.stack.currentIndex() == WEIGHTS
     v.output_button.click()
     assert v.stack.currentIndex() == CONFUSION and not v.output_button.isEnabled()
+
+
+def test_the_regression_title_is_shown_whole(qtbot):
+    run = regression_run()
+    v = make(qtbot, run)
+    v.show_snapshot(run.snapshots[-1])
+    title = v._pp.titleLabel
+    assert "&lt; 0 &lt; blue" in title.text  # "<" would open an HTML tag and cut the title
+    assert title.item.toPlainText().endswith("blue)")

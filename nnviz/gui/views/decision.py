@@ -230,6 +230,8 @@ class DecisionView(QWidget):
         self._wp.setMouseEnabled(x=False, y=False)
         self._wp.setMenuEnabled(False)
         self._wp.hideButtons()
+        for name in ("left", "bottom"):
+            self._wp.hideAxis(name)  # pixel rows and columns: no scale to read
         self._weights_image = pg.ImageItem(axisOrder="row-major")
         self._wp.addItem(self._weights_image)
         self.stack.addWidget(self.weights)
@@ -389,7 +391,8 @@ class DecisionView(QWidget):
         if self._titles.get(id(plot)) == text:
             return
         self._titles[id(plot)] = text
-        plot.setTitle(text, color=self._theme.css("foreground"), size="9pt")
+        # the title is HTML: "orange < 0 < blue" would start a tag and cut the rest off
+        plot.setTitle(text.replace("<", "&lt;"), color=self._theme.css("foreground"), size="9pt")
 
     def _redraw(self, *_args) -> None:
         info, snap = self._info, self._snap
