@@ -63,3 +63,24 @@ def test_the_import_menu_offers_every_kind(window):
     labels = {a.text().split(" (")[0] for a in window.image_set_actions.values()}
     assert labels == {"MNIST", "Fashion-MNIST", "CIFAR-10"}
     assert window.controls.import_button.menu() is window.import_menu
+
+
+def test_picking_an_image_set_in_the_data_list_imports_it(window, tmp_path, monkeypatch, dialog_log):
+    monkeypatch.setenv("NNVIZ_DATA_DIR", str(tmp_path / "cache"))
+    write_idx_folder(set_folder("mnist"), n_train=120, n_test=30, h=28, w=28)
+    combo = window.controls.dataset
+    i = combo.findData("images:mnist")
+    assert i > 0 and "MNIST" in combo.itemText(i)
+    combo.setCurrentIndex(i)
+    assert window.info.spec.input_dim == 784, dialog_log.errors
+    assert combo.currentData() == "custom"  # the list shows the imported data
+
+
+def test_a_declined_image_set_leaves_the_list_on_the_running_data(window, tmp_path, monkeypatch,
+                                                                 dialog_log):
+    monkeypatch.setenv("NNVIZ_DATA_DIR", str(tmp_path / "cache"))
+    combo = window.controls.dataset
+    before = combo.currentData()
+    combo.setCurrentIndex(combo.findData("images:cifar10"))
+    assert len(dialog_log.downloads_asked) == 1
+    assert combo.currentData() == before and window.document.settings.data.source == before

@@ -58,6 +58,7 @@ from nnviz.core.preprocess import FEATURES_2D, PREPROCESS_NAMES
 from nnviz.core.spec import DTYPES
 from nnviz.gui.window.commands import NetworkEdit
 from nnviz.gui.window.theme import hint_color
+from nnviz.io.images.cache import PUBLISHED
 from nnviz.io.sources import SOURCES
 
 MAX_GUI_UNITS = 4096
@@ -130,6 +131,9 @@ class LogSpinBox(QDoubleSpinBox):
             target = below[-min(-steps, len(below))] if below else v
         self.setValue(target)
 
+
+#: the data list's entries for image sets carry this prefix before the set's name
+IMAGE_SET = "images:"
 
 def _combo(items: list[tuple[str, str]]) -> QComboBox:
     """A combo box as narrow as a few characters: long entries are elided in the box
@@ -231,6 +235,8 @@ class ControlPanel(QScrollArea):
     settingsEdited = Signal(object)
     resetRequested = Signal()
     importRequested = Signal()
+    #: an image set picked in the data set list (``mnist``...): the window imports it
+    imageSetRequested = Signal(str)
     #: one line for the status bar when the panel changed settings by itself (a data
     #: set's sensible defaults, a loss that no longer fitted the data)
     noticeChanged = Signal(str)
@@ -284,6 +290,10 @@ class ControlPanel(QScrollArea):
         group = QGroupBox("Data")
         form = _form(group)
         self.dataset = _combo([(n, SOURCES[n].label) for n in DATA_SOURCES])
+        self.dataset.insertSeparator(self.dataset.count())
+        for name, entry in PUBLISHED.items():  # imported like a file (downloaded once, after asking)
+            self.dataset.addItem(f"{entry.label.split(' (')[0]} (images)…", IMAGE_SET + name)
+            self.dataset.setItemData(self.dataset.count() - 1, entry.label, Qt.ItemDataRole.ToolTipRole)
         self.dataset.currentIndexChanged.connect(self._on_data_edit)
         self._marks["data.source"] = [_add_row(form, "source", self.dataset)]
         self._marks["data.custom_name"] = self._marks["data.source"]
@@ -559,7 +569,7 @@ class ControlPanel(QScrollArea):
         if d.source == CUSTOM or self._custom_name:
             label = f"Imported: {self._custom_name or d.custom_name or 'data'}"
             if custom_i < 0:
-                self.dataset.addItem(label, CUSTOM)
+                self.dataset.insertItem(len(DATA_SOURCES), label, CUSTOM)  # before the image sets
             else:
                 self.dataset.setItemText(custom_i, label)
         _select(self.dataset, d.source)
@@ -639,6 +649,10 @@ class ControlPanel(QScrollArea):
             return
         s = self._settings
         source = self.dataset.currentData()
+        if isinstance(source, str) and source.startswith(IMAGE_SET):
+            self._show(s)  # the list shows the running data until the images are in
+            self.imageSetRequested.emit(source[len(IMAGE_SET):])
+            return
         d = replace(
             s.data,
             n=self.n_examples.value(),

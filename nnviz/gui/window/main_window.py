@@ -161,6 +161,7 @@ class MainWindow(QMainWindow):
         self.controls.resetRequested.connect(self.reset)
         self.controls.importRequested.connect(lambda: self.files.import_csv())
         self.controls.noticeChanged.connect(lambda text: self.status.message(text, 8000))
+        self.controls.imageSetRequested.connect(lambda name: self.files.import_images(name))
 
     @property
     def worker(self):
