@@ -53,6 +53,8 @@ DEFAULT_SMOOTHING = 0.9
 SLOW_REDRAW_S = 0.008
 #: the y axis puts at most one label per this many pixels (narrow ranges piled them up)
 MIN_TICK_PX = 28
+#: the runs list's height at most (pixels): a header and about four rows, then it scrolls
+RUNS_TABLE_HEIGHT = 100
 #: the runs table's rows are refreshed at most this often while a run trains (seconds)
 TABLE_REFRESH_S = 0.5
 _OLD_RUN_COLOURS = [(120, 120, 120), (148, 103, 189), (140, 86, 75), (44, 160, 44),
@@ -296,11 +298,11 @@ class LossPlot(QWidget):
         self.acc_check.setToolTip("Train and test accuracy on the right axis")
         self.acc_check.toggled.connect(self.set_show_accuracy)
         bar.addWidget(self.acc_check)
-        self.fit_check = QCheckBox("fit all runs")
+        # in the runs list's column (the bar must fit a 470 px dock): see _build_runs
+        self.fit_check = QCheckBox("fit all")
         self.fit_check.setObjectName("lossFitAll")
         self.fit_check.setToolTip("Fit the axes to every shown run (off: they follow the current run)")
         self.fit_check.toggled.connect(self.set_fit_all)
-        bar.addWidget(self.fit_check)
         bar.addStretch(1)
         self.runs_button = QToolButton()
         self.runs_button.setObjectName("lossRunsToggle")
@@ -354,25 +356,28 @@ class LossPlot(QWidget):
         """The runs list under the plot: collapsed until there is a second run to compare."""
         self.runs_panel = QWidget()
         self.runs_panel.setObjectName("lossRunsPanel")
-        box = QVBoxLayout(self.runs_panel)
+        box = QHBoxLayout(self.runs_panel)  # the buttons beside the table: one row less
         box.setContentsMargins(4, 0, 4, 2)
-        box.setSpacing(2)
+        box.setSpacing(4)
         self.runs_table = RunsTable()
-        self.runs_table.setMaximumHeight(130)
+        self.runs_table.setMaximumHeight(RUNS_TABLE_HEIGHT)
         self.runs_table.visibilityChanged.connect(self.set_run_visible)
         self.runs_table.pinChanged.connect(self.pin_run)
         self.runs_table.renamed.connect(self.rename_run)
-        box.addWidget(self.runs_table)
-        buttons = QHBoxLayout()
-        self.remove_button = QPushButton("Remove selected")
+        box.addWidget(self.runs_table, 1)
+        buttons = QVBoxLayout()
+        buttons.setSpacing(2)
+        self.remove_button = QPushButton("Remove")
         self.remove_button.setObjectName("lossRemoveRun")
+        self.remove_button.setToolTip("Remove the selected earlier runs from the plot")
         self.remove_button.clicked.connect(self._remove_selected)
         buttons.addWidget(self.remove_button)
-        self.clear_button = QPushButton("Clear earlier runs")
+        self.clear_button = QPushButton("Clear")
         self.clear_button.setObjectName("lossClearRuns")
         self.clear_button.setToolTip("Remove every earlier run except the reference")
         self.clear_button.clicked.connect(self.clear_earlier)
         buttons.addWidget(self.clear_button)
+        buttons.addWidget(self.fit_check)
         buttons.addStretch(1)
         box.addLayout(buttons)
         self.runs_panel.setVisible(False)
@@ -593,7 +598,7 @@ class LossPlot(QWidget):
     def _refresh_runs(self) -> None:
         """The runs list after runs came, went or changed (a few rows: rebuilt)."""
         runs = self.runs
-        self.runs_button.setText(f"runs ({len(runs)})")
+        self.runs_button.setText(f"runs {len(runs)}")
         if not self._runs_touched and len(runs) > 1 and not self.runs_button.isChecked():
             self.runs_button.blockSignals(True)
             self.runs_button.setChecked(True)
