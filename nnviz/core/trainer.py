@@ -136,6 +136,10 @@ class StepRecord(NamedTuple):
 class Trainer:
     """Trains ``network`` on prepared (already preprocessed) arrays."""
 
+    #: per layer, the units dead at the run's start (LayerSnapshot.dead_at_start). Not in get_state:
+    #: a rollback keeps it; a trainer made for a file records it at its first snapshot (when opened)
+    _dead_at_start: tuple[np.ndarray | None, ...] | None = None
+
     def __init__(
         self,
         network: Network,
@@ -187,10 +191,6 @@ class Trainer:
         self._n_eval = n_eval
         self._pending: dict[str, Any] | None = None
         self._checkpoint = self.get_state()
-        #: per layer, the units dead at this run's start (LayerSnapshot.dead_at_start). Not in
-        #: get_state: a rollback keeps it, and a trainer made for a file records it anew on
-        #: its first snapshot (the moment the file was opened), so files need no new field
-        self._dead_at_start: tuple[np.ndarray | None, ...] | None = None
 
     def _init_step_caches(self) -> None:
         """What :meth:`step` reuses: derived from the data and the network, never saved."""
