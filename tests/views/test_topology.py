@@ -258,3 +258,15 @@ def test_dead_at_start_and_since_in_the_layer_footer(qtbot, spiral):
     lay = dataclasses.replace(lay, dead_units=now, dead_at_start=start)
     v.show_snapshot(dataclasses.replace(snap, layers=(lay, *snap.layers[1:])))
     assert "1 dead at start, +2 since" in v._columns[1].footer_html
+
+
+def test_a_real_run_carries_dead_at_start_into_the_footer(qtbot, spiral):
+    from nnviz.gui.views.stats_table import dead_text
+
+    v = make(qtbot, spiral)
+    snap = spiral.snapshots[-1]
+    v.show_snapshot(snap)
+    for col, lay in zip(v._columns[1:-1], snap.layers[:-1], strict=True):
+        assert lay.dead_at_start is not None
+        if lay.dead_units.any():
+            assert dead_text(lay) in col.footer_html and "at start" in col.footer_html
