@@ -1,0 +1,332 @@
+"""Images in a network's inputs: which input columns form a picture, the first layer's
+weights as pictures, and the examples a gallery shows (pure NumPy, no Qt).
+
+A student learning on images sees more in "what each hidden unit looks for" (its incoming
+weights drawn as an image) and "which pictures does it get wrong" than in any histogram.
+The views draw these arrays; the rules for them live here so they are tested without a
+display and the trainer can compute the predictions the gallery needs.
+
+Input layout, as :mod:`nnviz.io.images` writes it: pixels row-major, channels last, the
+columns named ``pixel r,c`` (grey) or ``pixel r,c R`` / ``G`` / ``B`` (colour; any other
+channel token is accepted the same way).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "EXAMPLE_COUNT", "EXAMPLE_SEED", "GALLERY_SIZE", "MAX_MOSAIC_SIDE", "MAX_TILES", "MIN_SQUARE_SIDE",
+    "ExamplePredictions", "TileGeometry", "example_subset", "gallery_order", "image_shape",
+    "predict_examples", "tile_at", "tile_geometry", "tile_grid", "top_exciting", "weight_tiles",
+]
+
+#: a mosaic handed to a view has at most this many pixels a side (the views' image bound)
+MAX_MOSAIC_SIDE = 1024
+#: the most first-layer units drawn as tiles (a 4,096-wide layer would be 4,096 specks)
+MAX_TILES = 256
+#: generic input names form a square image only from this side up (16 inputs: 4x4); below
+#: it a table of a few columns is not a picture
+MIN_SQUARE_SIDE = 4
+#: examples the trainer predicts each snapshot for the gallery (enough that most cells of
+#: a confusion matrix have a few examples to show), and the seed choosing them
+EXAMPLE_COUNT = 512
+EXAMPLE_SEED = 0
+#: examples the gallery shows at most
+GALLERY_SIZE = 48
+
+_PIXEL = re.compile(r"pixel (\d+),(\d+)(?: (\S+))?")
+_NUMBERED = re.compile(r"(.*?)(\d+)")
+
+
+def image_shape(input_names: Sequence[str]) -> tuple[int, int, int] | None:
+    """``(height, width, channels)`` when the inputs are the pixels of one image, else None.
+
+    The rule, first match wins:
+
+    * pixel names: every name is ``pixel r,c`` or ``pixel r,c X`` (X a channel token), in
+      exactly the order :mod:`nnviz.io.images` writes them (row-major, channels last), the
+      same channel tokens at every pixel;
+    * generic names: a square count of inputs, ``s * s`` with ``s >= MIN_SQUARE_SIDE``,
+      whose names are all empty or a numbered sequence with one common prefix (``x1`` ..
+      ``x64`` as :class:`~nnviz.core.data.Dataset` names unnamed columns, ``pixel0`` ..
+      ``pixel783`` as the Kaggle MNIST CSV does, ``0`` .. ``63``), read as ``(s, s, 1)``.
+
+    Anything else (named measurements, 2-D plane features, a count that is not a square)
+    is not an image.
+    """
+    names = tuple(input_names)
+    n = len(names)
+    if n == 0:
+        return None
+    first = _PIXEL.fullmatch(names[0])
+    if first is not None:
+        return _pixel_shape(names)
+    side = math.isqrt(n)
+    if side * side != n or side < MIN_SQUARE_SIDE or not _generic(names):
+        return None
+    return side, side, 1
+
+
+def _pixel_shape(names: tuple[str, ...]) -> tuple[int, int, int] | None:
+    last = _PIXEL.fullmatch(names[-1])
+    if last is None:
+        return None
+    h, w = int(last.group(1)) + 1, int(last.group(2)) + 1
+    if h * w == 0 or len(names) % (h * w):
+        return None
+    c = len(names) // (h * w)
+    tokens = [_PIXEL.fullmatch(names[k]) for k in range(c)]
+    if any(t is None for t in tokens):
+        return None
+    letters = [t.group(3) for t in tokens]  # type: ignore[union-attr]
+    if c == 1 and letters[0] is None:
+        expected = (f"pixel {r},{q}" for r in range(h) for q in range(w))
+    elif c >= 1 and all(x is not None for x in letters) and len(set(letters)) == c:
+        expected = (f"pixel {r},{q} {x}" for r in range(h) for q in range(w) for x in letters)
+    else:
+        return None
+    if not all(a == b for a, b in zip(names, expected, strict=True)):
+        return None
+    return h, w, c
+
+
+def _generic(names: tuple[str, ...]) -> bool:
+    """True when ``names`` say nothing but "column k": all empty, or one prefix and the
+    numbers 0..n-1 or 1..n in order."""
+    if all(not s for s in names):
+        return True
+    m0 = _NUMBERED.fullmatch(names[0])
+    if m0 is None:
+        return False
+    prefix, start = m0.group(1), int(m0.group(2))
+    if start not in (0, 1):
+        return False
+    return all(s == f"{prefix}{k + start}" for k, s in enumerate(names))
+
+
+def _finite_scale(a: np.ndarray, axis: tuple[int, ...]) -> np.ndarray:
+    """The largest finite |value| along ``axis`` (1 where there is none or it is 0)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        m = np.where(np.isfinite(a), np.abs(a), 0.0).max(axis=axis, keepdims=True, initial=0.0)
+    return np.where(np.isfinite(m) & (m > 0), m, 1.0)
+
+
+def weight_tiles(W: np.ndarray, shape: tuple[int, int, int], max_units: int = MAX_TILES,
+                 input_matrix: np.ndarray | None = None) -> np.ndarray:
+    """First-layer weights ``W`` (inputs, units) as one image per unit, (units, h, w, c)
+    float32, each scaled by its own largest finite |w| to -1..1: a unit's pattern shows
+    whatever its overall size (a weak unit is as readable as a strong one).
+
+    At most ``max_units`` tiles (the first units). ``input_matrix`` (pixels, inputs), when
+    the network's inputs are a rotation of the pixels (PCA), maps the weights back onto
+    the pixels first: a unit's pre-activation is ``(x - mean) @ input_matrix @ W``.
+    NaN stays NaN (a diverged weight shows as "no value"), +-inf becomes +-1.
+    """
+    W = np.asarray(W)
+    if W.ndim != 2:
+        raise ValueError(f"weights must be (inputs, units), not {W.ndim}-D")
+    h, w, c = (int(v) for v in shape)
+    units = min(W.shape[1], max(int(max_units), 0))
+    W = W[:, :units]
+    if input_matrix is not None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            W = np.asarray(input_matrix, dtype=np.float64) @ W
+    if W.shape[0] != h * w * c:
+        raise ValueError(f"{W.shape[0]} inputs are not the pixels of a {h}x{w}x{c} image")
+    # scaled in float64 (weights near its limit), then float32 for the colour map
+    tiles = np.ascontiguousarray(W.T, dtype=np.float64).reshape(units, h, w, c)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        tiles = tiles / _finite_scale(tiles, (1, 2, 3))
+        np.clip(tiles, -1.0, 1.0, out=tiles)  # +-inf (and nothing else) lands on the ends
+        return tiles.astype(np.float32)
+
+
+@dataclass(frozen=True)
+class TileGeometry:
+    """Where the tiles of a mosaic lie: ``rows`` x ``cols`` tiles of ``tile_h`` x
+    ``tile_w`` pixels (each image shrunk ``factor`` times), ``gap`` pixels between them."""
+
+    count: int
+    rows: int
+    cols: int
+    factor: int
+    tile_h: int
+    tile_w: int
+    gap: int = 1
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """The mosaic's (height, width) in pixels."""
+        g = self.gap
+        return (max(self.rows * (self.tile_h + g) - g, 0), max(self.cols * (self.tile_w + g) - g, 0))
+
+    def origin(self, k: int) -> tuple[int, int]:
+        """Top-left (row, column) pixel of tile ``k``."""
+        r, q = divmod(int(k), self.cols)
+        return r * (self.tile_h + self.gap), q * (self.tile_w + self.gap)
+
+
+def tile_geometry(count: int, h: int, w: int, cols: int, gap: int = 1,
+                  most: int = MAX_MOSAIC_SIDE) -> TileGeometry:
+    """The layout :func:`tile_grid` uses: ``cols`` columns (at most ``count``), each image
+    shrunk by the smallest whole factor that keeps the mosaic within ``most`` pixels a
+    side. Tiles that do not fit even at one pixel each are left out (``count`` says how
+    many are drawn)."""
+    count, h, w, gap = max(int(count), 0), max(int(h), 1), max(int(w), 1), max(int(gap), 0)
+    if count == 0:
+        return TileGeometry(0, 0, 0, 1, h, w, gap)
+    fit = max((most + gap) // (1 + gap), 1)  # tiles a side at one pixel each
+    cols = min(max(int(cols), 1), count, fit)
+    rows = min(-(-count // cols), fit)
+    count = min(count, rows * cols)
+    factor = 1
+    while True:
+        th, tw = -(-h // factor), -(-w // factor)
+        if cols * (tw + gap) - gap <= most and rows * (th + gap) - gap <= most:
+            return TileGeometry(count, rows, cols, factor, th, tw, gap)
+        factor += 1
+
+
+def _coarsen(tiles: np.ndarray, factor: int) -> np.ndarray:
+    """(n, h, w, c) images shrunk ``factor`` times by block means (NaN ignored; a block
+    of NaN stays NaN), the last partial blocks included."""
+    if factor == 1:
+        return tiles
+    n, h, w, c = tiles.shape
+    th, tw = -(-h // factor), -(-w // factor)
+    padded = np.full((n, th * factor, tw * factor, c), np.nan, np.float64)
+    padded[:, :h, :w] = tiles
+    blocks = padded.reshape(n, th, factor, tw, factor, c)
+    with np.errstate(invalid="ignore", over="ignore"):
+        ok = np.isfinite(blocks)
+        total = np.where(ok, blocks, 0.0).sum(axis=(2, 4))
+        count = ok.sum(axis=(2, 4))
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def tile_grid(tiles: np.ndarray, cols: int, gap: int = 1, fill: float | Sequence[float] = np.nan,
+              most: int = MAX_MOSAIC_SIDE) -> np.ndarray:
+    """Images (n, h, w, c) as one mosaic (H, W, c), ``cols`` to a row, ``gap`` pixels of
+    ``fill`` between them: one image for a view to draw instead of n items. Bounded to
+    ``most`` pixels a side by shrinking every tile by a whole factor (block means), then
+    by leaving out tiles that do not fit at one pixel each (see :func:`tile_geometry`).
+    Keeps the tiles' dtype (integers are rounded after shrinking)."""
+    tiles = np.asarray(tiles)
+    if not (np.issubdtype(tiles.dtype, np.floating) or np.issubdtype(tiles.dtype, np.integer)):
+        tiles = tiles.astype(np.float64)
+    if tiles.ndim == 3:
+        tiles = tiles[..., None]
+    if tiles.ndim != 4:
+        raise ValueError(f"tiles must be (n, h, w, c), not {tiles.ndim}-D")
+    n, h, w, c = tiles.shape
+    geo = tile_geometry(n, h, w, cols, gap, most)
+    H, Wd = geo.shape
+    dtype = tiles.dtype
+    integer = np.issubdtype(dtype, np.integer)
+    out = np.empty((H, Wd, c), dtype=np.float64 if integer else dtype)
+    out[...] = np.broadcast_to(np.asarray(fill, dtype=np.float64), (c,))
+    small = _coarsen(tiles[:geo.count], geo.factor) if geo.factor > 1 else tiles[:geo.count]
+    for k in range(geo.count):
+        r0, c0 = geo.origin(k)
+        out[r0:r0 + geo.tile_h, c0:c0 + geo.tile_w] = small[k]
+    if integer:
+        info = np.iinfo(dtype)
+        return np.clip(np.rint(np.nan_to_num(out)), info.min, info.max).astype(dtype)
+    return out
+
+
+def tile_at(geo: TileGeometry, row: float, col: float) -> int | None:
+    """The tile under mosaic pixel (row, col), None on a gap or outside: what a click hits."""
+    if not (math.isfinite(row) and math.isfinite(col)) or row < 0 or col < 0 or geo.count == 0:
+        return None
+    r, dr = divmod(int(row), geo.tile_h + geo.gap)
+    q, dq = divmod(int(col), geo.tile_w + geo.gap)
+    if dr >= geo.tile_h or dq >= geo.tile_w or q >= geo.cols:
+        return None
+    k = r * geo.cols + q
+    return k if k < geo.count else None
+
+
+@dataclass(frozen=True)
+class ExamplePredictions:
+    """The network's answers on a fixed subset of examples, for the gallery.
+
+    ``indices`` are rows of the split named by ``split`` ("test", or "train" for a run
+    without a test split) as :class:`~nnviz.app.runinfo.RunInfo` holds it; ``predicted``
+    is the class (-1: no answer, the outputs were not finite), ``confidence`` the
+    probability of that class (NaN with -1). Arrays are read-only.
+    """
+
+    indices: np.ndarray  # (k,) int64
+    predicted: np.ndarray  # (k,) int64
+    confidence: np.ndarray  # (k,) float32
+    split: str = "test"
+
+
+def _frozen(a: np.ndarray, dtype) -> np.ndarray:
+    a = np.array(a, dtype=dtype, copy=True)
+    a.flags.writeable = False
+    return a
+
+
+def example_subset(n: int, k: int = EXAMPLE_COUNT, seed: int = EXAMPLE_SEED) -> np.ndarray:
+    """Sorted indices of a seeded sample of ``k`` of ``n`` examples (all of them when
+    ``n <= k``): the same rows every snapshot of a run, so the gallery's pictures stay
+    put while their labels change. The trainer and the gallery both call it."""
+    n, k = max(int(n), 0), max(int(k), 0)
+    if n <= k:
+        return np.arange(n, dtype=np.int64)
+    return np.sort(np.random.default_rng(seed).choice(n, size=k, replace=False)).astype(np.int64)
+
+
+def predict_examples(probabilities: np.ndarray, indices: np.ndarray,
+                     split: str = "test") -> ExamplePredictions:
+    """The gallery's predictions from class ``probabilities`` (k, C) of the examples at
+    ``indices`` (k,) (the trainer: ``loss.probabilities(network.scores(X[indices]))``).
+    A row that is not finite (a diverged run) gets class -1 and confidence NaN."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    idx = np.asarray(indices, dtype=np.int64).ravel()
+    if p.ndim != 2 or len(p) != len(idx):
+        raise ValueError(f"probabilities must be ({len(idx)}, classes), not {p.shape}")
+    if p.shape[1] == 0:
+        predicted = np.full(len(idx), -1, np.int64)
+        confidence = np.full(len(idx), np.nan)
+    else:
+        ok = np.isfinite(p).all(axis=1)
+        predicted = np.where(ok, np.nan_to_num(p, nan=-1.0).argmax(axis=1), -1)
+        confidence = np.where(ok, p.max(axis=1, initial=-np.inf), np.nan)
+    return ExamplePredictions(_frozen(idx, np.int64), _frozen(predicted, np.int64),
+                              _frozen(confidence, np.float32), split)
+
+
+def gallery_order(true: np.ndarray, predicted: np.ndarray, confidence: np.ndarray) -> np.ndarray:
+    """Positions into the arrays in the order a gallery shows them: the mistakes first,
+    the most confident mistake first (the one to look at), then the correct answers, the
+    least confident first (the ones nearly got wrong). NaN confidence counts as 0; ties
+    keep their order."""
+    t = np.asarray(true).ravel()
+    p = np.asarray(predicted).ravel()
+    conf = np.nan_to_num(np.asarray(confidence, dtype=np.float64).ravel(), nan=0.0)
+    if not len(t) == len(p) == len(conf):
+        raise ValueError("true, predicted and confidence must be of one length")
+    wrong = p != t
+    key = np.where(wrong, -conf, conf)  # lexsort: the last key is the primary one
+    return np.lexsort((np.arange(len(t)), key, ~wrong)).astype(np.int64)
+
+
+def top_exciting(activations_of_unit: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` examples with the largest activation of one unit, largest
+    first (NaN never counts as exciting): the pictures a unit "fires for"."""
+    a = np.asarray(activations_of_unit, dtype=np.float64).ravel()
+    k = min(max(int(k), 0), a.size)
+    if k == 0:
+        return np.zeros(0, np.int64)
+    a = np.where(np.isnan(a), -np.inf, a)
+    part = np.argpartition(-a, k - 1)[:k] if k < a.size else np.arange(a.size)
+    return part[np.lexsort((part, -a[part]))].astype(np.int64)
