@@ -386,3 +386,10 @@ def test_y_tick_labels_do_not_pile_up_on_a_narrow_range(qtbot):
     labels = axis.tickStrings(major, 1.0, levels[0][0])
     assert len(set(labels)) == len(labels)  # distinct labels, none repeated
     assert all(len(t) <= 9 for t in labels)
+
+
+def test_with_a_data_set_name_runs_on_the_same_data_set_compare_whatever_its_sample():
+    same = [runs_list.fingerprint(_info(seed, data_name="spiral")) for seed in (0, 1)]
+    assert runs_list.comparable(*same)  # more noise, another sample: still the spiral
+    assert not runs_list.comparable(same[0], runs_list.fingerprint(_info(0, data_name="circle")))
+    assert not runs_list.comparable(runs_list.fingerprint(_info(0)), runs_list.fingerprint(_info(1)))

@@ -95,8 +95,13 @@ def data_text(info: RunInfo) -> str:
 
 def fingerprint(info: RunInfo) -> tuple:
     """What two runs must share to be drawn on one loss plot: the task, the inputs, the
-    classes, and the training data itself (a strided sample of it, so a spiral and a circle
-    of the same size are told apart; a Reset of the same data is not)."""
+    classes, and the data set: its name when the run carries one (more noise or points on
+    the same data set still compare), else the training data itself (a strided sample, so
+    a spiral and a circle of the same size are told apart; a Reset of the same data is not)."""
+    name = getattr(info, "data_name", None) or None
+    if name is not None:
+        return (name, info.task, tuple(info.input_names), tuple(info.class_names),
+                info.spec.input_dim, info.spec.output_dim)
     X, y = info.train_X, info.train_y
     sample = b""
     if X is not None and len(X):
@@ -104,7 +109,7 @@ def fingerprint(info: RunInfo) -> tuple:
         sample = np.ascontiguousarray(X[idx], np.float64).tobytes()
         if y is not None:
             sample += np.ascontiguousarray(np.asarray(y)[idx], np.float64).tobytes()
-    return (getattr(info, "data_name", None), info.task, tuple(info.input_names), tuple(info.class_names),
+    return (None, info.task, tuple(info.input_names), tuple(info.class_names),
             info.spec.input_dim, info.spec.output_dim, info.n_train, hash(sample))
 
 
