@@ -689,6 +689,7 @@ class LossPlot(QWidget):
     def set_theme(self, dark: bool) -> None:
         self._theme = palette.theme(dark)
         self._apply_theme()
+        self._refresh_runs()  # the current run's swatch is the theme's train colour
         self._dirty = True
         self.redraw()
 
