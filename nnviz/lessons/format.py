@@ -46,6 +46,9 @@ MAX_LESSON_UNITS = 1_024
 MAX_LESSON_LAYERS = 16
 MAX_LESSON_PARAMETERS = 500_000
 MAX_LESSON_BATCH = 4_096
+#: a run's training work, steps x batch x parameters x 6 (a forward and a backward pass):
+#: at most this many floating-point operations, a couple of minutes for NumPy on one core
+MAX_LESSON_WORK = 1e12
 MAX_TEXT = 2_000
 MAX_ITEMS = 12
 _RUN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,39}")
@@ -176,8 +179,14 @@ class Lesson:
         if not is_int(steps) or not 1 <= steps <= MAX_STEPS:
             raise ValueError(f"steps must be an integer in 1..{MAX_STEPS:,}")
         every = checkpoint_every or max(1, min(self.checkpoint_every, steps))
-        if len(range(0, steps, every)) + 1 > MAX_CHECKPOINTS:
-            raise ValueError("too many checkpoints")
+        if not is_int(every) or not 1 <= every <= steps or len(range(0, steps, every)) + 1 > MAX_CHECKPOINTS:
+            raise ValueError(f"checkpoint_every must be in 1..{steps} and make at most {MAX_CHECKPOINTS:,} "
+                             "checkpoints")
+        for r in self.runs:
+            try:
+                check_work(r, steps, r.name)
+            except SchemaError as exc:
+                raise ValueError(str(exc)) from None
 
         def clip(m: Measure | None) -> Measure | None:
             if m is None or not isinstance(m.at, int):
@@ -256,21 +265,23 @@ def _parse(d: Any, name: str) -> Lesson:
     data_seed = int_range(_field(d, "data_seed", "int", "", 1), 0, 2**63 - 1, "data_seed")
     base = check(_field(d, "base", "dict", ""), "dict", "base")
     base_values = {k: parse_setting(k, v, f"base.{k}") for k, v in base.items()}
-    runs_raw = _field(d, "runs", "list", "")
-    if not 1 <= len(runs_raw) <= MAX_RUNS:
-        raise SchemaError(f"runs must hold 1..{MAX_RUNS} runs, not {len(runs_raw)}")
-    runs: list[LessonRun] = []
-    for i, r in enumerate(runs_raw):
-        runs.append(_parse_run(r, f"runs[{i}]", base_values, data_seed))
-    names = [r.name for r in runs]
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        raise SchemaError(f"the run name {twice[0]!r} is used twice")
     steps = int_range(_field(d, "steps", "int", ""), 1, MAX_STEPS, "steps")
     every = int_range(_field(d, "checkpoint_every", "int", "", max(1, steps // 20)), 1, steps,
                       "checkpoint_every")
     if len(range(0, steps, every)) + 1 > MAX_CHECKPOINTS:
         raise SchemaError(f"steps / checkpoint_every makes more than {MAX_CHECKPOINTS:,} checkpoints")
+    runs_raw = _field(d, "runs", "list", "")
+    if not 1 <= len(runs_raw) <= MAX_RUNS:
+        raise SchemaError(f"runs must hold 1..{MAX_RUNS} runs, not {len(runs_raw)}")
+    runs: list[LessonRun] = []
+    for i, r in enumerate(runs_raw):
+        run = _parse_run(r, f"runs[{i}]", base_values, data_seed)
+        check_work(run, steps, f"runs[{i}]")
+        runs.append(run)
+    names = [r.name for r in runs]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise SchemaError(f"the run name {twice[0]!r} is used twice")
     by_name = {r.name: r for r in runs}
     checks_raw = _field(d, "checks", "list", "")
     if not 1 <= len(checks_raw) <= MAX_CHECKS:
@@ -398,12 +409,29 @@ def run_settings(values: dict[str, Any], data_seed: int, where: str) -> RunSetti
     problem = loss_problem(network.loss, data.task or "classification", data.n_classes or 0)
     if problem:
         raise SchemaError(f"{where}: {problem}")
-    widths = [SOURCES[source].n_features if info else 2, *layers, max(data.n_classes or 1, 2)]
-    params = sum(a * b + b for a, b in itertools.pairwise(widths))
+    params = parameter_count(settings)
     if params > MAX_LESSON_PARAMETERS:
         raise SchemaError(f"{where}: {params:,} parameters; a lesson's networks have at most "
                           f"{MAX_LESSON_PARAMETERS:,}")
     return settings
+
+
+def check_work(run: LessonRun, steps: int, where: str) -> None:
+    """SchemaError when training ``run`` for ``steps`` steps is more work than a lesson may ask."""
+    work = 6.0 * steps * run.settings.train.batch_size * parameter_count(run.settings)
+    if work > MAX_LESSON_WORK:
+        raise SchemaError(f"{where} ({run.name}) would take {work:.2g} floating-point operations to "
+                          f"train; a lesson's run takes at most {MAX_LESSON_WORK:.0e}: fewer steps, "
+                          "a smaller batch or a smaller network")
+
+
+def parameter_count(settings: RunSettings) -> int:
+    """Weights and biases of the network ``settings`` describe (built-in data sets only)."""
+    info = SOURCES[settings.data.source]
+    n_out = 1 if settings.network.loss == "logistic" else max(settings.data.n_classes or 1, 2)
+    widths = [info.n_features, *settings.network.layers, n_out]
+    pieces = [2 if a == "maxout" else 1 for a in settings.network.activations] + [1]
+    return sum(a * b * k + b * k for (a, b), k in zip(itertools.pairwise(widths), pieces, strict=True))
 
 
 # --- checks -------------------------------------------------------------------------------

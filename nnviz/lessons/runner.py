@@ -57,6 +57,10 @@ class LessonRunError(RuntimeError):
     """A run of the comparison could not be made or stopped; the message names it."""
 
 
+class _StoppedError(Exception):
+    """Asked to stop while the runs were on their way to a checkpoint."""
+
+
 # --- the child ------------------------------------------------------------------------------
 def _class_map(snap: Snapshot) -> np.ndarray | None:
     """The predicted class at each point of the snapshot's grid (None off the plane)."""
@@ -199,7 +203,7 @@ class ComparisonRunner:
     measured there. Close it (or use ``with``) to end the children early."""
 
     def __init__(self, runs: Sequence[tuple[str, RunSettings]], checkpoints: Sequence[int],
-                 snapshots: bool = False):
+                 snapshots: bool = False, stop: threading.Event | None = None):
         if not 1 <= len(runs) <= MAX_RUNS:
             raise ValueError(f"a comparison has 1..{MAX_RUNS} runs, not {len(runs)}")
         steps = [int(s) for s in checkpoints]
@@ -210,17 +214,21 @@ class ComparisonRunner:
         self.snapshots = snapshots
         self._procs: list[Any] = []
         self._conns: list[Connection] = []
-        self._stop = threading.Event()
+        #: set from any thread: the iteration ends at once (children on their way to a
+        #: checkpoint are ended, not waited for)
+        self._stop = threading.Event() if stop is None else stop
         self._started = False
         self.history: dict[str, list[RunRecord]] = {name: [] for name, _ in self.runs}
 
     @classmethod
-    def for_lesson(cls, lesson: Lesson, snapshots: bool = False) -> ComparisonRunner:
+    def for_lesson(cls, lesson: Lesson, snapshots: bool = False,
+                   stop: threading.Event | None = None) -> ComparisonRunner:
         """The comparison ``lesson`` describes."""
-        return cls([(r.name, r.settings) for r in lesson.runs], lesson.checkpoint_steps, snapshots)
+        return cls([(r.name, r.settings) for r in lesson.runs], lesson.checkpoint_steps, snapshots, stop)
 
     def stop(self) -> None:
-        """Ask the iteration to end after the checkpoint under way (any thread)."""
+        """End the iteration (any thread): no further checkpoint is handed out, and runs on
+        their way to one are ended rather than waited for."""
         self._stop.set()
 
     def _start(self) -> None:
@@ -243,11 +251,13 @@ class ComparisonRunner:
         deadline = time.monotonic() + timeout
         waiting = dict(enumerate(self._conns))
         while waiting:
+            if kind == "record" and self._stop.is_set():
+                raise _StoppedError
             left = deadline - time.monotonic()
             if left <= 0:
                 names = ", ".join(self.runs[i][0] for i in waiting)
                 raise LessonRunError(f"the run(s) {names} took longer than {timeout:g} s")
-            for conn in wait(list(waiting.values()), timeout=min(left, 1.0)):
+            for conn in wait(list(waiting.values()), timeout=min(left, 0.1)):
                 i = next(k for k, c in waiting.items() if c is conn)
                 name = self.runs[i][0]
                 try:
@@ -276,16 +286,19 @@ class ComparisonRunner:
                 for rec in records:
                     self.history[rec.run].append(rec)
                 yield Checkpoint(step, tuple(records))
+        except _StoppedError:
+            return
         finally:
-            self.close()
+            self.close(wait=not self._stop.is_set())
 
-    def close(self) -> None:
-        """End every child (politely, then by force); safe to call twice."""
+    def close(self, wait: bool = True) -> None:
+        """End every child: politely (``wait``: up to 5 s for the step under way), then by
+        force; safe to call twice."""
         for conn in self._conns:
             with contextlib.suppress(OSError, ValueError):
                 send_message(conn, ("stop",))
         for p in self._procs:
-            p.join(5.0)
+            p.join(5.0 if wait else 0.2)
             if p.is_alive():
                 p.terminate()
                 p.join(2.0)
@@ -318,17 +331,16 @@ class LessonResult:
 def run_lesson(lesson: Lesson, on_checkpoint: Callable[[Checkpoint], None] | None = None,
                snapshots: bool = False, stop: threading.Event | None = None) -> LessonResult:
     """Make ``lesson``'s runs and check its outcome. ``on_checkpoint`` sees every
-    checkpoint as it comes; ``stop`` (set from any thread) ends it after the current one."""
+    checkpoint as it comes; ``stop`` (set from any thread) ends it at once, and the
+    verdict is then measured on the checkpoints made (``complete`` is False)."""
     t0 = time.perf_counter()
-    runner = ComparisonRunner.for_lesson(lesson, snapshots)
+    runner = ComparisonRunner.for_lesson(lesson, snapshots, stop)
     checkpoints: list[Checkpoint] = []
     with runner:
         for cp in runner:
             checkpoints.append(cp)
             if on_checkpoint is not None:
                 on_checkpoint(cp)
-            if stop is not None and stop.is_set():
-                runner.stop()
     complete = bool(checkpoints) and checkpoints[-1].step == lesson.steps
     history = {name: tuple(recs) for name, recs in runner.history.items()}
     verdict = evaluate(lesson, history)

@@ -82,6 +82,9 @@ def test_every_shipped_lesson_loads():
         (lambda d: d["runs"][1]["settings"].update(loss="mse"),
          "runs[1]: mean squared error is for regression"),
         (lambda d: d["runs"][1]["settings"].update(layers=[1024, 1024]), "parameters; a lesson"),
+        (lambda d: d.update(steps=50_000, checkpoint_every=1000) or d["runs"][1]["settings"].update(
+            layers=[512, 512], batch_size=512),
+         "runs[1] (hidden) would take"),
         (lambda d: d["runs"][1]["settings"].update(activations=["relu", "tanh"]), "2 activations for 1"),
         (lambda d: d["runs"][1].update(name="linear"), "the run name 'linear' is used twice"),
         (lambda d: d["runs"][1].update(name="a b"), "runs[1].name 'a b' must be"),
@@ -140,3 +143,5 @@ def test_with_steps_shortens_and_moves_late_checks_to_the_end():
     short = _load(d).with_steps(20, 10)
     assert short.steps == 20 and short.checkpoint_steps == (0, 10, 20)
     assert short.checks[0].left.at == "end"
+    with pytest.raises(ValueError, match="checkpoint_every must be in"):
+        _load(GOOD).with_steps(20, 50)

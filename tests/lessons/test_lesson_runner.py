@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -51,6 +53,28 @@ def test_the_runner_stops_early_and_ends_its_children():
             runner.stop()
     assert got == [0, 5]
     assert runner._procs == []  # closed: every child joined
+
+
+def test_stop_ends_runs_on_their_way_to_a_checkpoint():
+    stop = threading.Event()
+    runner = ComparisonRunner([("a", RunSettings()), ("b", RunSettings())], [0, 10**7], stop=stop)
+    it = iter(runner)
+    assert next(it).step == 0
+    threading.Timer(0.5, stop.set).start()
+    t0 = time.monotonic()
+    assert list(it) == []  # ten million steps were not waited for
+    assert time.monotonic() - t0 < 10
+    assert runner._procs == []
+
+
+def test_a_child_that_dies_is_reported_by_name():
+    runner = ComparisonRunner([("a", RunSettings()), ("victim", RunSettings())], [0, 10**7])
+    it = iter(runner)
+    next(it)
+    runner._procs[1].kill()
+    with pytest.raises(LessonRunError, match="'victim' stopped unexpectedly"):
+        next(it)
+    assert runner._procs == []
 
 
 def test_a_run_that_cannot_be_built_names_itself():
