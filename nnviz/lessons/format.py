@@ -174,8 +174,9 @@ class Lesson:
         return (*steps, self.steps)
 
     def with_steps(self, steps: int, checkpoint_every: int | None = None) -> Lesson:
-        """The same lesson with fewer (or more) steps: for tests and quick looks. Checks
-        that name a step beyond the new end are measured at the end instead."""
+        """The same lesson with fewer (or more) steps: for tests and quick looks. A check
+        that names a step is measured at the last checkpoint at or before it (the end for
+        a step beyond the new end)."""
         if not is_int(steps) or not 1 <= steps <= MAX_STEPS:
             raise ValueError(f"steps must be an integer in 1..{MAX_STEPS:,}")
         every = checkpoint_every or max(1, min(self.checkpoint_every, steps))
@@ -192,7 +193,8 @@ class Lesson:
             if m is None or not isinstance(m.at, int):
                 return m
             at = min(m.at, steps)
-            return replace(m, at="end" if at == steps or at % every else at)
+            at = at if at == steps else at - at % every
+            return replace(m, at="end" if at == steps else at)
 
         checks = tuple(replace(c, left=clip(c.left), right=clip(c.right),
                                measures=tuple(clip(m) for m in c.measures)) for c in self.checks)

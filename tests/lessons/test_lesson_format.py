@@ -143,5 +143,7 @@ def test_with_steps_shortens_and_moves_late_checks_to_the_end():
     short = _load(d).with_steps(20, 10)
     assert short.steps == 20 and short.checkpoint_steps == (0, 10, 20)
     assert short.checks[0].left.at == "end"
+    d["checks"][0]["at"] = 50
+    assert _load(d).with_steps(80, 20).checks[0].left.at == 40  # the last checkpoint before
     with pytest.raises(ValueError, match="checkpoint_every must be in"):
         _load(GOOD).with_steps(20, 50)
