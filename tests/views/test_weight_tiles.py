@@ -225,3 +225,22 @@ def test_before_any_run_nothing_happens(qtbot):
     v.redraw()
     v.set_theme(True)
     assert v.frame_count == 0
+
+
+def test_a_snapshot_of_another_network_is_not_drawn(qtbot):
+    s, info = image_run([64, 8, 10])
+    v = make(qtbot, info)
+    other, _ = image_run([100, 8, 10])
+    v.show_snapshot(syn.snapshot(other))
+    assert v.frame_count == 0
+    v.show_snapshot(syn.snapshot(s))
+    assert v.frame_count == 1
+
+
+def test_maxout_units_show_their_strongest_piece(qtbot):
+    s, info = image_run([64, 6, 10])
+    v = make(qtbot, info)
+    snap = syn.snapshot(s)
+    W = np.random.default_rng(4).normal(size=(64, 6 * 3)).astype(np.float32)  # 3 pieces a unit
+    v.show_snapshot(dataclasses.replace(snap, params=(W, *snap.params[1:])))
+    assert v.frame_count == 1 and v.tile_count() == 6

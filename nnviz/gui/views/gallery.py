@@ -341,8 +341,10 @@ class GalleryView(QWidget):
                     if self._y is not None else f"{what} examples (no classes to predict)")
         else:
             wrong = int(np.count_nonzero(np.asarray(ex.predicted) != self._y[np.asarray(ex.indices)]))
+            counted = (f"{wrong} of {len(ex.indices):,} {what} examples wrong" if wrong else
+                       f"none of {len(ex.indices):,} {what} examples wrong: the least sure answers first")
             line = (f"<span style='color:{red}'><b>red</b></span> = wrong · under each: true class, then "
-                    f"→ predicted (confidence) · {wrong} of {len(ex.indices):,} {what} examples wrong")
+                    f"→ predicted (confidence) · {counted}")
         self.header.setText(f"<span style='color:{th.css('foreground')}'><b>{TITLE}</b></span><br>"
                             f"<span style='color:{th.css('muted')}'>{line}</span>")
 

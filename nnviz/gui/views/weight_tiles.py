@@ -210,7 +210,11 @@ class WeightTilesView(QWidget):
     # --- drawing -------------------------------------------------------------------
     def _draw(self) -> None:
         snap, geo = self._snap, self._geo
-        W = unit_weights(snap.params[0], self._units)
+        W = snap.params[0] if snap.params else None
+        h, w, c = self._shape
+        if W is None or W.ndim != 2 or W.shape[0] != h * w * c or W.shape[1] % max(self._units, 1):
+            return  # a snapshot of another network (a run being replaced): nothing to draw
+        W = unit_weights(W, self._units)
         tiles = weight_tiles(W, self._shape, max_units=geo.count)
         rgba = tile_colours(tiles, self._lut)
         dead = self._dead(snap)
