@@ -33,8 +33,9 @@ MAX_TILES = 256
 #: generic input names form a square image only from this side up (16 inputs: 4x4); below
 #: it a table of a few columns is not a picture
 MIN_SQUARE_SIDE = 4
-#: examples the trainer predicts each snapshot for the gallery (enough that most cells of
-#: a confusion matrix have a few examples to show), and the seed choosing them
+#: examples the gallery shows unlabelled before any predictions (:func:`example_subset`),
+#: and what a trainer without an evaluation sample of its own would predict (enough that
+#: most cells of a confusion matrix have a few examples to show); the seed choosing them
 EXAMPLE_COUNT = 512
 EXAMPLE_SEED = 0
 #: examples the gallery shows at most
@@ -257,6 +258,9 @@ def tile_at(geo: TileGeometry, row: float, col: float) -> int | None:
 class ExamplePredictions:
     """The network's answers on a fixed subset of examples, for the gallery.
 
+    The trainer's snapshot has them for free: the examples behind its confusion matrix
+    (the first test examples it evaluates, or its training sample) with the scores it
+    already computed, so the gallery's "true 3, predicted 5" is that matrix cell exactly.
     ``indices`` are rows of the split named by ``split`` ("test", or "train" for a run
     without a test split) as :class:`~nnviz.app.runinfo.RunInfo` holds it; ``predicted``
     is the class (-1: no answer, the outputs were not finite), ``confidence`` the
@@ -277,8 +281,9 @@ def _frozen(a: np.ndarray, dtype) -> np.ndarray:
 
 def example_subset(n: int, k: int = EXAMPLE_COUNT, seed: int = EXAMPLE_SEED) -> np.ndarray:
     """Sorted indices of a seeded sample of ``k`` of ``n`` examples (all of them when
-    ``n <= k``): the same rows every snapshot of a run, so the gallery's pictures stay
-    put while their labels change. The trainer and the gallery both call it."""
+    ``n <= k``): the same rows every snapshot of a run. The gallery shows these before any
+    predictions arrive; a trainer that evaluates no fixed sample of its own may predict
+    them (``predict_examples(probabilities of X[subset], subset)``)."""
     n, k = max(int(n), 0), max(int(k), 0)
     if n <= k:
         return np.arange(n, dtype=np.int64)
@@ -288,8 +293,9 @@ def example_subset(n: int, k: int = EXAMPLE_COUNT, seed: int = EXAMPLE_SEED) -> 
 def predict_examples(probabilities: np.ndarray, indices: np.ndarray,
                      split: str = "test") -> ExamplePredictions:
     """The gallery's predictions from class ``probabilities`` (k, C) of the examples at
-    ``indices`` (k,) (the trainer: ``loss.probabilities(network.scores(X[indices]))``).
-    A row that is not finite (a diverged run) gets class -1 and confidence NaN."""
+    ``indices`` (k,) of the split (the trainer: ``loss.probabilities(scores)`` of the
+    scores behind its confusion matrix, ``indices`` the rows they came from). A row that
+    is not finite (a diverged run) gets class -1 and confidence NaN."""
     p = np.asarray(probabilities, dtype=np.float64)
     idx = np.asarray(indices, dtype=np.int64).ravel()
     if p.ndim != 2 or len(p) != len(idx):

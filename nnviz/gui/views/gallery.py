@@ -1,13 +1,14 @@
 """Which pictures the network gets wrong: a grid of test examples as images with their
 true and predicted classes, the mistakes first, redrawn as it trains.
 
-The trainer predicts a fixed, seeded subset of the test examples each snapshot
-(:func:`nnviz.core.images.example_subset`, :func:`~nnviz.core.images.predict_examples`)
-and hands them over as ``snap.examples`` (an :class:`~nnviz.core.images.ExamplePredictions`).
+Each snapshot may carry the network's answers on a fixed set of examples as
+``snap.examples`` (an :class:`~nnviz.core.images.ExamplePredictions`, made by
+:func:`~nnviz.core.images.predict_examples` from the scores behind the confusion matrix).
 The gallery shows up to :data:`~nnviz.core.images.GALLERY_SIZE` of them in
 :func:`~nnviz.core.images.gallery_order`: the most confident mistakes first (the ones to
 look at), then the correct answers the network was least sure of. Before any predictions
-arrive (or from a trainer that makes none) the same examples are shown unlabelled.
+arrive (or from a trainer that makes none) a seeded sample of the examples
+(:func:`~nnviz.core.images.example_subset`) is shown unlabelled.
 :meth:`GalleryView.show_class_pair` narrows the grid to one cell of the confusion matrix.
 
 One widget paints every cell itself (images cached once per run): no items to add or
@@ -335,7 +336,7 @@ class GalleryView(QWidget):
                 line = f"true {t}, predicted {p}: waiting for the network's predictions"
             else:
                 line = (f"true <b>{t}</b> predicted as <b>{p}</b>: {len(self._cells)} of the "
-                        f"{len(ex.indices):,} {what} examples followed")
+                        f"{len(ex.indices):,} {what} examples checked")
         elif ex is None:
             line = (f"{what} examples, not labelled yet: the predictions come with the next snapshot"
                     if self._y is not None else f"{what} examples (no classes to predict)")
