@@ -72,27 +72,28 @@ def _class_map(snap: Snapshot) -> np.ndarray | None:
 
 def count_regions(labels: np.ndarray) -> int:
     """Connected regions (neighbours across and down) of equal class in a 2-D class map:
-    how many pieces the decision regions fall into."""
+    how many pieces the decision regions fall into. Vectorised: each pass hooks every
+    point onto the smallest label of its same-class neighbours, then jumps pointers."""
     h, w = labels.shape
-    parent = np.arange(h * w)
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    flat = labels.ravel()
-    same_right = np.flatnonzero((labels[:, 1:] == labels[:, :-1]).ravel())
-    same_down = np.flatnonzero((labels[1:, :] == labels[:-1, :]).ravel())
-    pairs = [(r * w + c, r * w + c + 1) for r, c in zip(*np.divmod(same_right, w - 1), strict=True)]
-    pairs += [(i, i + w) for i in same_down.tolist()]
-    for a, b in pairs:
-        ra, rb = root(a), root(b)
-        if ra != rb:
-            parent[ra] = rb
-    del flat
-    return len({root(i) for i in range(h * w)})
+    idx = np.arange(h * w).reshape(h, w)
+    right = labels[:, 1:] == labels[:, :-1]
+    down = labels[1:, :] == labels[:-1, :]
+    a = np.concatenate([idx[:, :-1][right], idx[:-1, :][down]])
+    b = np.concatenate([idx[:, 1:][right], idx[1:, :][down]])
+    comp = np.arange(h * w)
+    while True:
+        low = np.minimum(comp[a], comp[b])
+        new = comp.copy()
+        np.minimum.at(new, comp[a], low)  # hook the roots onto the smaller label
+        np.minimum.at(new, comp[b], low)
+        while True:  # pointer jumping: every point straight to its root
+            jumped = new[new]
+            if np.array_equal(jumped, new):
+                break
+            new = jumped
+        if np.array_equal(new, comp):
+            return int(np.unique(comp).size)
+        comp = new
 
 
 def nonlinear_fraction(labels: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> float:

@@ -111,3 +111,36 @@ def test_region_measures_on_drawn_maps():
     islands[1, 1] = islands[6, 1] = 1
     assert count_regions(islands) == 4
     assert nonlinear_fraction(islands, xs, ys) > 0
+
+
+def _regions_by_search(labels: np.ndarray) -> int:
+    h, w = labels.shape
+    seen = np.zeros(labels.shape, bool)
+    count = 0
+    for i in range(h):
+        for j in range(w):
+            if seen[i, j]:
+                continue
+            count += 1
+            todo = [(i, j)]
+            seen[i, j] = True
+            while todo:
+                r, c = todo.pop()
+                for rr, cc in ((r + 1, c), (r - 1, c), (r, c + 1), (r, c - 1)):
+                    if 0 <= rr < h and 0 <= cc < w and not seen[rr, cc] and labels[rr, cc] == labels[r, c]:
+                        seen[rr, cc] = True
+                        todo.append((rr, cc))
+    return count
+
+
+def test_region_count_agrees_with_a_plain_search():
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        h, w = rng.integers(1, 20, 2)
+        labels = rng.integers(0, rng.integers(1, 4), (h, w))
+        assert count_regions(labels) == _regions_by_search(labels)
+    snake = np.zeros((24, 24), dtype=int)
+    snake[::2, :] = 1
+    for r in range(1, 24, 2):
+        snake[r, -1 if (r // 2) % 2 == 0 else 0] = 1
+    assert count_regions(snake) == _regions_by_search(snake) == 13
