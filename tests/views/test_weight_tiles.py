@@ -244,3 +244,29 @@ def test_maxout_units_show_their_strongest_piece(qtbot):
     W = np.random.default_rng(4).normal(size=(64, 6 * 3)).astype(np.float32)  # 3 pieces a unit
     v.show_snapshot(dataclasses.replace(snap, params=(W, *snap.params[1:])))
     assert v.frame_count == 1 and v.tile_count() == 6
+
+
+def test_rotated_inputs_are_mapped_back_onto_the_pixels(qtbot):
+    """A run that says how its inputs were rotated from the pixels (``input_matrix``, for
+    PCA or whitening; RunInfo may grow the field) gets tiles of pixel weights."""
+    s, info = image_run([16, 2, 10])
+    Q, _ = np.linalg.qr(np.random.default_rng(5).normal(size=(16, 16)))
+
+    @dataclasses.dataclass(frozen=True)
+    class RotatedInfo(type(info)):
+        input_matrix: np.ndarray | None = None
+
+    fields = {f.name: getattr(info, f.name) for f in dataclasses.fields(info)}
+    v = make(qtbot, RotatedInfo(**fields, input_matrix=Q))
+    snap = syn.snapshot(s)
+    alive = tuple(dataclasses.replace(lay, dead_units=None) for lay in snap.layers)
+    v.show_snapshot(dataclasses.replace(snap, layers=alive))
+    W_pixels = Q @ np.asarray(snap.params[0], np.float64)
+    t = W_pixels[:, 0] / np.abs(W_pixels[:, 0]).max()
+    lut = palette.diverging_lut(palette.theme(False))
+    expected = palette.map_diverging(t.reshape(4, 4), lut, 0.0, 1.0)
+    assert np.abs(v.image.image[:4, :4].astype(int) - expected.astype(int)).max() <= 1
+    # a matrix of the wrong shape is not used
+    v.set_run(RotatedInfo(**fields, input_matrix=np.eye(3)))
+    v.show_snapshot(snap)
+    assert v.frame_count == 2

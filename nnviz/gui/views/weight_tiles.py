@@ -85,6 +85,7 @@ class WeightTilesView(QWidget):
         self._hover: int | None = None
         self._title_text = ""
         self._dead_count = 0
+        self._input_matrix: np.ndarray | None = None
         self._build_ui()
         self._apply_theme()
 
@@ -141,7 +142,15 @@ class WeightTilesView(QWidget):
         self.image.clear()
         shape = image_shape(info.input_names)
         n_in = info.spec.input_dim
-        if shape is not None and shape[0] * shape[1] * shape[2] != n_in:
+        # inputs rotated from the pixels (PCA, whitening): the run may say how, as
+        # ``input_matrix`` (pixels, inputs); the weights are then mapped back onto the pixels
+        matrix = getattr(info, "input_matrix", None)
+        self._input_matrix = None
+        if shape is not None and matrix is not None:
+            matrix = np.asarray(matrix)
+            if matrix.ndim == 2 and matrix.shape == (shape[0] * shape[1] * shape[2], n_in):
+                self._input_matrix = matrix
+        if shape is not None and self._input_matrix is None and shape[0] * shape[1] * shape[2] != n_in:
             shape = None
         self._shape = shape
         self._units = info.spec.hidden[0].units if info.spec.hidden else info.spec.output_dim
@@ -211,11 +220,11 @@ class WeightTilesView(QWidget):
     def _draw(self) -> None:
         snap, geo = self._snap, self._geo
         W = snap.params[0] if snap.params else None
-        h, w, c = self._shape
-        if W is None or W.ndim != 2 or W.shape[0] != h * w * c or W.shape[1] % max(self._units, 1):
+        n_in = self._info.spec.input_dim
+        if W is None or W.ndim != 2 or W.shape[0] != n_in or W.shape[1] % max(self._units, 1):
             return  # a snapshot of another network (a run being replaced): nothing to draw
         W = unit_weights(W, self._units)
-        tiles = weight_tiles(W, self._shape, max_units=geo.count)
+        tiles = weight_tiles(W, self._shape, max_units=geo.count, input_matrix=self._input_matrix)
         rgba = tile_colours(tiles, self._lut)
         dead = self._dead(snap)
         if dead is not None and dead.any():
