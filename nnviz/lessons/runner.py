@@ -43,12 +43,12 @@ from nnviz.core.trainer import DivergedError, Snapshot, Trainer
 from nnviz.lessons.checks import Verdict, evaluate
 from nnviz.lessons.format import MAX_RUNS, Lesson
 from nnviz.lessons.records import Checkpoint, LayerFigures, RunRecord
-from nnviz.training.process import recv_message, send_message
+from nnviz.training.process import recv_message, send_message, usable_cpus
 
 #: examples of the training split whose pre-activations decide which units are silent
 SILENT_PROBE = 256
-#: the longest a child may take to start and build its session, or to reach the next
-#: checkpoint, before the comparison gives up on it (seconds)
+#: the longest a child may take to start and build its session, or to train from one
+#: checkpoint to the next, before the comparison gives up on it (seconds)
 START_TIMEOUT = 120.0
 STEP_TIMEOUT = 600.0
 
@@ -201,10 +201,11 @@ class ComparisonRunner:
     """Up to :data:`MAX_RUNS` runs trained side by side, one process each, measured
     together at each of ``checkpoints`` (step counts, rising): iterate for
     :class:`Checkpoint` records. No run goes past a checkpoint before every run has been
-    measured there. Close it (or use ``with``) to end the children early."""
+    measured there; between two checkpoints at most ``parallel`` runs train at once (the
+    usable cores by default). Close it (or use ``with``) to end the children early."""
 
     def __init__(self, runs: Sequence[tuple[str, RunSettings]], checkpoints: Sequence[int],
-                 snapshots: bool = False, stop: threading.Event | None = None):
+                 snapshots: bool = False, stop: threading.Event | None = None, parallel: int | None = None):
         if not 1 <= len(runs) <= MAX_RUNS:
             raise ValueError(f"a comparison has 1..{MAX_RUNS} runs, not {len(runs)}")
         steps = [int(s) for s in checkpoints]
@@ -213,6 +214,8 @@ class ComparisonRunner:
         self.runs = tuple(runs)
         self.checkpoints = tuple(steps)
         self.snapshots = snapshots
+        #: runs training at once between two checkpoints (default: the usable cores)
+        self.parallel = max(1, int(parallel)) if parallel is not None else usable_cpus()
         self._procs: list[Any] = []
         self._conns: list[Connection] = []
         #: set from any thread: the iteration ends at once (children on their way to a
@@ -245,21 +248,38 @@ class ComparisonRunner:
         self._started = True
         self._gather("ready", START_TIMEOUT)
 
-    def _gather(self, kind: str, timeout: float) -> list[Any]:
+    def _gather(self, kind: str, timeout: float, advance_to: int | None = None) -> list[Any]:
         """The next message of every child, in the order of the runs; LessonRunError if one
-        fails, dies or takes longer than ``timeout`` seconds."""
+        fails, dies or takes longer than ``timeout`` seconds. With ``advance_to``, first
+        send each child "advance", at most :attr:`parallel` at a time: on fewer cores than
+        runs, the next run starts its stretch when one has finished its own, instead of
+        all of them sharing the cores (measured: each process then keeps its cache and its
+        speed)."""
+        n = len(self._conns)
         answers: dict[int, Any] = {}
-        deadline = time.monotonic() + timeout
-        waiting = dict(enumerate(self._conns))
+        queued = list(range(n))
+        waiting: dict[int, float] = {}  # run -> its deadline
+        slots = n if advance_to is None else max(1, min(n, self.parallel))
+
+        def start(i: int) -> None:
+            if advance_to is not None:
+                try:
+                    send_message(self._conns[i], ("advance", advance_to))
+                except (OSError, ValueError) as exc:  # the pipe is broken: the child is gone
+                    raise LessonRunError(f"the run {self.runs[i][0]!r} stopped unexpectedly") from exc
+            waiting[i] = time.monotonic() + timeout
+
+        while queued and len(waiting) < slots:
+            start(queued.pop(0))
         while waiting:
             if kind == "record" and self._stop.is_set():
                 raise _StoppedError
-            left = deadline - time.monotonic()
-            if left <= 0:
-                names = ", ".join(self.runs[i][0] for i in waiting)
+            late = [i for i, d in waiting.items() if d <= time.monotonic()]
+            if late:
+                names = ", ".join(self.runs[i][0] for i in late)
                 raise LessonRunError(f"the run(s) {names} took longer than {timeout:g} s")
-            for conn in wait(list(waiting.values()), timeout=min(left, 0.1)):
-                i = next(k for k, c in waiting.items() if c is conn)
+            for conn in wait([self._conns[i] for i in waiting], timeout=0.1):
+                i = next(k for k in waiting if self._conns[k] is conn)
                 name = self.runs[i][0]
                 try:
                     message = recv_message(conn)
@@ -271,6 +291,8 @@ class ComparisonRunner:
                     raise LessonRunError(f"the run {name!r} answered {message[0]!r}")
                 answers[i] = message[1] if len(message) > 1 else None
                 del waiting[i]
+                if queued:
+                    start(queued.pop(0))
         return [answers[i] for i in range(len(self._conns))]
 
     def __iter__(self) -> Iterator[Checkpoint]:
@@ -281,9 +303,7 @@ class ComparisonRunner:
             for step in self.checkpoints:
                 if self._stop.is_set():
                     return
-                for conn in self._conns:
-                    send_message(conn, ("advance", step))
-                records = self._gather("record", STEP_TIMEOUT)
+                records = self._gather("record", STEP_TIMEOUT, advance_to=step)
                 for rec in records:
                     self.history[rec.run].append(rec)
                 yield Checkpoint(step, tuple(records))

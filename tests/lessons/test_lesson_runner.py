@@ -75,6 +75,14 @@ def test_a_child_that_dies_is_reported_by_name():
     with pytest.raises(LessonRunError, match="'victim' stopped unexpectedly"):
         next(it)
     assert runner._procs == []
+    # dead before its next command: the broken pipe is reported the same way
+    runner = ComparisonRunner([("a", RunSettings()), ("victim", RunSettings())], [0, 5, 10])
+    it = iter(runner)
+    next(it)
+    runner._procs[1].kill()
+    runner._procs[1].join()
+    with pytest.raises(LessonRunError, match="'victim' stopped unexpectedly"):
+        next(it)
 
 
 def test_a_run_that_cannot_be_built_names_itself():
