@@ -7,7 +7,7 @@ that draw weights or decision regions) is itself read-only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from nnviz.core.snapshot import Snapshot
 
@@ -58,6 +58,11 @@ class RunRecord:
         """The hidden layers' figures (the output layer left out)."""
         return self.layers[:-1]
 
+    def without_snapshot(self) -> RunRecord:
+        """The figures alone: what to keep of every checkpoint (a snapshot holds the weights
+        and maps, up to megabytes; keep only the latest one a view draws)."""
+        return self if self.snapshot is None else replace(self, snapshot=None)
+
 
 @dataclass(frozen=True)
 class Checkpoint:
@@ -65,6 +70,10 @@ class Checkpoint:
 
     step: int
     records: tuple[RunRecord, ...]  # in the lesson's order of runs
+
+    def without_snapshots(self) -> Checkpoint:
+        """The same checkpoint with every record's figures alone."""
+        return Checkpoint(self.step, tuple(r.without_snapshot() for r in self.records))
 
     def record(self, run: str) -> RunRecord:
         """The record of the run named ``run`` (KeyError if there is none)."""

@@ -43,7 +43,7 @@ from nnviz.core.trainer import DivergedError, Snapshot, Trainer
 from nnviz.lessons.checks import Verdict, evaluate
 from nnviz.lessons.format import MAX_RUNS, Lesson
 from nnviz.lessons.records import Checkpoint, LayerFigures, RunRecord
-from nnviz.training.process import recv_message, send_message, usable_cpus
+from nnviz.training.process import freeze, recv_message, send_message, usable_cpus
 
 #: examples of the training split whose pre-activations decide which units are silent
 SILENT_PROBE = 256
@@ -289,7 +289,8 @@ class ComparisonRunner:
                     raise LessonRunError(f"the run {name!r} could not train: {message[1]}")
                 if message[0] != kind:
                     raise LessonRunError(f"the run {name!r} answered {message[0]!r}")
-                answers[i] = message[1] if len(message) > 1 else None
+                # every array that arrives read-only, as the training process's are
+                answers[i] = freeze(message[1]) if len(message) > 1 else None
                 del waiting[i]
                 if queued:
                     start(queued.pop(0))
@@ -304,8 +305,8 @@ class ComparisonRunner:
                 if self._stop.is_set():
                     return
                 records = self._gather("record", STEP_TIMEOUT, advance_to=step)
-                for rec in records:
-                    self.history[rec.run].append(rec)
+                for rec in records:  # the figures only: snapshots go out with the checkpoint
+                    self.history[rec.run].append(rec.without_snapshot())
                 yield Checkpoint(step, tuple(records))
         except _StoppedError:
             return
@@ -352,14 +353,16 @@ class LessonResult:
 def run_lesson(lesson: Lesson, on_checkpoint: Callable[[Checkpoint], None] | None = None,
                snapshots: bool = False, stop: threading.Event | None = None) -> LessonResult:
     """Make ``lesson``'s runs and check its outcome. ``on_checkpoint`` sees every
-    checkpoint as it comes; ``stop`` (set from any thread) ends it at once, and the
-    verdict is then measured on the checkpoints made (``complete`` is False)."""
+    checkpoint as it comes (with ``snapshots``, each record carries the read-only snapshot
+    of that moment; the result keeps the figures only); ``stop`` (set from any thread)
+    ends it at once, and the verdict is then measured on the checkpoints made
+    (``complete`` is False)."""
     t0 = time.perf_counter()
     runner = ComparisonRunner.for_lesson(lesson, snapshots, stop)
     checkpoints: list[Checkpoint] = []
     with runner:
         for cp in runner:
-            checkpoints.append(cp)
+            checkpoints.append(cp.without_snapshots())
             if on_checkpoint is not None:
                 on_checkpoint(cp)
     complete = bool(checkpoints) and checkpoints[-1].step == lesson.steps

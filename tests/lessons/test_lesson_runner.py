@@ -40,7 +40,18 @@ def test_two_tiny_runs_are_measured_at_equal_steps():
     assert one_end.boundary_fraction is not None and one_end.regions >= 1
     with pytest.raises(dataclasses.FrozenInstanceError):
         one_end.train_loss = 0.0  # type: ignore[misc]
-    assert result.history()["two"][-1] is seen[-1].record("two")
+    assert result.history()["two"][-1] == seen[-1].record("two")
+
+
+def test_snapshots_come_with_each_checkpoint_and_are_not_kept():
+    lesson = load_lesson(json.dumps({**TINY, "steps": 20, "checkpoint_every": 10}).encode(), "tiny")
+    seen: list[Checkpoint] = []
+    result = run_lesson(lesson, seen.append, snapshots=True)
+    snap = seen[-1].record("one").snapshot
+    assert snap is not None and snap.step == 20 and snap.grid is not None
+    assert not snap.params[0].flags.writeable
+    assert all(r.snapshot is None for cp in result.checkpoints for r in cp.records)
+    assert seen[-1].record("one").without_snapshot().train_loss == seen[-1].record("one").train_loss
 
 
 def test_the_runner_stops_early_and_ends_its_children():
