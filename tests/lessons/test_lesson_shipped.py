@@ -40,3 +40,14 @@ def test_the_command_lists_shows_and_refuses(capsys, tmp_path):
     bad.write_text('{"format": "nnviz-lesson"}')
     assert main(["run", str(bad)]) == 2
     assert "bad.json: the lesson lacks 'title'" in capsys.readouterr().err
+
+
+def test_every_run_of_every_shipped_lesson_builds_and_steps():
+    from nnviz.app.run_settings import build_session
+    from nnviz.lessons import lesson_names
+
+    for name in lesson_names():
+        for run in shipped_lesson(name).runs:
+            session = build_session(run.settings, grid_size=0)
+            session.trainer.run(2)
+            assert session.trainer.step_count == 2, (name, run.name)
