@@ -111,8 +111,10 @@ def _layer_value(rec: RunRecord, m: Measure) -> float:
             return died / units if units else math.nan
         return _pooled(hidden, metric)
     if metric == "grad_ratio":
-        top = rec.layers[m.relative_to].grad_norm
-        return rec.layers[m.layer or 0].grad_norm / top if top > 0 else math.inf
+        top, bottom = rec.layers[m.relative_to].grad_norm, rec.layers[m.layer or 0].grad_norm
+        if top > 0:
+            return bottom / top
+        return math.inf if bottom > 0 else math.nan  # no gradient anywhere: no ratio to speak of
     layer = rec.layers[m.layer or 0]
     return float(getattr(layer, metric))
 

@@ -46,6 +46,8 @@ def test_measures_read_the_records():
     assert measure(HISTORY, Measure("died_fraction", ("b",))) == 0.4
     assert math.isclose(measure(HISTORY, Measure("grad_ratio", ("b",), layer=0)), 0.01)
     assert measure(HISTORY, Measure("boundary_fraction", ("a",))) == 0.1
+    flat = {"z": (_rec("z", 0, 0.5, 0.5, grads=(0.0, 0.0)),)}
+    assert math.isnan(measure(flat, Measure("grad_ratio", ("z",), layer=0)))
 
 
 def test_a_passing_lesson_says_as_the_notes_say():
