@@ -108,6 +108,9 @@ def make_window(qtbot):
     def make(session=None, restore_layout=False, show=True):
         w = MainWindow(session, prefs=Preferences(), restore_layout=restore_layout)
         qtbot.addWidget(w)
+        # the offscreen screen is 800x800, where the window would tab its right column; the
+        # tests see every panel at once (tests/gui/test_window_fits.py covers the short layout)
+        w.resize(1500, 950)
         if show:
             w.show()
             qtbot.waitExposed(w)

@@ -303,6 +303,7 @@ def test_hidden_panels_are_not_drawn_but_catch_up(window, qtbot):
     qtbot.wait(100)
     assert window.histograms.frame_count == frames
     window.histograms_dock.show()
+    window.histograms_dock.raise_()  # on a short screen it is a tab behind the Output panel
     qtbot.waitUntil(lambda: window.histograms.frame_count > frames, timeout=WAIT_MS)
 
 

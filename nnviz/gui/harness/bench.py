@@ -167,6 +167,7 @@ def bench_case(name: str, make: Callable[[], Session], seconds: float,
     session = make()
     batch = session.train_config.batch_size
     window = MainWindow(session, prefs=Preferences(), restore_layout=False, dialogs=dialogs)
+    window.resize(1500, 950)  # every panel at once, whatever the screen (a short one tabs them)
     headless = _Headless(make, window.worker.snapshot_interval)
     stretch = seconds / SEGMENTS
     burst = min(HEADLESS_BURST_S, max(stretch / 5, 0.1))

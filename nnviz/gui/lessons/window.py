@@ -284,8 +284,8 @@ class LessonWindow(QMainWindow):
     def _on_checkpoint(self, cp: Checkpoint) -> None:
         if self.lesson is None or self.sender() is not self.worker:
             return
-        for rec in cp.records:
-            self.history.setdefault(rec.run, []).append(rec)
+        for rec in cp.records:  # figures kept for the curves; only the newest maps are drawn
+            self.history.setdefault(rec.run, []).append(rec.without_snapshot())
         self._latest = cp
         self._dirty = True
 

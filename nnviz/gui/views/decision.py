@@ -173,9 +173,6 @@ class DecisionView(QWidget):
         self.output_button.clicked.connect(self.show_output)
         bar.addWidget(self.output_button)
         bar.addStretch(1)
-        self._hint = QLabel("click: add point · Ctrl+click: remove nearest")
-        self._hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        bar.addWidget(self._hint, 1)
         layout.addLayout(bar)
 
         self.stack = _Pages()
@@ -265,7 +262,7 @@ class DecisionView(QWidget):
         if n_classes:
             self.class_combo.setCurrentIndex(keep if 0 <= keep < self.class_combo.count() else 0)
         plane = info.extent is not None
-        for w in (self.discretize_check, self._class_label, self.class_combo, self._hint):
+        for w in (self.discretize_check, self._class_label, self.class_combo):
             w.setVisible(plane and classification)
         self.test_check.setVisible(plane)
         self.legend_label.setVisible(plane)
@@ -520,6 +517,8 @@ class DecisionView(QWidget):
                 parts.append(f"and {n - MAX_LEGEND_CLASSES:,} more classes")
         if info.test_X is not None and len(info.test_X):
             parts.append("&#9675;&nbsp;test (hollow)")
+        if info.task == "classification":  # how to edit the data, where it cannot clip the bar
+            parts.append("· click: add a point, Ctrl+click: remove the nearest")
         return f"<span style='color:{th.css('foreground')}'>" + " &nbsp; ".join(parts) + "</span>"
 
     @staticmethod

@@ -194,7 +194,7 @@ class HistogramPanel(QWidget):
         self._hist_curve = self._hist_plot.plot(np.array([0.0, 1.0]), np.array([0.0]), stepMode="center",
                                                 fillLevel=0)
         self._evo_plot: pg.PlotItem = g.addPlot(row=0, col=1, axisItems={"left": TidyAxis("left")})
-        self._evo_plot.setLabel("bottom", "training step (one column per snapshot)")
+        self._evo_plot.setLabel("bottom", "training step")
         self._evo_plot.setMouseEnabled(x=False, y=False)
         self._evo_image = pg.ImageItem(axisOrder="row-major")
         self._evo_plot.addItem(self._evo_image)
@@ -232,7 +232,8 @@ class HistogramPanel(QWidget):
         self.stats_scroll.setWidget(self.stats_label)
         self.stats_scroll.setWidgetResizable(True)
         self.stats_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.stats_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # on a narrow dock the table scrolls sideways rather than lose its right columns
+        self.stats_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         layout.addWidget(self.stats_scroll)
         self._table_height = -1
 
@@ -438,11 +439,21 @@ class HistogramPanel(QWidget):
         self.stats_label.set_table(STATS_HEADER, tuple(rows), note)
         self._fit_table()
 
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._table_height >= 0:
+            self._fit_table()  # a narrower dock may need the sideways scroll bar's room
+
     def _fit_table(self) -> None:
         """The table's room: all of it up to MAX_TABLE_LINES lines, then a scroll bar (set
         only when it changed: a new height re-lays out the panel)."""
+        wide = self.stats_label.sizeHint().width()
+        if self.stats_label.minimumWidth() != wide:  # inside the scroll area only: the dock keeps its size
+            self.stats_label.setMinimumWidth(wide)
         line = self.stats_label.fontMetrics().height() + 2
         want = min(self.stats_label.sizeHint().height(), MAX_TABLE_LINES * line) + 2
+        if self.stats_label.sizeHint().width() > self.stats_scroll.viewport().width():
+            want += self.stats_scroll.horizontalScrollBar().sizeHint().height()  # it scrolls sideways
         if want != self._table_height:
             self._table_height = want
             self.stats_scroll.setFixedHeight(want)

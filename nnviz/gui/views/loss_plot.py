@@ -315,6 +315,7 @@ class LossPlot(QWidget):
         self.legend_label = QLabel()
         self.legend_label.setObjectName("lossLegend")
         self.legend_label.setContentsMargins(8, 0, 6, 0)
+        self.legend_label.setWordWrap(True)  # a narrow dock: two lines rather than a cut entry
         self.legend_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout.addWidget(self.legend_label)
 

@@ -64,9 +64,15 @@ def fit_to_screen(win) -> None:
     win.resize(max(int(avail.width() * 0.96), 1000), max(int(avail.height() * 0.94), 700))
 
 
+#: below this window height the Output and Histograms panels share the right column as tabs:
+#: stacked, each got about 300 px and the histograms' plots shrank to slivers
+TAB_BELOW_HEIGHT = 820
+
+
 def size_docks(win) -> None:
     """Controls at their natural width, the right column about two fifths of the window
-    (the plots need it more than the network drawing), the loss plot a third high."""
+    (the plots need it more than the network drawing), the loss plot a third high; on a
+    short screen (a 1280x720 laptop) the right column's two panels are tabs."""
     w, h = win.width(), win.height()
     H, V = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
     # the controls at their natural width but at most a quarter of the window (they scroll,
@@ -76,5 +82,9 @@ def size_docks(win) -> None:
     natural = controls.widget().sizeHint().width() + bar
     win.resizeDocks([win.controls_dock], [max(controls.minimumWidth(), min(natural, int(w * 0.24)))], H)
     win.resizeDocks([win.decision_dock], [int(w * 0.42)], H)
-    win.resizeDocks([win.decision_dock, win.histograms_dock], [h // 2, h // 2], V)
+    if h < TAB_BELOW_HEIGHT:
+        win.tabifyDockWidget(win.decision_dock, win.histograms_dock)
+        win.decision_dock.raise_()
+    else:
+        win.resizeDocks([win.decision_dock, win.histograms_dock], [h // 2, h // 2], V)
     win.resizeDocks([win.loss_dock], [int(h * 0.32)], V)

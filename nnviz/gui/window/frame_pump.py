@@ -121,11 +121,12 @@ class FramePump(QObject):
         if self._snap is not None:
             self._snap_new = True
 
-    def _view_shown(self, name: str) -> bool:
+    def view_shown(self, name: str) -> bool:
         """Whether view ``name`` is on screen: the central one always, a docked one while
-        its dock is visible."""
+        its dock is visible and not a tab behind another (Qt keeps those "visible", out of
+        sight)."""
         dock = self.docks.get(name)
-        return dock is None or dock.isVisible()
+        return dock is None or (dock.isVisible() and not dock.visibleRegion().isEmpty())
 
     def new_run(self, generation: int, step: int, epoch: int) -> None:
         """A new run: nothing of the old one may be drawn."""
@@ -219,7 +220,7 @@ class FramePump(QObject):
         if snap.step > self.last_step or self.diverged:
             # after a divergence the network is back at its last finite state
             self.last_step, self.last_epoch = snap.step, snap.epoch
-        self.planner.snapshot_arrived([k for k in self.snapshot_views if self._view_shown(k)])
+        self.planner.snapshot_arrived([k for k in self.snapshot_views if self.view_shown(k)])
         # double buffering: the trainer makes the next snapshot while this one is drawn, so
         # a cycle never waits for a round trip to the worker; still one at most in flight
         self.worker.ack_snapshot()
@@ -244,7 +245,7 @@ class FramePump(QObject):
         self._part = part
         self._part_t0 = now
         for name in names:
-            if not self._view_shown(name) or name in self._failed_views:
+            if not self.view_shown(name) or name in self._failed_views:
                 continue
             view = self.views[name]
             try:
