@@ -16,6 +16,7 @@ import numpy as np
 
 from nnviz.core import stats
 from nnviz.core.activations import SATURATING
+from nnviz.core.images import ExamplePredictions
 from nnviz.core.stats import Histogram
 
 __all__ = ["GridMaps", "GridSpec", "LayerSnapshot", "Snapshot", "freeze", "measure_layer"]
@@ -83,6 +84,9 @@ class Snapshot:
     confusion_classes: int = 0
     #: correctly classified examples behind ``confusion`` (-1: its trace)
     confusion_correct: int = -1
+    #: the answers on the examples behind ``confusion`` (the example gallery); None for
+    #: regression and networks of more than 1,024 outputs
+    examples: ExamplePredictions | None = None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from nnviz.core import stats
+from nnviz.core.images import predict_examples
 from nnviz.core.network import Network, Workspace, split_flat
 from nnviz.core.optim import Optimizer, OptimizerConfig, Schedule, all_finite
 from nnviz.core.snapshot import GridMaps, GridSpec, LayerSnapshot, Snapshot, freeze, measure_layer
@@ -132,6 +133,9 @@ class StepRecord(NamedTuple):
     lr: float
     layers: tuple[LayerStep, ...] | None = None
 
+
+#: networks with more outputs get no example predictions in their snapshots (the gallery)
+MAX_GALLERY_OUTPUTS = 1024
 
 class Trainer:
     """Trains ``network`` on prepared (already preprocessed) arrays."""
@@ -533,12 +537,16 @@ class Trainer:
             Xt, yt = self.X_test[: self._n_eval], self.y_test[: self._n_eval]
             test_loss, test_acc, conf_scores = self._evaluate(Xt, yt)
             conf_y = yt
-        confusion, n_classes, correct = None, 0, -1
+        confusion, n_classes, correct, examples = None, 0, -1, None
         if net.loss.is_classification:
             n_classes = max(net.spec.output_dim, 2)
             predicted = net.loss.predict(conf_scores)
             confusion = freeze(confusion_matrix(predicted, conf_y, n_classes))
             correct = int(np.count_nonzero(predicted == conf_y))
+            if net.spec.output_dim <= MAX_GALLERY_OUTPUTS:  # the same scores: a gallery cell is a matrix cell
+                rows, split = ((np.arange(len(conf_y)), "test") if test_loss is not None
+                               else (self._eval_train, "train"))
+                examples = predict_examples(net.loss.probabilities(conf_scores), rows, split)
         return Snapshot(
             step=self.step_count,
             epoch=self.epoch,
@@ -555,6 +563,7 @@ class Trainer:
             probe_examples=len(cache.scores),
             confusion_classes=n_classes,
             confusion_correct=correct,
+            examples=examples,
         )
 
     def evaluate(self) -> dict[str, float | None]:

@@ -58,7 +58,8 @@ def test_gui_bench_reports_every_field(tmp_path):
                     "memory_growth_mb"):
             assert isinstance(row[key], float)
         assert row["steps_per_s"] > 0 and row["fps"] > 0
-        assert set(row["view_fps"]) == {"topology", "decision", "loss", "histograms"}
+        shown = set(row["view_fps"])  # the panels on screen: image data shows its weight tiles
+        assert {"topology", "decision", "loss"} <= shown and len(shown & {"histograms", "weights"}) == 1
 
 
 def test_main_refuses_a_missing_file_and_bad_options(capsys):

@@ -84,3 +84,24 @@ def test_a_declined_image_set_leaves_the_list_on_the_running_data(window, tmp_pa
     combo.setCurrentIndex(combo.findData("images:cifar10"))
     assert len(dialog_log.downloads_asked) == 1
     assert combo.currentData() == before and window.document.settings.data.source == before
+
+
+def test_image_data_brings_the_weights_and_examples_panels_forward(window, qtbot, tmp_path, dialog_log):
+    from tests.gui.test_window import trained
+
+    assert window.files.import_images(str(_npz(tmp_path / "faces.npz"))), dialog_log.errors
+    assert window.pump.view_shown("weights") and not window.pump.view_shown("histograms")
+    trained(window, qtbot, 30)
+    qtbot.waitUntil(lambda: window.weights.frame_count > 0, timeout=60_000)
+    assert window.weights.tile_count() == 100  # one tile per hidden unit
+    snap = window.pump.latest_snapshot
+    assert snap.examples is not None and len(snap.examples.indices) == len(window.info.test_y)
+    # a confusion-matrix cell shows its examples in the gallery, brought forward
+    window._on_confusion_cell(1, 2)
+    assert window.gallery.class_pair == (1, 2)
+    qtbot.waitUntil(lambda: window.pump.view_shown("gallery"), timeout=10_000)
+    window.step_once()
+    qtbot.waitUntil(lambda: window.gallery.frame_count > 0, timeout=60_000)
+    # back on 2-D data the histograms and the loss plot come forward again
+    window.files.new_file()
+    assert not window.document.modified

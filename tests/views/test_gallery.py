@@ -13,7 +13,6 @@ from PySide6.QtGui import QImage
 from nnviz.core.images import (
     EXAMPLE_COUNT,
     GALLERY_SIZE,
-    ExamplePredictions,
     example_subset,
     predict_examples,
 )
@@ -23,13 +22,6 @@ from nnviz.io.images.common import pixel_names
 from tests.views import synthetic as syn
 
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
-
-
-@dataclasses.dataclass(frozen=True)
-class ImageSnapshot(Snapshot):
-    """A snapshot with the field the trainer is to add (the view reads it by getattr)."""
-
-    examples: ExamplePredictions | None = None
 
 
 def make(qtbot, info=None) -> GalleryView:
@@ -58,7 +50,7 @@ def image_run(widths: list[int], n_test: int = 1000, shape: tuple[int, int, int]
     return s, info
 
 
-def with_predictions(s, info, seed: int = 0, wrong: float = 0.3, split: str = "test") -> ImageSnapshot:
+def with_predictions(s, info, seed: int = 0, wrong: float = 0.3, split: str = "test") -> Snapshot:
     """A snapshot whose predictions get about ``wrong`` of the followed examples wrong."""
     rng = np.random.default_rng(seed)
     X, y = (info.test_X, info.test_y) if split == "test" else (info.train_X, info.train_y)
@@ -68,8 +60,7 @@ def with_predictions(s, info, seed: int = 0, wrong: float = 0.3, split: str = "t
     probs = np.full((len(idx), c), 0.1 / max(c - 1, 1))
     probs[np.arange(len(idx)), pred] = rng.uniform(0.3, 0.95, len(idx))
     base = syn.snapshot(s, seed=seed)
-    fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(Snapshot)}
-    return ImageSnapshot(**fields, examples=predict_examples(probs, idx, split))
+    return dataclasses.replace(base, examples=predict_examples(probs, idx, split))
 
 
 def test_examples_unlabelled_until_predictions_come(qtbot):
@@ -190,9 +181,7 @@ def test_diverged_predictions_and_values_outside_0_1(qtbot):
     assert (v._lo, v._hi) == (0.0, pytest.approx(float(info.test_X[example_subset(1000)].max())))
     idx = example_subset(1000)
     ex = predict_examples(np.full((len(idx), 10), np.nan), idx)
-    base = syn.snapshot(s)
-    fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(Snapshot)}
-    v.show_snapshot(ImageSnapshot(**fields, examples=ex))
+    v.show_snapshot(dataclasses.replace(syn.snapshot(s), examples=ex))
     assert all(c.predicted == -1 and c.wrong for c in v.cells())
     v.grab()
     assert v.grid.drawn > 0

@@ -99,14 +99,15 @@ class SelfTest:
 
     def _phase_training(self) -> None:
         frames = self._frames()
-        # every panel on screen (on a short screen the right column's panels are tabs)
-        updated = all(frames[k] > self.frames0[k] for k in frames if self.w.pump.view_shown(k))
+        # every panel on screen that drew the run before training (on a short screen the right
+        # column's panels are tabs; the image panels have nothing to draw for 2-D data)
+        drawing = [k for k in frames if self.w.pump.view_shown(k) and self.frames0[k] > 0]
+        updated = bool(drawing) and all(frames[k] > self.frames0[k] for k in drawing)
         if self.w.diverged_at is not None:
             self.fail(f"the demo diverged at step {self.w.diverged_at}")
             return
         if self.w.pump.steps_received >= MIN_STEPS and self.w.pump.last_step >= MIN_STEPS and updated:
-            self.trained_frames = {k: frames[k] - self.frames0[k] for k in frames
-                                   if self.w.pump.view_shown(k)}
+            self.trained_frames = {k: frames[k] - self.frames0[k] for k in drawing}
             self.w.pause()
             self.phase = "pausing"
             self.deadline = time.perf_counter() + PHASE_LIMIT_S

@@ -97,4 +97,6 @@ REGISTRY: tuple[ViewEntry, ...] = (
     ViewEntry("decision", "decision:DecisionView", RIGHT, "Output", "Output", "output"),
     ViewEntry("loss", "loss_plot:LossPlot", BOTTOM, "Loss", "Loss plot", "loss", rows=True, attr="loss_plot"),
     ViewEntry("histograms", "histograms:HistogramPanel", RIGHT, "Histograms", "Histograms", "histogram"),
+    ViewEntry("weights", "weight_tiles:WeightTilesView", RIGHT, "Weights", "Weight tiles", "weight tiles"),
+    ViewEntry("gallery", "gallery:GalleryView", RIGHT, "Examples", "Example gallery", "example gallery"),
 )

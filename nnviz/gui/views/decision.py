@@ -124,6 +124,8 @@ class DecisionView(QWidget):
 
     pointAdded = Signal(float, float, int)
     pointRemoved = Signal(int)
+    #: a confusion-matrix cell clicked: (true class, predicted class)
+    cellClicked = Signal(int, int)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -212,6 +214,7 @@ class DecisionView(QWidget):
         self._cp.hideButtons()
         self._conf_image = pg.ImageItem(axisOrder="row-major")
         self._cp.addItem(self._conf_image)
+        self.confusion.scene().sigMouseClicked.connect(self._on_confusion_click)
         self.stack.addWidget(self.confusion)
         # page 2: nothing to draw, and why
         self.message = QLabel()
@@ -627,6 +630,22 @@ class DecisionView(QWidget):
         p = vb.mapSceneToView(ev.scenePos())
         ctrl = bool(ev.modifiers() & Qt.KeyboardModifier.ControlModifier)
         self.click_at(p.x(), p.y(), remove=ctrl)
+
+
+    def _on_confusion_click(self, ev) -> None:
+        """A cell of the matrix: its true and predicted class (the gallery shows them)."""
+        if ev.button() != Qt.MouseButton.LeftButton or self._shown_confusion is None:
+            return
+        vb = self._cp.vb
+        if not vb.sceneBoundingRect().contains(ev.scenePos()):
+            return
+        p = vb.mapSceneToView(ev.scenePos())
+        n = self._shown_confusion[0]
+        if n > MAX_IMAGE_SIDE:  # block sums: a cell is many classes, no one pair
+            return
+        col, row = int(np.floor(p.x())), int(np.floor(p.y()))
+        if 0 <= row < n and 0 <= col < n:
+            self.cellClicked.emit(row, col)
 
 
 def _take(a: np.ndarray | None, idx: np.ndarray | None) -> np.ndarray | None:

@@ -52,6 +52,21 @@ def make_docks(win) -> None:
         dock.visibilityChanged.connect(win._on_dock_visibility)
         win.docks[entry.name] = dock
         setattr(win, f"{entry.name}_dock", dock)
+    # the image views share a place with a panel: the weights as images beside the
+    # histograms (in front for image data), the example gallery beside the Output panel's
+    # confusion matrix (a click on a cell brings it forward); the loss plot is never hidden
+    for behind, shared in (("weights", "histograms"), ("gallery", "decision")):
+        if behind in win.docks and shared in win.docks:
+            win.tabifyDockWidget(win.docks[shared], win.docks[behind])
+            win.docks[shared].raise_()
+
+
+def show_image_views(win, images: bool) -> None:
+    """Image data: the weight tiles in front of the histograms; other data: the histograms
+    (the Output panel stays in front of the gallery either way)."""
+    for name in ("weights" if images else "histograms", "decision"):
+        if name in win.docks:
+            win.docks[name].raise_()
 
 
 def fit_to_screen(win) -> None:
@@ -83,8 +98,12 @@ def size_docks(win) -> None:
     win.resizeDocks([win.controls_dock], [max(controls.minimumWidth(), min(natural, int(w * 0.24)))], H)
     win.resizeDocks([win.decision_dock], [int(w * 0.42)], H)
     if h < TAB_BELOW_HEIGHT:
-        win.tabifyDockWidget(win.decision_dock, win.histograms_dock)
-        win.decision_dock.raise_()
+        for name in ("histograms", "weights", "gallery"):  # the whole right column, one tab group
+            if name in win.docks:
+                win.tabifyDockWidget(win.decision_dock, win.docks[name])
     else:
         win.resizeDocks([win.decision_dock, win.histograms_dock], [h // 2, h // 2], V)
     win.resizeDocks([win.loss_dock], [int(h * 0.32)], V)
+    show_image_views(win, getattr(win, "_image_run", False))  # the tabs in front, once laid out
+    if h < TAB_BELOW_HEIGHT:
+        win.decision_dock.raise_()  # a short screen opens on the Output panel

@@ -32,6 +32,7 @@ from nnviz.app.run_settings import (
 from nnviz.app.runinfo import Replay, RunError, RunInfo
 from nnviz.blas import limit_blas_threads
 from nnviz.core.data import Dataset
+from nnviz.core.images import image_shape
 from nnviz.core.session import Session, demo_session
 from nnviz.gui.views.base import REGISTRY
 from nnviz.gui.window import dialogs
@@ -45,7 +46,7 @@ from nnviz.gui.window.actions import (
 )
 from nnviz.gui.window.controls import ControlPanel
 from nnviz.gui.window.dialogs import Dialogs
-from nnviz.gui.window.docks import fit_to_screen, make_docks, size_docks
+from nnviz.gui.window.docks import fit_to_screen, make_docks, show_image_views, size_docks
 from nnviz.gui.window.file_controller import FileController
 from nnviz.gui.window.frame_pump import FramePump
 from nnviz.gui.window.frames import frame_budget
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
         self._closing_ok = False
         self._dark = self.prefs.dark_theme()
         self.lessons_window = None
+        self._image_run = False
 
         self._make_views()
         make_docks(self)
@@ -154,6 +156,8 @@ class MainWindow(QMainWindow):
         self.rows_views = tuple(e.name for e in REGISTRY if e.rows)
         self._restore_loss_view()
         self.topology.neuronSelected.connect(self._on_neuron_selected)
+        self.weights.unitSelected.connect(lambda unit: self._on_neuron_selected(0, unit))
+        self.decision.cellClicked.connect(self._on_confusion_cell)
         self.decision.pointAdded.connect(self._on_point_added)
         self.decision.pointRemoved.connect(self._on_point_removed)
         self.controls = ControlPanel(self.undo_stack, self)
@@ -208,6 +212,10 @@ class MainWindow(QMainWindow):
             view.new_run(label, info)  # the view decides whether it compares with earlier runs
             replay.apply(view)
         self.act_step.setEnabled(True)
+        images = image_shape(info.input_names) is not None and info.task == "classification"
+        if images != self._image_run:  # the image views come forward for image data, and go back
+            self._image_run = images
+            show_image_views(self, images)
         self.show_pending()
         self.pump.refresh_status(force=True)
 
@@ -399,6 +407,12 @@ class MainWindow(QMainWindow):
         if not self.decision_dock.isVisible():
             self.decision_dock.show()
         self.decision_dock.raise_()
+
+    def _on_confusion_cell(self, true_class: int, predicted_class: int) -> None:
+        """A confusion-matrix cell clicked: the gallery shows its examples."""
+        self.gallery.show_class_pair(true_class, predicted_class)
+        self.gallery_dock.show()
+        self.gallery_dock.raise_()
 
     def _on_dock_visibility(self, visible: bool) -> None:
         if visible:
