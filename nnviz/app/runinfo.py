@@ -62,6 +62,9 @@ class RunInfo:
     extent: tuple[float, float, float, float] | None  # raw plane (x0, x1, y0, y1) for 2-D data
     batch_size: int
     n_train: int
+    #: the data set's name ("spiral", "faces.csv", "MNIST ..."): the runs list shows it and
+    #: compares runs on the same data set across noise or size changes
+    data_name: str = ""
 
     @classmethod
     def from_session(cls, session: Session, label: str) -> RunInfo:
@@ -84,6 +87,7 @@ class RunInfo:
             extent=extent,
             batch_size=session.train_config.batch_size,
             n_train=len(tr),
+            data_name=str(session.data.name or ""),
         )
 
 

@@ -365,7 +365,7 @@ def test_switching_to_epochs_while_paused_re_plots_at_once(qtbot):
 def test_every_curve_has_a_legend_entry_outside_the_data(qtbot):
     v = make(qtbot)
     text = v.legend_label.text().replace("&nbsp;", " ")
-    for name in ("minibatch loss", "train loss (smoothed)", "test loss", "train accuracy", "test accuracy"):
+    for name in ("minibatch", "train (smoothed)", "test", "train acc.", "test acc."):
         assert name in text
     assert v._pi.legend is None
 
@@ -393,3 +393,15 @@ def test_with_a_data_set_name_runs_on_the_same_data_set_compare_whatever_its_sam
     assert runs_list.comparable(*same)  # more noise, another sample: still the spiral
     assert not runs_list.comparable(same[0], runs_list.fingerprint(_info(0, data_name="circle")))
     assert not runs_list.comparable(runs_list.fingerprint(_info(0)), runs_list.fingerprint(_info(1)))
+
+
+def test_a_short_view_leaves_the_runs_list_to_its_button(qtbot):
+    v = make(qtbot)
+    v.resize(700, 220)  # a laptop's loss dock: the plot keeps the room
+    qtbot.waitUntil(lambda: v.height() == 220, timeout=5000)
+    info = _info()
+    _run(v, "run 1: 2-8-8-2 relu, adam lr=0.01", info)
+    _run(v, "run 2: 2-8-8-2 relu, sgd lr=0.1", info)
+    assert not v.runs_panel.isVisible() and v.runs_button.text() == "runs 2"
+    v.runs_button.click()
+    assert v.runs_panel.isVisible()

@@ -61,6 +61,9 @@ _OLD_RUN_COLOURS = [(120, 120, 120), (148, 103, 189), (140, 86, 75), (44, 160, 4
                     (227, 119, 194), (188, 189, 34), (23, 190, 207), (255, 127, 14)]
 
 
+#: the view's height from which the runs list opens by itself when a second run comes
+ROOMY_HEIGHT = 380
+
 class GrowingBuffer:
     """A float64 vector whose capacity doubles: amortised O(1) bulk appends."""
 
@@ -263,12 +266,13 @@ class LossPlot(QWidget):
         layout.setSpacing(2)
         bar = QHBoxLayout()
         bar.setContentsMargins(6, 2, 6, 0)
-        bar.addWidget(QLabel("Smoothing"))
+        bar.addWidget(QLabel("Smooth"))
         self.smoothing_slider = QSlider(Qt.Orientation.Horizontal)
         self.smoothing_slider.setObjectName("lossSmoothing")
         self.smoothing_slider.setRange(0, 99)
         self.smoothing_slider.setValue(round(self._weight * 100))
         self.smoothing_slider.setMaximumWidth(160)
+        self.smoothing_slider.setMinimumWidth(56)  # it collapsed to a dot on a narrow dock
         self.smoothing_slider.setToolTip("Exponential moving average of the minibatch loss "
                                          "(0 = raw, 0.99 = very smooth)")
         # re-smoothing a million points takes ~0.1 s: apply the slider once it rests
@@ -286,7 +290,7 @@ class LossPlot(QWidget):
         self.log_check.setObjectName("lossLogY")
         self.log_check.toggled.connect(self.set_log_y)
         bar.addWidget(self.log_check)
-        bar.addWidget(QLabel("x axis"))
+        bar.addWidget(QLabel("x"))
         self.x_combo = QComboBox()
         self.x_combo.setObjectName("lossXAxis")
         self.x_combo.addItems(["steps", "epochs"])
@@ -600,7 +604,10 @@ class LossPlot(QWidget):
         """The runs list after runs came, went or changed (a few rows: rebuilt)."""
         runs = self.runs
         self.runs_button.setText(f"runs {len(runs)}")
-        if not self._runs_touched and len(runs) > 1 and not self.runs_button.isChecked():
+        # opened by itself for a second run only where the plot keeps its room (a short
+        # laptop screen leaves the list to the "runs" button)
+        roomy = self.height() >= ROOMY_HEIGHT
+        if not self._runs_touched and len(runs) > 1 and not self.runs_button.isChecked() and roomy:
             self.runs_button.blockSignals(True)
             self.runs_button.setChecked(True)
             self.runs_button.blockSignals(False)
@@ -787,12 +794,12 @@ class LossPlot(QWidget):
     def _update_legend(self) -> None:
         th = self._theme
         faded = palette.mix(th.background, th.train, 0.3)
-        entries = [("minibatch loss", faded, False), ("train loss (smoothed)", th.train, False),
-                   ("test loss", th.test, False)]
+        entries = [("minibatch", faded, False), ("train (smoothed)", th.train, False),
+                   ("test", th.test, False)]
         if self._show_acc:
-            entries += [("train accuracy (right)", th.train, True), ("test accuracy (right)", th.test, True)]
+            entries += [("train acc. (right)", th.train, True), ("test acc. (right)", th.test, True)]
         if self._old:
-            entries.append(("earlier runs: see the runs list", th.muted, True))
+            entries.append(("earlier runs: the runs list", th.muted, True))
         self.legend_label.setText(palette.legend_html(entries, th.css("foreground")))
 
     def _apply_theme(self) -> None:

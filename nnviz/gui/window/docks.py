@@ -103,7 +103,9 @@ def size_docks(win) -> None:
                 win.tabifyDockWidget(win.decision_dock, win.docks[name])
     else:
         win.resizeDocks([win.decision_dock, win.histograms_dock], [h // 2, h // 2], V)
-    win.resizeDocks([win.loss_dock], [int(h * 0.32)], V)
+    # the loss plot a third of the height; on a short screen two fifths (its bar, legend and
+    # curves need about 200 px to read)
+    win.resizeDocks([win.loss_dock], [int(h * (0.40 if h < TAB_BELOW_HEIGHT else 0.32))], V)
     show_image_views(win, getattr(win, "_image_run", False))  # the tabs in front, once laid out
     if h < TAB_BELOW_HEIGHT:
         win.decision_dock.raise_()  # a short screen opens on the Output panel
