@@ -593,6 +593,7 @@ class ControlPanel(QScrollArea):
         while len(self.layer_rows) > len(n.layers):
             row = self.layer_rows.pop()
             self.layers_box.removeWidget(row)
+            row.hide()  # gone at once, not only once the event loop deletes it
             row.deleteLater()
         while len(self.layer_rows) < len(n.layers):
             row = LayerRow(len(self.layer_rows))
