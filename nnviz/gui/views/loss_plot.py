@@ -1,6 +1,7 @@
 """Train and test loss (and accuracy) over training, with earlier runs kept for comparison.
 
-Earlier runs are listed in a collapsible table under the plot (:mod:`runs_list`): the
+Earlier runs are listed in a collapsible table under the plot (:mod:`runs_list`, the panel and
+the earlier curves in :mod:`loss_runs`; buffers and axes in :mod:`loss_series`): the
 table is their legend (a colour swatch per row), with show/hide, rename, remove and one
 reference run that is drawn bold and survives clearing. A run on other data starts a
 fresh comparison; the x range follows the current run unless "fit all runs" is on.
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import PySide6  # noqa: F401  (before pyqtgraph, so it binds to PySide6)
@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QSizePolicy,
     QSlider,
     QToolButton,
@@ -39,183 +38,32 @@ from PySide6.QtWidgets import (
 
 from nnviz.app.runinfo import RunInfo
 from nnviz.core.history import EmaSmoother, smooth_ema
-from nnviz.core.stats import nice_ceil
 from nnviz.gui.views import palette
+from nnviz.gui.views.loss_runs import (  # noqa: F401  (re-exported: tests and views import them here)
+    MAX_OLD_RUNS,
+    ROOMY_HEIGHT,
+    RUNS_TABLE_HEIGHT,
+    TABLE_REFRESH_S,
+    LossRunsMixin,
+)
+from nnviz.gui.views.loss_series import (  # noqa: F401  (re-exported: histograms imports them here)
+    MIN_TICK_PX,
+    EpochAxis,
+    GrowingBuffer,
+    TidyAxis,
+    _resumed,
+)
 from nnviz.gui.views.ranges import StickyViewBox
-from nnviz.gui.views.runs_list import RunMeta, RunsTable, comparable, meta_for
+from nnviz.gui.views.runs_list import comparable
 from nnviz.training.protocol import StepColumn
 
-#: earlier runs kept as faded curves
-MAX_OLD_RUNS = 8
 DEFAULT_SMOOTHING = 0.9
 #: a redraw that took longer than this is followed by a pause of a few times its cost,
 #: so a run with millions of points never eats the GUI thread
 SLOW_REDRAW_S = 0.008
-#: the y axis puts at most one label per this many pixels (narrow ranges piled them up)
-MIN_TICK_PX = 28
-#: the runs list's height at most (pixels): a header and about four rows, then it scrolls
-RUNS_TABLE_HEIGHT = 100
-#: the runs table's rows are refreshed at most this often while a run trains (seconds)
-TABLE_REFRESH_S = 0.5
-_OLD_RUN_COLOURS = [(120, 120, 120), (148, 103, 189), (140, 86, 75), (44, 160, 44),
-                    (227, 119, 194), (188, 189, 34), (23, 190, 207), (255, 127, 14)]
 
 
-#: the view's height from which the runs list opens by itself when a second run comes
-ROOMY_HEIGHT = 380
-
-class GrowingBuffer:
-    """A float64 vector whose capacity doubles: amortised O(1) bulk appends."""
-
-    def __init__(self, capacity: int = 4096):
-        self._data = np.empty(max(int(capacity), 16))
-        self.size = 0
-
-    def extend(self, values: np.ndarray) -> None:
-        values = np.asarray(values, dtype=np.float64).ravel()
-        need = self.size + values.size
-        if need > self._data.size:
-            cap = self._data.size
-            while cap < need:
-                cap *= 2
-            grown = np.empty(cap)
-            grown[: self.size] = self._data[: self.size]
-            self._data = grown
-        self._data[self.size : need] = values
-        self.size = need
-
-    def replace(self, values: np.ndarray) -> None:
-        """Overwrite the filled part (same length), e.g. after re-smoothing."""
-        self._data[: self.size] = values
-
-    @property
-    def view(self) -> np.ndarray:
-        """The filled part; valid until the next append."""
-        return self._data[: self.size]
-
-    def __len__(self) -> int:
-        return self.size
-
-
-class EpochAxis:
-    """Epoch coordinates for the x axis, from the steps and the epoch of each step.
-
-    The trainer reports whole epochs completed; drawn as they are, every epoch's steps
-    would pile up on one x. Whole numbers are spread between the steps where the count
-    went up (linear within an epoch; the running epoch extrapolated at the last epoch's
-    length, then fixed when it ends). Fractional epochs are used as given. Only the
-    points since the last completed epoch are ever recomputed.
-    """
-
-    def __init__(self) -> None:
-        self.x = GrowingBuffer()
-        self._tail = 0  # points before this index are final
-        self._anchor = (0.0, 0.0)  # (step, epoch) of the last epoch boundary seen
-        self._length: float | None = None  # steps per epoch, once one epoch has ended
-
-    def update(self, steps: np.ndarray, epochs: np.ndarray) -> None:
-        """Recompute x for the tail after ``steps``/``epochs`` (full buffers) grew."""
-        n = steps.size
-        self.x.extend(np.zeros(n - len(self.x)))
-        s, e = steps[self._tail :], epochs[self._tail :]
-        if e.size == 0:
-            return
-        if not np.all(e == np.floor(e)):  # already fractional
-            self.x.view[self._tail :] = e
-            self._tail = n
-            return
-        a_step, a_epoch = self._anchor
-        ends = np.flatnonzero(np.diff(np.concatenate([[a_epoch], e])) > 0)
-        b_steps = np.concatenate([[a_step], s[ends]])
-        b_epochs = np.concatenate([[a_epoch], e[ends]])
-        if b_steps.size >= 2 and b_steps[-1] > b_steps[-2]:
-            self._length = (b_steps[-1] - b_steps[-2]) / max(b_epochs[-1] - b_epochs[-2], 1.0)
-        x = np.interp(s, b_steps, b_epochs) if b_steps.size >= 2 else np.full(s.size, a_epoch)
-        after = s > b_steps[-1]
-        if self._length:
-            x[after] = b_epochs[-1] + np.minimum((s[after] - b_steps[-1]) / self._length, 0.999)
-        else:
-            x[after] = b_epochs[-1]
-        self.x.view[self._tail :] = x
-        if ends.size:
-            self._anchor = (float(b_steps[-1]), float(b_epochs[-1]))
-            self._tail += int(ends[-1]) + 1
-
-    def at(self, steps: np.ndarray, epochs: np.ndarray, known_steps: np.ndarray) -> np.ndarray:
-        """Epoch coordinates for other points (evaluations) by their steps."""
-        if known_steps.size < 2:
-            return epochs
-        return np.interp(steps, known_steps, self.x.view)
-
-
-def _resumed(weight: float, smoothed: np.ndarray) -> EmaSmoother:
-    """An EmaSmoother that continues ``smoothed`` (the debiased EMA of the values so far)."""
-    n = int(smoothed.size)
-    return EmaSmoother.resume(weight, float(smoothed[-1]) if n else 0.0, n)
-
-
-class TidyAxis(pg.AxisItem):
-    """A value axis whose labels never pile up: at most one per :data:`MIN_TICK_PX` pixels,
-    on 1/2/5 steps, each printed with just the decimals its step needs ("0.4012", not
-    "0.40120000001"). Log mode is pyqtgraph's own."""
-
-    def tickSpacing(self, minVal: float, maxVal: float, size: float):
-        span = maxVal - minVal
-        if self.logMode or not (math.isfinite(span) and span > 0 and size > 0):
-            return super().tickSpacing(minVal, maxVal, size)
-        major = nice_ceil(span / max(int(size // MIN_TICK_PX), 1))
-        return [(major, 0.0), (major / 2, 0.0)]
-
-    def tickValues(self, minVal: float, maxVal: float, size: float):
-        """On a log axis, pyqtgraph labels 2..9 of every decade: keep only the ticks at
-        least MIN_TICK_PX apart (powers of ten first)."""
-        levels = super().tickValues(minVal, maxVal, size)
-        if not self.logMode or not (size > 0 and maxVal > minVal):
-            return levels
-        px = size / (maxVal - minVal)
-        kept: list[float] = []
-        keep: list[list[float]] = [[] for _ in levels]
-        # powers of ten (whole log values) first, then the rest level by level
-        order = sorted(((abs(v - round(v)) > 1e-9, i, v) for i, (_, vs) in enumerate(levels) for v in vs),
-                       key=lambda t: (t[0], t[1]))
-        for _, i, v in order:
-            if all(abs(v - k) * px >= MIN_TICK_PX for k in kept):
-                kept.append(v)
-                keep[i].append(v)
-        return [(spacing, sorted(k)) for (spacing, _), k in zip(levels, keep, strict=True)]
-
-    def tickStrings(self, values, scale, spacing):
-        if self.logMode or not (math.isfinite(spacing) and spacing > 0):
-            return super().tickStrings(values, scale, spacing)
-        decimals = max(0, -math.floor(math.log10(spacing * scale) + 1e-9))
-        return [f"{v * scale:.{decimals}f}" for v in values]
-
-
-@dataclass
-class _OldRun:
-    """A finished run, drawn faded: its own copies of the arrays it needs."""
-
-    meta: RunMeta
-    steps: np.ndarray
-    epochs: np.ndarray
-    losses: np.ndarray
-    smoothed: np.ndarray
-    eval_steps: np.ndarray
-    eval_epochs: np.ndarray
-    test_losses: np.ndarray
-    train_curve: pg.PlotDataItem
-    test_curve: pg.PlotDataItem
-
-    @property
-    def label(self) -> str:
-        return self.meta.name
-
-    @property
-    def colour(self) -> tuple[int, int, int]:
-        return self.meta.colour
-
-
-class LossPlot(QWidget):
+class LossPlot(LossRunsMixin, QWidget):
     """Loss per minibatch (raw and smoothed), test loss and accuracy per snapshot."""
 
     def __init__(self, parent: QWidget | None = None):
@@ -228,7 +76,7 @@ class LossPlot(QWidget):
         self._log_y = False
         self._show_acc = True
         self._label = "current run"
-        self._old: list[_OldRun] = []
+        self._old: list = []  # _OldRun (loss_runs)
         self._keys = 0  # run keys handed out
         self._colour_index = 0
         self._fit_all = False
@@ -357,38 +205,6 @@ class LossPlot(QWidget):
         self._sync_views()
         self._build_runs(layout)
 
-    def _build_runs(self, layout: QVBoxLayout) -> None:
-        """The runs list under the plot: collapsed until there is a second run to compare."""
-        self.runs_panel = QWidget()
-        self.runs_panel.setObjectName("lossRunsPanel")
-        box = QHBoxLayout(self.runs_panel)  # the buttons beside the table: one row less
-        box.setContentsMargins(4, 0, 4, 2)
-        box.setSpacing(4)
-        self.runs_table = RunsTable()
-        self.runs_table.setMaximumHeight(RUNS_TABLE_HEIGHT)
-        self.runs_table.visibilityChanged.connect(self.set_run_visible)
-        self.runs_table.pinChanged.connect(self.pin_run)
-        self.runs_table.renamed.connect(self.rename_run)
-        box.addWidget(self.runs_table, 1)
-        buttons = QVBoxLayout()
-        buttons.setSpacing(2)
-        self.remove_button = QPushButton("Remove")
-        self.remove_button.setObjectName("lossRemoveRun")
-        self.remove_button.setToolTip("Remove the selected earlier runs from the plot")
-        self.remove_button.clicked.connect(self._remove_selected)
-        buttons.addWidget(self.remove_button)
-        self.clear_button = QPushButton("Clear")
-        self.clear_button.setObjectName("lossClearRuns")
-        self.clear_button.setToolTip("Remove every earlier run except the reference")
-        self.clear_button.clicked.connect(self.clear_earlier)
-        buttons.addWidget(self.clear_button)
-        buttons.addWidget(self.fit_check)
-        buttons.addStretch(1)
-        box.addLayout(buttons)
-        self.runs_panel.setVisible(False)
-        layout.addWidget(self.runs_panel)
-        self._refresh_runs()
-
     def _curve(self, pi: pg.PlotItem, name: str | None, method: str = "peak") -> pg.PlotDataItem:
         """A curve that stays fast with millions of points: peak downsampling keeps the
         spikes of raw data; an already smoothed curve loses nothing to a mean."""
@@ -504,132 +320,6 @@ class LossPlot(QWidget):
         self._dirty = True
         self._refresh_runs()
 
-    # --- the runs list ---------------------------------------------------------------
-    @property
-    def runs(self) -> list[RunMeta]:
-        """Every run on the plot, as the runs list shows them: the current run first."""
-        return [self._current, *(o.meta for o in reversed(self._old))]
-
-    def _find(self, key: int) -> _OldRun | None:
-        return next((o for o in self._old if o.meta.key == key), None)
-
-    def set_run_visible(self, key: int, on: bool) -> None:
-        """Show or hide one run's curves (the current run's too)."""
-        on = bool(on)
-        if key == self._current.key:
-            self._current.visible = on
-            for c in (self._raw, self._smooth, self._test, self._train_acc, self._test_acc):
-                c.setVisible(on)
-        else:
-            old = self._find(key)
-            if old is None:
-                raise ValueError(f"there is no run {key}")
-            old.meta.visible = on
-            old.train_curve.setVisible(on)
-            old.test_curve.setVisible(on)
-        self._include_bounds()
-        self._refresh_runs()
-        self._pi.enableAutoRange()
-
-    def rename_run(self, key: int, name: str) -> None:
-        name = str(name).strip()
-        run = self._current if key == self._current.key else getattr(self._find(key), "meta", None)
-        if run is None:
-            raise ValueError(f"there is no run {key}")
-        if name:
-            run.name = name
-        self._refresh_runs()
-
-    def pin_run(self, key: int, on: bool = True) -> None:
-        """Make one run the reference (drawn bold, kept when others are cleared); one at most."""
-        if key not in [r.key for r in self.runs]:
-            raise ValueError(f"there is no run {key}")
-        for run in self.runs:
-            if run.key == key:
-                run.pinned = bool(on)
-            elif on:
-                run.pinned = False
-        for old in self._old:
-            self._style_old(old)
-        self._refresh_runs()
-
-    def remove_run(self, key: int) -> None:
-        """Take an earlier run off the plot (the current run is cleared with clear_history)."""
-        old = self._find(key)
-        if old is None:
-            raise ValueError(f"run {key} is not an earlier run")
-        self._remove_old(old)
-        self._dirty = True
-        self._refresh_runs()
-
-    def set_fit_all(self, on: bool) -> None:
-        """Fit the axes to every shown run, or (off) follow the current run."""
-        self._fit_all = bool(on)
-        if self.fit_check.isChecked() != self._fit_all:
-            with QSignalBlocker(self.fit_check):
-                self.fit_check.setChecked(self._fit_all)
-        self._include_bounds()
-        self._pi.enableAutoRange()
-        self._dirty = True
-        self.redraw()
-
-    def _include_bounds(self) -> None:
-        """Earlier runs count for the auto-range only with "fit all runs" (and while shown)."""
-        added = self._pi.vb.addedItems
-        for old in self._old:
-            for c in (old.train_curve, old.test_curve):
-                want = self._fit_all and old.meta.visible
-                if want and c not in added:
-                    added.append(c)
-                elif not want and c in added:
-                    added.remove(c)
-        self._pi.vb.updateAutoRange()
-
-    def _remove_selected(self) -> None:
-        rows = sorted({i.row() for i in self.runs_table.selectedIndexes()})
-        keys = self.runs_table.keys
-        for row in rows:
-            if row < len(keys) and keys[row] != self._current.key:
-                self.remove_run(keys[row])
-
-    def _runs_toggled(self, on: bool) -> None:
-        self._runs_touched = True
-        self.runs_panel.setVisible(on)
-
-    def _new_meta(self, label: str, info: RunInfo | None) -> RunMeta:
-        self._keys += 1
-        return meta_for(self._keys, label, info, self._theme.train)
-
-    def _refresh_runs(self) -> None:
-        """The runs list after runs came, went or changed (a few rows: rebuilt)."""
-        runs = self.runs
-        self.runs_button.setText(f"runs {len(runs)}")
-        # opened by itself for a second run only where the plot keeps its room (a short
-        # laptop screen leaves the list to the "runs" button)
-        roomy = self.height() >= ROOMY_HEIGHT
-        if not self._runs_touched and len(runs) > 1 and not self.runs_button.isChecked() and roomy:
-            self.runs_button.blockSignals(True)
-            self.runs_button.setChecked(True)
-            self.runs_button.blockSignals(False)
-            self.runs_panel.setVisible(True)
-        self.runs_table.fill(runs, self._current.key)
-        self._table_due = 0.0
-        self._update_legend()
-
-    def _update_current_row(self) -> None:
-        """The current run's steps and latest losses, at most every TABLE_REFRESH_S."""
-        cur = self._current
-        if len(self.steps):
-            cur.steps = int(self.steps.view[-1])
-            cur.train_loss = float(self.smoothed.view[-1])
-        if len(self.eval_test_loss):
-            tl = self.eval_test_loss.view[-1]
-            cur.test_loss = float(tl) if np.isfinite(tl) else cur.test_loss
-        now = time.monotonic()
-        if now >= self._table_due and self.runs_panel.isVisible():
-            self._table_due = now + TABLE_REFRESH_S
-            self.runs_table.update_row(cur)
-
     # --- settings ------------------------------------------------------------------
     def set_smoothing(self, weight: float) -> None:
         w = min(max(float(weight), 0.0), 0.99)
@@ -734,62 +424,6 @@ class LossPlot(QWidget):
         cost = time.perf_counter() - t0
         self._next_redraw = time.monotonic() + min(4 * cost, 0.5) if cost > SLOW_REDRAW_S else 0.0
         self.frame_count += 1
-
-    def _retire_current(self) -> None:
-        if len(self._old) >= MAX_OLD_RUNS:  # the oldest that is not the reference
-            self._remove_old(next((o for o in self._old if not o.meta.pinned), self._old[0]))
-        meta = self._current
-        self._update_current_row()
-        meta.colour = _OLD_RUN_COLOURS[self._colour_index % len(_OLD_RUN_COLOURS)]
-        self._colour_index += 1
-        train = self._curve(self._pi, None, "mean")
-        test = self._curve(self._pi, None)
-        for c in (train, test):
-            c.setZValue(10)
-            c.setVisible(meta.visible)
-        for c in (self._raw, self._smooth, self._test, self._train_acc, self._test_acc):
-            c.setVisible(True)  # the next run starts shown
-        old = _OldRun(
-            meta, self.steps.view.copy(), self.epoch_axis.x.view.copy(), self.losses.view.copy(),
-            self.smoothed.view.copy(), self.eval_steps.view.copy(),
-            self.epoch_axis.at(self.eval_steps.view, self.eval_epochs.view, self.steps.view).copy(),
-            self.eval_test_loss.view.copy(), train, test,
-        )
-        self._old.append(old)
-        self._style_old(old)
-        self._set_old_data(old)
-        self._include_bounds()
-
-    def _remove_old(self, old: _OldRun) -> None:
-        self._old.remove(old)
-        self._pi.removeItem(old.train_curve)
-        self._pi.removeItem(old.test_curve)
-
-    def _set_old_data(self, old: _OldRun) -> None:
-        epochs = self._x_axis == "epochs"
-        old.train_curve.setData(old.epochs if epochs else old.steps, old.smoothed)
-        old.test_curve.setData(old.eval_epochs if epochs else old.eval_steps, old.test_losses,
-                               connect="finite")
-
-    def _style_old(self, old: _OldRun) -> None:
-        """Earlier runs faded and thin; the reference in full colour, thick, above them."""
-        if old.meta.pinned:
-            c = old.colour
-            old.train_curve.setPen(pg.mkPen(c, width=2.6))
-            old.test_curve.setPen(pg.mkPen(c, width=2.0, style=Qt.PenStyle.DashDotLine))
-            for curve in (old.train_curve, old.test_curve):
-                curve.setZValue(50)
-            return
-        c = palette.mix(old.colour, self._theme.background, 0.35)
-        old.train_curve.setPen(pg.mkPen((*c, 200), width=1.5))
-        old.test_curve.setPen(pg.mkPen((*c, 200), width=1.2, style=Qt.PenStyle.DashLine))
-        for curve in (old.train_curve, old.test_curve):
-            curve.setZValue(10)
-
-    @property
-    def old_run_labels(self) -> list[str]:
-        """The earlier runs' names, oldest first."""
-        return [o.label for o in self._old]
 
     def _update_legend(self) -> None:
         th = self._theme
