@@ -18,7 +18,6 @@ remove per frame, whatever the data set.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import PySide6  # noqa: F401  (before pyqtgraph, so it binds to PySide6)
@@ -260,15 +259,8 @@ class GalleryView(QWidget):
 
     def export_image(self, path: str) -> None:
         """PNG (the view as shown) or SVG (the same painting as vectors and images)."""
-        p = Path(path)
-        ext = p.suffix.lower()
-        if ext not in (".png", ".svg"):
-            raise ValueError(f"cannot export {p.name!r}: use a .png or .svg file name")
-        if not p.parent.is_dir():
-            raise OSError(f"cannot export to {path}: the folder does not exist")
-        if ext == ".png":
-            if not self.grab().save(str(p), "PNG"):
-                raise OSError(f"could not write the image {path}")
+        p = palette.export_png_or_path(self, path)
+        if p is None:
             return
         from PySide6.QtSvg import QSvgGenerator
 

@@ -287,12 +287,10 @@ def cache_legend(legend: pg.LegendItem) -> None:
         label.setCacheMode(_CACHED)
 
 
-def export_view(widget: QWidget, scene_or_item, path: str) -> None:
-    """Write a view to ``path``: PNG (the widget as shown) or SVG (its plots, as vectors).
-
-    Raises ValueError for an unknown extension and OSError when the file cannot be
-    written, both with a message fit for a dialog.
-    """
+def export_png_or_path(widget: QWidget, path: str) -> Path | None:
+    """The checks every view's export shares: a .png is written here (the widget as shown,
+    None returned); for a .svg the checked path comes back for the view to draw. ValueError
+    for another extension, OSError for a missing folder or a failed write."""
     p = Path(path)
     ext = p.suffix.lower()
     if ext not in (".png", ".svg"):
@@ -302,6 +300,18 @@ def export_view(widget: QWidget, scene_or_item, path: str) -> None:
     if ext == ".png":
         if not widget.grab().save(str(p), "PNG"):
             raise OSError(f"could not write the image {path}")
+        return None
+    return p
+
+
+def export_view(widget: QWidget, scene_or_item, path: str) -> None:
+    """Write a view to ``path``: PNG (the widget as shown) or SVG (its plots, as vectors).
+
+    Raises ValueError for an unknown extension and OSError when the file cannot be
+    written, both with a message fit for a dialog.
+    """
+    p = export_png_or_path(widget, path)
+    if p is None:
         return
     from pyqtgraph.exporters import SVGExporter
 
