@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -190,11 +189,7 @@ class DecisionView(ConfusionMixin, QWidget):
         self._wp.addItem(self._weights_image)
         self.stack.addWidget(self.weights)
         # the classes' legend: a line under the plane, never over its points
-        self.legend_label = QLabel()
-        self.legend_label.setObjectName("decisionLegend")
-        self.legend_label.setWordWrap(True)
-        self.legend_label.setContentsMargins(6, 0, 6, 2)
-        self.legend_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.legend_label = palette.legend_line("decisionLegend")
         layout.addWidget(self.legend_label)
 
     # --- public API ----------------------------------------------------------------

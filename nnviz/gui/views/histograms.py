@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QScrollArea,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -216,11 +215,7 @@ class HistogramPanel(QWidget):
         g.ci.layout.setRowStretchFactor(0, 3)
         g.ci.layout.setRowStretchFactor(1, 2)
         # the norms' legend sits under the plots, never on the newest data; every curve has an entry
-        self.norm_legend = QLabel()
-        self.norm_legend.setObjectName("histNormLegend")
-        self.norm_legend.setWordWrap(True)
-        self.norm_legend.setContentsMargins(6, 0, 6, 0)
-        self.norm_legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.norm_legend = palette.legend_line("histNormLegend", (6, 0, 6, 0))
         layout.addWidget(self.norm_legend)
         self._norm_names: list[str] = []
 

@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QSizePolicy,
     QSlider,
     QToolButton,
     QVBoxLayout,
@@ -164,11 +163,7 @@ class LossPlot(LossRunsMixin, QWidget):
         bar.addWidget(self.runs_button)
         layout.addLayout(bar)
         # the curves' legend: a line above the plot, never over the data
-        self.legend_label = QLabel()
-        self.legend_label.setObjectName("lossLegend")
-        self.legend_label.setContentsMargins(8, 0, 6, 0)
-        self.legend_label.setWordWrap(True)  # a narrow dock: two lines rather than a cut entry
-        self.legend_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.legend_label = palette.legend_line("lossLegend", (8, 0, 6, 0))
         layout.addWidget(self.legend_label)
 
         # the x range grows in steps and y holds while it fits: the axes stay put between

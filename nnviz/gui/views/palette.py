@@ -18,7 +18,7 @@ import PySide6  # noqa: F401  (PySide6 must be imported before pyqtgraph picks a
 # isort: split
 import pyqtgraph as pg
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QGraphicsItem, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QLabel, QSizePolicy, QWidget
 
 #: TensorFlow Playground's pair for the two classes / signs: orange negative, blue positive
 ORANGE = (245, 147, 34)
@@ -320,6 +320,17 @@ def export_view(widget: QWidget, scene_or_item, path: str) -> None:
             SVGExporter(scene_or_item).export(str(p))
     except OSError as e:
         raise OSError(f"could not write the drawing {path}: {e.strerror or e}") from e
+
+
+def legend_line(name: str, margins: tuple[int, int, int, int] = (6, 0, 6, 2)) -> QLabel:
+    """A legend or caption as a line of text beside a plot, never over its data: it wraps
+    on a narrow dock and never sets the dock's width."""
+    label = QLabel()
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setContentsMargins(*margins)
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    return label
 
 
 def legend_html(entries: list[tuple[str, tuple[int, int, int], bool]], fg: str) -> str:

@@ -20,7 +20,7 @@ import PySide6  # noqa: F401  (before pyqtgraph, so it binds to PySide6)
 # isort: split
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from nnviz.app.runinfo import RunInfo
 from nnviz.core.images import (
@@ -124,11 +124,7 @@ class WeightTilesView(QWidget):
         self.message.setContentsMargins(16, 16, 16, 16)
         self.stack.addWidget(self.message)
         # the colour key and the hovered unit, under the tiles (never over them)
-        self.caption = QLabel()
-        self.caption.setObjectName("weightTilesCaption")
-        self.caption.setWordWrap(True)
-        self.caption.setContentsMargins(6, 0, 6, 2)
-        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.caption = palette.legend_line("weightTilesCaption")
         layout.addWidget(self.caption)
 
     # --- public API ----------------------------------------------------------------
