@@ -43,3 +43,16 @@ def _message_handler(kind: QtMsgType, _context: QMessageLogContext, message: str
 def install_message_filter() -> None:
     """Keep stderr free of Qt's notices that the offscreen platform cannot size windows."""
     qInstallMessageHandler(_message_handler)
+
+
+def collect_garbage_on_gui_thread(app: QApplication, interval_s: float = 1.0) -> None:
+    """Python's cyclic garbage collector runs in whichever thread happens to allocate. When
+    that is the training worker's thread and the garbage holds Qt objects (a closed dialog
+    or window, a lambda slot's cycle), the QObject is destroyed there: it takes Qt's
+    connection lock and waits for the GIL while the GUI thread, holding the GIL, waits for
+    that lock (seen as a hung window). So automatic collection is off and the GUI thread
+    collects on a timer instead (pyqtgraph's GarbageCollector, made for exactly this)."""
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    if getattr(app, "_nnviz_gc", None) is None:
+        app._nnviz_gc = GarbageCollector(interval=interval_s)  # kept alive with the app

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer
 
-from nnviz.gui.qt_setup import install_message_filter, make_app
+from nnviz.gui.qt_setup import collect_garbage_on_gui_thread, install_message_filter, make_app
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,6 +34,7 @@ def main(argv: list[str]) -> int:
         return 2
     app = make_app()
     install_message_filter()
+    collect_garbage_on_gui_thread(app)
     from nnviz.gui.window.file_open import FileOpenFilter
     from nnviz.gui.window.main_window import MainWindow
 

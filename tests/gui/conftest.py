@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import threading
 import time
@@ -95,6 +96,20 @@ def no_thread_left():
     names = ([t.objectName() for t in live_threads()] + [t.name for t in extra]
              + [p.name for p in children])
     pytest.fail(f"threads or processes still running after the test: {names}")
+
+
+@pytest.fixture(autouse=True)
+def garbage_on_the_gui_thread():
+    """As the app does (qt_setup.collect_garbage_on_gui_thread): no automatic collection
+    while a window's worker thread runs, one on this (the GUI) thread after each test. A
+    collection on the worker's thread destroys a dead window's QObjects there and can
+    deadlock with the GUI thread."""
+    enabled = gc.isenabled()
+    gc.disable()
+    yield
+    gc.collect()
+    if enabled:
+        gc.enable()
 
 
 @pytest.fixture

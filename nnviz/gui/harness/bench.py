@@ -261,10 +261,11 @@ def run_gui_bench(as_json: bool, seconds: float = 15.0) -> int:
 
     with tempfile.TemporaryDirectory(prefix="nnviz-bench-") as tmp:
         os.environ[ENV_FILE] = os.path.join(tmp, "settings.ini")  # never the user's settings
-        from nnviz.gui.qt_setup import install_message_filter, make_app
+        from nnviz.gui.qt_setup import collect_garbage_on_gui_thread, install_message_filter, make_app
 
-        make_app()
+        app = make_app()
         install_message_filter()
+        collect_garbage_on_gui_thread(app)
         recorder = RecordingDialogs()  # a dialog would wait for a click that never comes
         problems = recorder.messages
         results = []

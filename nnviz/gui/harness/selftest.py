@@ -162,12 +162,13 @@ def run_self_test(watchdog_s: float = WATCHDOG_S) -> int:
     with tempfile.TemporaryDirectory(prefix="nnviz-self-test-") as tmp:
         folder = Path(tmp)
         os.environ[ENV_FILE] = str(folder / "settings.ini")  # never the user's settings
-        from nnviz.gui.qt_setup import install_message_filter, make_app
+        from nnviz.gui.qt_setup import collect_garbage_on_gui_thread, install_message_filter, make_app
         from nnviz.gui.window.main_window import MainWindow
         from nnviz.gui.window.preferences import Preferences
 
         app = make_app()
         install_message_filter()
+        collect_garbage_on_gui_thread(app)
         recorder = RecordingDialogs()  # a dialog would wait for a click that never comes
         messages = recorder.messages
         state["phase"] = "opening the window"
