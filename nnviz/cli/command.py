@@ -19,14 +19,22 @@ COMMANDS = {
     "import": cmd_import,
     "bench": cmd_bench,
     "lesson": lambda args: _cmd_lesson(args),
+    "sweep": lambda args: _cmd_sweep(args),
 }
 
 
 def _cmd_lesson(args) -> int:
-    """``nnviz lesson list | show NAME | run NAME``: 0 when the checks held, 1 when not."""
-    from nnviz.lessons.library import cmd_lesson
+    """``nnviz lesson --list | NAME [--check] | --check-all``: 0 when the checks held, 1 when not."""
+    from nnviz.cli.lesson import cmd_lesson
 
     return cmd_lesson(args)
+
+
+def _cmd_sweep(args) -> int:
+    """``nnviz sweep``: many train runs in a pool of processes (loaded only when asked for)."""
+    from nnviz.cli.sweep import cmd_sweep
+
+    return cmd_sweep(args)
 
 
 def _known_errors() -> tuple[type[BaseException], ...]:

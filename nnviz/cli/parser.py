@@ -11,7 +11,7 @@ from typing import Any
 
 from nnviz import __version__
 
-SUBCOMMANDS = ("train", "info", "predict", "export", "import", "bench", "lesson")
+SUBCOMMANDS = ("train", "sweep", "info", "predict", "export", "import", "bench", "lesson")
 
 
 class CliError(Exception):
@@ -69,12 +69,29 @@ class _Parser(argparse.ArgumentParser):
 _CONVERTERS = {"count": _count, "whole": _positive_int, "number": _float, "layers": _layers}
 
 
-def _add_setting_options(parser: argparse.ArgumentParser) -> None:
-    """The ``train`` options that set a run's settings, from the settings schema. Each
-    defaults to None: an omitted option keeps a saved network's value, or the default."""
+def setting_converter(name: str) -> Any:
+    """How the flag of the setting ``name`` reads one value (``nnviz sweep --vary`` reads
+    its values the same way): a function from text that raises
+    ``argparse.ArgumentTypeError``, a tuple of choices, or None for a switch."""
+    from nnviz.app.settings_schema import setting
+
+    s = setting(name)
+    if s.cli == "switch":
+        return None
+    if s.cli == "choice":
+        return s.choices
+    return _CONVERTERS[s.cli]
+
+
+def _add_setting_options(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> None:
+    """The options that set a run's settings, from the settings schema (but those named in
+    ``skip``). Each defaults to None: an omitted option keeps a saved network's value, or
+    the default."""
     from nnviz.app.settings_schema import cli_settings
 
     for s in cli_settings():
+        if s.name in skip:
+            continue
         kw: dict[str, Any] = {"default": None}
         if s.help is not None:
             kw["help"] = s.help
@@ -87,6 +104,19 @@ def _add_setting_options(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(s.flag, **kw)
 
 
+def add_run_options(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> None:
+    """What a run trains on and how long: ``--data``, ``--label``, every setting's option
+    (but ``skip``) and ``--steps``/``--epochs``. One definition for ``train`` and ``sweep``."""
+    parser.add_argument("--data", help="a built-in data set (spiral, xor, ..., digits), mnist, "
+                                       "fashion-mnist, cifar10 (downloaded once into the cache), or a CSV "
+                                       "file, an .npz, a CIFAR-10 .bin or a folder of images")
+    parser.add_argument("--label", help="CSV: the label column's name (default: the last column)")
+    _add_setting_options(parser, skip)
+    g = parser.add_mutually_exclusive_group()
+    g.add_argument("--steps", type=_positive_int)
+    g.add_argument("--epochs", type=_count)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="nnviz", description="Watch a neural network learn.")
     p.add_argument("--version", action="version", version=f"nnviz {__version__}")
@@ -94,14 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a network headless")
     t.add_argument("network", nargs="?", help="a saved network to continue training from")
-    t.add_argument("--data", help="a built-in data set (spiral, xor, ..., digits), mnist, fashion-mnist, "
-                                  "cifar10 (downloaded once into the cache), or a CSV file, an .npz, "
-                                  "a CIFAR-10 .bin or a folder of images")
-    t.add_argument("--label", help="CSV: the label column's name (default: the last column)")
-    _add_setting_options(t)
-    g = t.add_mutually_exclusive_group()
-    g.add_argument("--steps", type=_positive_int)
-    g.add_argument("--epochs", type=_count)
+    add_run_options(t)
     t.add_argument("--out", help="save the network here (.nnviz)")
     t.add_argument("--log", help="write one CSV row per step here")
     t.add_argument("--eval-every", type=_count, default=100,
@@ -124,6 +147,16 @@ def build_parser() -> argparse.ArgumentParser:
     im = sub.add_parser("import", help="import an ONNX MLP as a network file")
     im.add_argument("model")
     im.add_argument("out")
+
+    sw = sub.add_parser("sweep", help="train many runs headless (seeds x settings), a table of results")
+    add_run_options(sw, skip=("seed",))
+    sw.add_argument("--seeds", required=True,
+                    help="the seeds: a range and/or a list, e.g. 1-10 or 1,3,5 or 1-3,7")
+    sw.add_argument("--vary", action="append", default=[], metavar="SETTING=V1,V2,...",
+                    help="a setting's values to try (repeatable: the runs are every combination "
+                         "with every seed); layers' widths join with '-', e.g. layers=8,8-8")
+    sw.add_argument("--jobs", type=_count, help="runs at once (default: the usable CPUs)")
+    sw.add_argument("--json", action="store_true", help="a JSON list, one object per run")
 
     from nnviz.lessons.library import add_lesson_parser
 

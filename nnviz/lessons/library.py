@@ -1,14 +1,18 @@
 """The lessons shipped with nnviz (``resources/lessons/*.json``), and running one by name
-or path with a printed report: what ``nnviz lesson`` does."""
+or path headless: a printed report, or one verdict line. The ``lesson`` command's parser
+and its headless part live here, shared by ``nnviz lesson`` (:mod:`nnviz.cli.lesson`, which
+adds the window) and ``python -m nnviz.lessons``."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
-from nnviz.lessons.format import Lesson, load_lesson_file
+from nnviz.io.errors import FileFormatError
+from nnviz.lessons.format import MAX_STEPS, Lesson, load_lesson_file
 from nnviz.resources import resource_dir
 
 
@@ -83,44 +87,139 @@ def run_and_report(lesson: Lesson, out: Callable[[str], None] = print, quiet: bo
     return result.verdict.passed
 
 
+#: the words ``nnviz lesson`` reads as a command, not a lesson's name (no shipped lesson
+#: may be called so: a test holds it)
+COMMAND_WORDS = ("list", "show", "run")
+
+
+def check_line(lesson: Lesson, steps: int | None = None) -> tuple[bool, str]:
+    """Run ``lesson`` headless (with ``steps``, shortened) and say its verdict in one line:
+    ``name: as the notes say (3.2 s)`` or ``name: not this time: <the check> (…)``."""
+    from nnviz.lessons.runner import LessonRunError, run_lesson
+
+    t0 = time.perf_counter()
+    try:
+        if steps is not None:
+            lesson = lesson.with_steps(steps)
+        result = run_lesson(lesson)
+    except (LessonRunError, ValueError) as exc:
+        seconds = time.perf_counter() - t0
+        return False, f"{lesson.name}: could not run: {_one_line(str(exc))} ({seconds:.1f} s)"
+    passed = result.verdict.passed and result.complete
+    return passed, f"{lesson.name}: {_one_line(result.verdict.headline)} ({result.seconds:.1f} s)"
+
+
+def check_all(out: Callable[[str], None] = print, steps: int | None = None) -> bool:
+    """Every shipped lesson checked in turn, a line each and a total with the time taken;
+    True when every one held."""
+    t0 = time.perf_counter()
+    names = lesson_names()
+    held = 0
+    for name in names:
+        try:
+            lesson = shipped_lesson(name)
+        except (FileFormatError, OSError, KeyError) as exc:
+            out(f"{name}: cannot be read: {_one_line(str(exc))}")
+            continue
+        ok, line = check_line(lesson, steps)
+        held += ok
+        out(line)
+    out(f"{held} of {len(names)} lessons as the notes say, in {time.perf_counter() - t0:.1f} s")
+    return held == len(names) > 0
+
+
 def add_lesson_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add ``lesson`` (``list``, ``show NAME``, ``run NAME``) to the ``nnviz`` command's
-    sub-commands ``sub``; the command is :func:`cmd_lesson`."""
-    p = sub.add_parser("lesson", help="run a lesson of the notes headless, with its outcome checked")
-    what = p.add_subparsers(dest="lesson_command", required=True)
-    what.add_parser("list", help="the shipped lessons")
-    show = what.add_parser("show", help="a lesson's claim, runs and checks, without running it")
-    show.add_argument("lesson", help="a shipped lesson's name or a lesson file")
-    run = what.add_parser("run", help="make the lesson's runs side by side and check the outcome")
-    run.add_argument("lesson", help="a shipped lesson's name or a lesson file")
-    run.add_argument("--steps", type=int, help="fewer steps: a quick look (the checks may then fail)")
-    run.add_argument("--quiet", action="store_true", help="no line per checkpoint")
-    run.add_argument("--figures", action="store_true", help="each run's figures at the end")
+    """Add ``lesson`` to the ``nnviz`` command's sub-commands ``sub``: ``--list``, ``NAME``
+    (the window, where the caller can open one), ``NAME --check``, ``--check-all``, and the
+    older spellings ``list``, ``show NAME``, ``run NAME``; the command is :func:`cmd_lesson`."""
+    p = sub.add_parser("lesson", help="a lesson of the notes: open it, or check its outcome headless")
+    p.add_argument("words", nargs="*", metavar="NAME",
+                   help="a shipped lesson's name or a lesson file (also: list, show NAME, run NAME)")
+    p.add_argument("--list", action="store_true", help="the shipped lessons")
+    p.add_argument("--check", action="store_true",
+                   help="run it headless and print one verdict line (exit 0 when the claim holds)")
+    p.add_argument("--check-all", action="store_true",
+                   help="check every shipped lesson: a line each and a total (exit 0 when all hold)")
+    p.add_argument("--steps", type=int, help="fewer steps: a quick look (the checks may then fail)")
+    p.add_argument("--quiet", action="store_true", help="run: no line per checkpoint")
+    p.add_argument("--figures", action="store_true", help="run: each run's figures at the end")
     return p
 
 
-def cmd_lesson(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
-    """``nnviz lesson``: 0 when the lesson's checks held (or for list/show), 1 when they did
-    not; a bad name or file raises ValueError (one line from the CLI, exit status 2)."""
-    if args.lesson_command == "list":
-        for name in lesson_names():
-            out(f"{name}: {shipped_lesson(name).title}")
+def _mode(args: argparse.Namespace) -> tuple[str, str | None]:
+    """What ``nnviz lesson`` was asked: ("list" | "check-all" | "show" | "run" | "check" |
+    "open", the lesson named or None); ValueError for a combination that means nothing."""
+    words = list(args.words)
+    flags = [f for f, on in (("--list", args.list), ("--check-all", args.check_all), ("--check", args.check))
+             if on]
+    if len(flags) > 1:
+        raise ValueError(f"give one of {' and '.join(flags)}")
+    if words and words[0] in COMMAND_WORDS:
+        verb, rest = words[0], words[1:]
+        if flags:
+            raise ValueError(f"{flags[0]} does not go with {verb}")
+        if verb == "list":
+            if rest:
+                raise ValueError("list takes no lesson")
+            return "list", None
+        if len(rest) != 1:
+            raise ValueError(f"{verb} takes one lesson: a shipped lesson's name or a lesson file")
+        return verb, rest[0]
+    if args.list or args.check_all:
+        if words:
+            raise ValueError(f"{flags[0]} takes no lesson")
+        return flags[0].lstrip("-"), None
+    if len(words) != 1:
+        if words:
+            raise ValueError(f"one lesson at a time, not {len(words)}")
+        raise ValueError("give one lesson (a shipped lesson's name or a lesson file), or --list or "
+                         "--check-all")
+    return ("check" if args.check else "open"), words[0]
+
+
+def cmd_lesson(args: argparse.Namespace, out: Callable[[str], None] = print,
+               open_window: Callable[[Lesson], int] | None = None) -> int:
+    """``nnviz lesson``: 0 when the lesson's checks held (or for a list, a description or a
+    window closed), 1 when they did not; a bad name, file or combination raises ValueError
+    (one line from the CLI, exit status 2). ``open_window`` shows a lesson in the Lessons
+    window (the GUI layer's; without it, NAME alone is refused)."""
+    mode, name = _mode(args)
+    if args.steps is not None and not 1 <= args.steps <= MAX_STEPS:
+        raise ValueError(f"--steps must be 1..{MAX_STEPS:,}, not {args.steps}")
+    if mode == "list":
+        for n in lesson_names():
+            out(f"{n}: {shipped_lesson(n).title}")
         return 0
+    if mode == "check-all":
+        return 0 if check_all(out, args.steps) else 1
     try:
-        lesson = find_lesson(args.lesson)
+        lesson = find_lesson(name)
     except KeyError as exc:
         raise ValueError(exc.args[0]) from None
-    if args.lesson_command == "show":
+    if mode == "show":
         out(describe(lesson))
         out("")
         out("Checks:")
         for c in lesson.checks:
             out(f"  - {c.says or c.kind}")
         return 0
-    if getattr(args, "steps", None) is not None:
+    if args.steps is not None:
         lesson = lesson.with_steps(args.steps)
+    if mode == "check":
+        ok, line = check_line(lesson)
+        out(line)
+        return 0 if ok else 1
+    if mode == "open":
+        if open_window is None:
+            raise ValueError(f"{name}: the window opens with `nnviz lesson {name}`; here, give --check or "
+                             f"run {name}")
+        return open_window(lesson)
     ok = run_and_report(lesson, out, quiet=args.quiet, show_figures=args.figures)
     return 0 if ok else 1
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _short(v: object) -> str:
@@ -131,5 +230,5 @@ def _short(v: object) -> str:
     return str(v)
 
 
-__all__ = ["add_lesson_parser", "cmd_lesson", "describe", "find_lesson", "lesson_names", "lessons_dir",
-           "run_and_report", "shipped_lesson"]
+__all__ = ["COMMAND_WORDS", "add_lesson_parser", "check_all", "check_line", "cmd_lesson", "describe",
+           "find_lesson", "lesson_names", "lessons_dir", "run_and_report", "shipped_lesson"]
