@@ -317,6 +317,7 @@ class Pool:
         ``{"error": message}``)."""
         queue = list(runs)
         busy: dict[Connection, Run] = {}
+        deaths = 0  # workers that ended unexpectedly since the last result
 
         def give(conn: Connection) -> None:
             run = queue.pop(0)
@@ -337,9 +338,15 @@ class Pool:
                         self._retire(conn)
                         why = f"its process ended unexpectedly (exit code {proc.exitcode})"
                         on_result(run, {"error": why})
+                        deaths += 1
+                        if deaths > self.jobs + 1:  # they die as they start: the rest would too
+                            gave_up = f"not run: {deaths} worker processes in a row ended unexpectedly"
+                            while queue:
+                                on_result(queue.pop(0), {"error": gave_up})
                         if queue:
                             give(self._add_worker()[1])
                         continue
+                    deaths = 0
                     on_result(run, {"error": message[2]} if message[0] == "error" else message[2])
                     if queue:
                         give(conn)
