@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnviz.lessons.calculations import CalculationResult
 from nnviz.lessons.format import PLANE_METRICS, Check, Lesson, Measure
 from nnviz.lessons.records import LayerFigures, RunRecord
 
@@ -45,6 +46,8 @@ class Verdict:
     passed: bool
     results: tuple[CheckResult, ...]
     try_next: tuple[str, ...]  # the lesson's suggestions when it did not pass (else empty)
+    #: the tables of the lesson's calculations, which its checks measured (in its order)
+    tables: tuple[CalculationResult, ...] = ()
 
     @property
     def headline(self) -> str:
@@ -55,9 +58,11 @@ class Verdict:
         return f"{NOT_THIS_TIME}: {failed.text}"
 
     def report(self) -> str:
-        """Every check on a line, then the suggestions when it did not pass."""
+        """The calculations' tables, every check on a line, then the suggestions when it
+        did not pass."""
         head = self.headline
-        lines = [head[:1].upper() + head[1:]]
+        lines = [t.table() + "\n" for t in self.tables]
+        lines.append(head[:1].upper() + head[1:])
         lines += [f"  [{'ok' if r.passed else 'FAILED'}] {r.text}" for r in self.results]
         if self.try_next:
             lines.append("What to try next:")
@@ -115,8 +120,8 @@ def _layer_value(rec: RunRecord, m: Measure) -> float:
         if top > 0:
             return bottom / top
         return math.inf if bottom > 0 else math.nan  # no gradient anywhere: no ratio to speak of
-    layer = rec.layers[m.layer or 0]
-    return float(getattr(layer, metric))
+    v = getattr(rec.layers[m.layer or 0], metric)
+    return math.nan if v is None else float(v)  # one_sign_fraction: no weight moved
 
 
 def _value_at(rec: RunRecord, m: Measure) -> float:
@@ -143,8 +148,34 @@ def run_value(records: Sequence[RunRecord], m: Measure) -> float:
     return float(np.mean(values))
 
 
-def measure(history: Mapping[str, Sequence[RunRecord]], m: Measure) -> float:
-    """``m`` measured on ``history`` (each run's records in step order)."""
+def _reduced(reduce: str, values: Sequence[float]) -> float:
+    if any(math.isnan(v) for v in values):
+        return math.nan
+    a = np.asarray(values, dtype=np.float64)
+    return float({"mean": np.mean, "min": np.min, "max": np.max, "std": np.std,
+                  "spread": lambda x: np.max(x) - np.min(x)}[reduce](a))
+
+
+def calculation_value(tables: Mapping[str, CalculationResult], m: Measure) -> float:
+    """A figure of a calculation's row, or ``m.reduce`` of it over every row."""
+    table = tables.get(m.calculation or "")
+    if table is None:
+        raise MeasureError(f"the calculation {m.calculation!r} was not made")
+    if m.row is not None:
+        if m.row >= len(table.rows):
+            raise MeasureError(f"the calculation {m.calculation!r} has no row {m.row}")
+        return table.figure(m.metric, m.row)
+    if not table.rows:
+        raise MeasureError(f"the calculation {m.calculation!r} made no rows")
+    return _reduced(m.reduce or "mean", [table.figure(m.metric, i) for i in range(len(table.rows))])
+
+
+def measure(history: Mapping[str, Sequence[RunRecord]], m: Measure,
+            tables: Mapping[str, CalculationResult] | None = None) -> float:
+    """``m`` measured on ``history`` (each run's records in step order) or, for a figure of
+    a calculation, on ``tables`` (each calculation's result by name)."""
+    if m.calculation is not None:
+        return calculation_value(tables or {}, m)
     values = []
     for name in m.runs:
         if name not in history:
@@ -152,21 +183,20 @@ def measure(history: Mapping[str, Sequence[RunRecord]], m: Measure) -> float:
         values.append(run_value(history[name], m))
     if m.reduce is None:
         return values[0]
-    if any(math.isnan(v) for v in values):
-        return math.nan
-    a = np.asarray(values, dtype=np.float64)
-    return float({"mean": np.mean, "min": np.min, "max": np.max, "std": np.std,
-                  "spread": lambda x: np.max(x) - np.min(x)}[m.reduce](a))
+    return _reduced(m.reduce, values)
 
 
 # --- checking ---------------------------------------------------------------------------
-def _compare(check: Check, history: Mapping[str, Sequence[RunRecord]]) -> CheckResult:
-    left = measure(history, check.left)
+_Tables = Mapping[str, CalculationResult]
+
+
+def _compare(check: Check, history: Mapping[str, Sequence[RunRecord]], tables: _Tables) -> CheckResult:
+    left = measure(history, check.left, tables)
     if check.right is None:
         right, bound = check.value, check.value
         said = f"{fmt(check.value)}"
     else:
-        right = measure(history, check.right)
+        right = measure(history, check.right, tables)
         bound = right * check.times + check.plus
         said = check.right.describe()
         if check.times != 1.0:
@@ -181,32 +211,40 @@ def _compare(check: Check, history: Mapping[str, Sequence[RunRecord]]) -> CheckR
     return CheckResult(check, bool(ok), (left, right), text)
 
 
-def _order(check: Check, history: Mapping[str, Sequence[RunRecord]]) -> CheckResult:
-    values = tuple(measure(history, m) for m in check.measures)
+def _order(check: Check, history: Mapping[str, Sequence[RunRecord]], tables: _Tables) -> CheckResult:
+    values = tuple(measure(history, m, tables) for m in check.measures)
     rising = check.direction == "increasing"
     ok = all(not math.isnan(v) for v in values) and all(
         (b > a) if rising else (b < a) for a, b in itertools.pairwise(values))
-    shown = ", ".join(f"{m.runs[0] if m.reduce is None else m.reduce} {fmt(v)}"
-                      for m, v in zip(check.measures, values, strict=True))
-    text = f"{check.measures[0].metric} should be {check.direction} across the runs: {shown}"
+    shown = ", ".join(f"{m.short} {fmt(v)}" for m, v in zip(check.measures, values, strict=True))
+    across = "rows" if check.measures[0].calculation is not None else "runs"
+    text = f"{check.measures[0].metric} should be {check.direction} across the {across}: {shown}"
     if check.says:
         text = f"{check.says}: {text}"
     return CheckResult(check, bool(ok), values, text)
 
 
-def check_result(check: Check, history: Mapping[str, Sequence[RunRecord]]) -> CheckResult:
-    """One check measured on ``history``; a measure the records cannot give fails it."""
+def check_result(check: Check, history: Mapping[str, Sequence[RunRecord]],
+                 tables: _Tables | None = None) -> CheckResult:
+    """One check measured on ``history`` (and the calculations' ``tables``); a measure the
+    records cannot give fails it."""
+    tables = tables or {}
     try:
-        return _compare(check, history) if check.kind == "compare" else _order(check, history)
+        if check.kind == "compare":
+            return _compare(check, history, tables)
+        return _order(check, history, tables)
     except MeasureError as exc:
         return CheckResult(check, False, (), f"{check.says or 'a check'} could not be measured: {exc}")
 
 
-def evaluate(lesson: Lesson, history: Mapping[str, Sequence[RunRecord]]) -> Verdict:
-    """The verdict of ``lesson``'s checks on the records of its runs."""
-    results = tuple(check_result(c, history) for c in lesson.checks)
+def evaluate(lesson: Lesson, history: Mapping[str, Sequence[RunRecord]],
+             calculations: Sequence[CalculationResult] = ()) -> Verdict:
+    """The verdict of ``lesson``'s checks on the records of its runs and the results of
+    its calculations."""
+    tables = {t.name: t for t in calculations}
+    results = tuple(check_result(c, history, tables) for c in lesson.checks)
     passed = all(r.passed for r in results)
-    return Verdict(passed, results, () if passed else lesson.try_next)
+    return Verdict(passed, results, () if passed else lesson.try_next, tuple(calculations))
 
 
 __all__ = ["AS_THE_NOTES_SAY", "NOT_THIS_TIME", "CheckResult", "MeasureError", "Verdict", "evaluate",

@@ -31,6 +31,7 @@ from nnviz.io.errors import FileFormatError
 from nnviz.io.regular_file import read_regular
 from nnviz.io.schema import SchemaError, check, field, int_range, is_int, is_number, only_keys, parse_json
 from nnviz.io.sources import OFFERED, SOURCES
+from nnviz.lessons.calculations import KINDS, Calculation, gradient_rows
 
 LESSON_FORMAT = "nnviz-lesson"
 LESSON_VERSION = 1
@@ -51,6 +52,14 @@ MAX_LESSON_BATCH = 4_096
 MAX_LESSON_WORK = 1e12
 MAX_TEXT = 2_000
 MAX_ITEMS = 12
+#: calculations of a lesson, score vectors of one, and entries of a score vector
+MAX_CALCULATIONS = 8
+MAX_SCORE_VECTORS = 12
+MAX_SCORE_ENTRIES = 16
+#: a score a calculation may be given: far past where exp overflows (709.8)
+MAX_SCORE = 1e6
+#: a gradient check's work: entries x 4 losses x examples x parameters x 2 (a forward pass)
+MAX_CHECK_WORK = 2e10
 _RUN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,39}")
 
 #: the settings every run shares: they make the data (the runs see the same examples)
@@ -59,7 +68,7 @@ SHARED_SETTINGS = ("source", "n", "noise", "arms", "test_fraction")
 LESSON_SETTINGS = tuple(s.name for s in BY_NAME.values())
 
 _TOP_KEYS = {"format", "format_version", "title", "claim", "base", "data_seed", "runs", "steps",
-             "checkpoint_every", "look_at", "checks", "try_next", "notes"}
+             "checkpoint_every", "look_at", "checks", "try_next", "notes", "calculations"}
 _RUN_KEYS = {"name", "label", "settings"}
 
 #: what a check can measure on a run
@@ -67,18 +76,23 @@ METRICS = (
     "train_loss", "test_loss", "train_accuracy", "test_accuracy", "dead_fraction", "died_fraction",
     "saturated_fraction", "silent_fraction", "grad_norm", "weight_norm", "grad_ratio",
     "steps_to_accuracy", "boundary_fraction", "regions", "nonlinear_fraction", "diverged",
+    "one_sign_fraction",
 )
 #: metrics of hidden layers: one layer (``layer``) or all hidden units pooled
 HIDDEN_METRICS = ("dead_fraction", "died_fraction", "saturated_fraction", "silent_fraction")
 #: metrics of one dense layer (hidden or output; ``layer`` counts from 0, -1 is the output)
-LAYER_METRICS = ("grad_norm", "weight_norm", "grad_ratio")
+LAYER_METRICS = ("grad_norm", "weight_norm", "grad_ratio", "one_sign_fraction")
 #: metrics of the decision regions over the 2-D input plane
 PLANE_METRICS = ("boundary_fraction", "regions", "nonlinear_fraction")
 REDUCTIONS = ("mean", "min", "max", "spread", "std")
 OPS = ("<", "<=", ">", ">=")
 DIRECTIONS = ("increasing", "decreasing")
 _MEASURE_KEYS = {"run", "runs", "reduce", "metric", "at", "layer", "relative_to", "window", "target",
-                 "split"}
+                 "split", "calculation", "row"}
+#: the keys of a measure of a calculation's figure
+_CALC_MEASURE_KEYS = {"calculation", "metric", "row", "reduce"}
+_CALC_KEYS = {"name", "label", "kind", "scores", "correct", "settings", "examples", "entries",
+              "train_steps", "eps"}
 
 
 @dataclass(frozen=True)
@@ -104,9 +118,23 @@ class Measure:
     window: int = 1  # the mean over this many checkpoints ending at ``at``
     target: float | None = None  # steps_to_accuracy: the accuracy to reach
     split: str = "test"  # steps_to_accuracy: on which split
+    calculation: str | None = None  # a figure of this calculation rather than of runs
+    row: int | None = None  # the calculation's row (None: ``reduce`` over every row)
+    row_label: str = ""
+
+    @property
+    def short(self) -> str:
+        """Which run or row, in a few words (for a list of measured values)."""
+        if self.calculation is not None:
+            return self.row_label if self.row is not None else f"{self.reduce} over {self.calculation}"
+        return self.runs[0] if self.reduce is None else self.reduce
 
     def describe(self) -> str:
         """The measure in words, for a verdict ("test_accuracy of hidden4 at the end")."""
+        if self.calculation is not None:
+            if self.row is None:
+                return f"{self.reduce} of {self.metric} over the rows of {self.calculation}"
+            return f"{self.metric} of {self.calculation} for {self.row_label}"
         what = self.metric
         if self.metric == "steps_to_accuracy":
             what = f"steps to {self.split} accuracy {self.target:g}"
@@ -159,6 +187,14 @@ class Lesson:
     notes: str = ""
     data_seed: int = 1
     path: str | None = None
+    calculations: tuple[Calculation, ...] = ()
+
+    def calculation(self, name: str) -> Calculation:
+        """The calculation named ``name`` (KeyError if there is none)."""
+        for c in self.calculations:
+            if c.name == name:
+                return c
+        raise KeyError(name)
 
     def run(self, name: str) -> LessonRun:
         """The run named ``name`` (KeyError if there is none)."""
@@ -176,7 +212,9 @@ class Lesson:
     def with_steps(self, steps: int, checkpoint_every: int | None = None) -> Lesson:
         """The same lesson with fewer (or more) steps: for tests and quick looks. A check
         that names a step is measured at the last checkpoint at or before it (the end for
-        a step beyond the new end)."""
+        a step beyond the new end). A lesson of calculations alone has no steps to change."""
+        if not self.runs:
+            return self
         if not is_int(steps) or not 1 <= steps <= MAX_STEPS:
             raise ValueError(f"steps must be an integer in 1..{MAX_STEPS:,}")
         every = checkpoint_every or max(1, min(self.checkpoint_every, steps))
@@ -265,16 +303,26 @@ def _parse(d: Any, name: str) -> Lesson:
         raise SchemaError("title and claim must not be empty")
     notes = _text(d, "notes", "", "")
     data_seed = int_range(_field(d, "data_seed", "int", "", 1), 0, 2**63 - 1, "data_seed")
-    base = check(_field(d, "base", "dict", ""), "dict", "base")
-    base_values = {k: parse_setting(k, v, f"base.{k}") for k, v in base.items()}
-    steps = int_range(_field(d, "steps", "int", ""), 1, MAX_STEPS, "steps")
-    every = int_range(_field(d, "checkpoint_every", "int", "", max(1, steps // 20)), 1, steps,
-                      "checkpoint_every")
-    if len(range(0, steps, every)) + 1 > MAX_CHECKPOINTS:
-        raise SchemaError(f"steps / checkpoint_every makes more than {MAX_CHECKPOINTS:,} checkpoints")
-    runs_raw = _field(d, "runs", "list", "")
-    if not 1 <= len(runs_raw) <= MAX_RUNS:
+    calcs_raw = _field(d, "calculations", "list", "", [])
+    if len(calcs_raw) > MAX_CALCULATIONS:
+        raise SchemaError(f"calculations must hold at most {MAX_CALCULATIONS}, not {len(calcs_raw)}")
+    # a lesson of calculations alone trains nothing: no runs, steps or base needed
+    runs_raw = _field(d, "runs", "list", "", ... if not calcs_raw else [])
+    if not 1 <= len(runs_raw) <= MAX_RUNS and not (calcs_raw and not runs_raw):
         raise SchemaError(f"runs must hold 1..{MAX_RUNS} runs, not {len(runs_raw)}")
+    base = check(_field(d, "base", "dict", "", ... if runs_raw else {}), "dict", "base")
+    base_values = {k: parse_setting(k, v, f"base.{k}") for k, v in base.items()}
+    if runs_raw:
+        steps = int_range(_field(d, "steps", "int", ""), 1, MAX_STEPS, "steps")
+        every = int_range(_field(d, "checkpoint_every", "int", "", max(1, steps // 20)), 1, steps,
+                          "checkpoint_every")
+        if len(range(0, steps, every)) + 1 > MAX_CHECKPOINTS:
+            raise SchemaError(f"steps / checkpoint_every makes more than {MAX_CHECKPOINTS:,} checkpoints")
+    else:
+        for key in ("steps", "checkpoint_every"):
+            if key in d:
+                raise SchemaError(f"{key} applies to runs, and the lesson makes none")
+        steps, every = 0, 1
     runs: list[LessonRun] = []
     for i, r in enumerate(runs_raw):
         run = _parse_run(r, f"runs[{i}]", base_values, data_seed)
@@ -285,15 +333,93 @@ def _parse(d: Any, name: str) -> Lesson:
     if twice:
         raise SchemaError(f"the run name {twice[0]!r} is used twice")
     by_name = {r.name: r for r in runs}
+    calcs = tuple(_parse_calculation(c, f"calculations[{i}]", base_values, data_seed)
+                  for i, c in enumerate(calcs_raw))
+    calc_names = [c.name for c in calcs]
+    twice = sorted({n for n in calc_names if calc_names.count(n) > 1})
+    if twice:
+        raise SchemaError(f"the calculation name {twice[0]!r} is used twice")
+    by_calc = {c.name: c for c in calcs}
     checks_raw = _field(d, "checks", "list", "")
     if not 1 <= len(checks_raw) <= MAX_CHECKS:
         raise SchemaError(f"checks must hold 1..{MAX_CHECKS} checks, not {len(checks_raw)}")
-    checks = tuple(_parse_check(c, f"checks[{i}]", by_name, steps, every) for i, c in enumerate(checks_raw))
+    checks = tuple(_parse_check(c, f"checks[{i}]", by_name, steps, every, by_calc)
+                   for i, c in enumerate(checks_raw))
     return Lesson(
         name=name, title=title, claim=claim, runs=tuple(runs), steps=steps, checkpoint_every=every,
         look_at=_texts(d, "look_at"), checks=checks, try_next=_texts(d, "try_next"), notes=notes,
-        data_seed=data_seed,
+        data_seed=data_seed, calculations=calcs,
     )
+
+
+# --- calculations -------------------------------------------------------------------------
+def _parse_scores(raw: Any, where: str) -> tuple[tuple[float, ...], ...]:
+    check(raw, "list", where)
+    if not 1 <= len(raw) <= MAX_SCORE_VECTORS:
+        raise SchemaError(f"{where} must hold 1..{MAX_SCORE_VECTORS} score vectors, not {len(raw)}")
+    out = []
+    for i, v in enumerate(raw):
+        check(v, "list", f"{where}[{i}]")
+        if not 2 <= len(v) <= MAX_SCORE_ENTRIES:
+            raise SchemaError(f"{where}[{i}] must hold 2..{MAX_SCORE_ENTRIES} scores (one per class), "
+                              f"not {len(v)}")
+        row = []
+        for j, x in enumerate(v):
+            if not is_number(x) or not abs(x) <= MAX_SCORE:
+                raise SchemaError(f"{where}[{i}][{j}] must be a number in -{MAX_SCORE:g}..{MAX_SCORE:g}")
+            row.append(float(x))
+        out.append(tuple(row))
+    return tuple(out)
+
+
+def _parse_calculation(c: Any, where: str, base: dict[str, Any], data_seed: int) -> Calculation:
+    check(c, "dict", where)
+    kind = _text(c, "kind", where, max_len=40)
+    if kind not in KINDS:
+        raise SchemaError(f"{where}.kind {kind!r} is not one of {', '.join(KINDS)}")
+    allowed = {"name", "label", "kind"} | {
+        "softmax_vs_svm": {"scores", "correct"}, "softmax_stability": {"scores"},
+        "gradient_check": {"settings", "examples", "entries", "train_steps", "eps"}}[kind]
+    only_keys(c, allowed, where)
+    name = _text(c, "name", where, max_len=40)
+    if not _RUN_NAME.fullmatch(name):
+        raise SchemaError(f"{where}.name {name!r} must be 1..40 letters, digits, '_', '-' or '.'")
+    label = _text(c, "label", where, name, max_len=200)
+    if kind in ("softmax_vs_svm", "softmax_stability"):
+        scores = _parse_scores(field(c, "scores", "list", where), f"{where}.scores")
+        correct: tuple[int, ...] = ()
+        if kind == "softmax_vs_svm":
+            raw = field(c, "correct", "list", where, [0] * len(scores))
+            if len(raw) != len(scores):
+                raise SchemaError(f"{where}.correct must name one class per score vector "
+                                  f"({len(scores)}), not {len(raw)}")
+            correct = tuple(int_range(k, 0, len(s) - 1, f"{where}.correct[{i}]")
+                            for i, (k, s) in enumerate(zip(raw, scores, strict=True)))
+        labels = tuple(f"scores {i + 1}: {_vector(s)}" for i, s in enumerate(scores))
+        return Calculation(name, label, kind, scores=scores, correct=correct, row_labels=labels)
+    changes = check(field(c, "settings", "dict", where, {}), "dict", f"{where}.settings")
+    values = {**base, **{k: parse_setting(k, v, f"{where}.settings.{k}") for k, v in changes.items()}}
+    settings = run_settings(values, data_seed, where)
+    examples = int_range(field(c, "examples", "int", where, 32), 1, 500, f"{where}.examples")
+    entries = int_range(field(c, "entries", "int", where, 30), 1, 500, f"{where}.entries")
+    train_steps = int_range(field(c, "train_steps", "int", where, 0), 0, MAX_STEPS, f"{where}.train_steps")
+    eps = float(field(c, "eps", "number", where, 1e-4))
+    if not 1e-8 <= eps <= 0.1:
+        raise SchemaError(f"{where}.eps must be in 1e-08..0.1, not {eps:g}")
+    params = parameter_count(settings)
+    labels = gradient_rows(settings)
+    work = 8.0 * entries * len(labels) * examples * params
+    if work > MAX_CHECK_WORK:
+        raise SchemaError(f"{where} ({name}) would take {work:.2g} floating-point operations; a gradient "
+                          f"check takes at most {MAX_CHECK_WORK:.0e}: fewer entries or examples, or a "
+                          "smaller network")
+    check_work(LessonRun(name, label, (), settings), train_steps, where)
+    return Calculation(name, label, kind, settings=settings, examples=examples, entries=entries,
+                       train_steps=train_steps, eps=eps, row_labels=labels)
+
+
+def _vector(v: tuple[float, ...]) -> str:
+    return "[" + ", ".join(f"{x:g}" for x in v) + "]"
 
 
 def _parse_run(r: Any, where: str, base: dict[str, Any], data_seed: int) -> LessonRun:
@@ -437,9 +563,36 @@ def parameter_count(settings: RunSettings) -> int:
 
 
 # --- checks -------------------------------------------------------------------------------
-def _parse_measure(m: Any, where: str, runs: dict[str, LessonRun], steps: int, every: int) -> Measure:
+def _parse_calc_measure(m: dict, where: str, calcs: dict[str, Calculation]) -> Measure:
+    """A figure of one row of a calculation, or ``reduce`` of it over every row."""
+    only_keys(m, _CALC_MEASURE_KEYS, where)
+    name = _text(m, "calculation", where, max_len=40)
+    if name not in calcs:
+        raise SchemaError(f"{where} names the calculation {name[:40]!r}, which the lesson does not make")
+    calc = calcs[name]
+    metric = _text(m, "metric", where, max_len=40)
+    figures = KINDS[calc.kind].figures
+    if metric not in figures:
+        raise SchemaError(f"{where}.metric {metric!r} is not a figure of {calc.kind} "
+                          f"({', '.join(figures)})")
+    if "row" in m:
+        if "reduce" in m:
+            raise SchemaError(f"{where} names both 'row' and 'reduce' (over every row)")
+        row = int_range(m["row"], 0, calc.n_rows - 1, f"{where}.row")
+        return Measure(metric, (), calculation=name, row=row, row_label=calc.row_labels[row])
+    reduce = _text(m, "reduce", where, max_len=20) if "reduce" in m else None
+    if reduce not in REDUCTIONS:
+        raise SchemaError(f"{where} needs 'row' (0..{calc.n_rows - 1}) or 'reduce' over every row "
+                          f"(one of {', '.join(REDUCTIONS)})")
+    return Measure(metric, (), reduce=reduce, calculation=name)
+
+
+def _parse_measure(m: Any, where: str, runs: dict[str, LessonRun], steps: int, every: int,
+                   calcs: dict[str, Calculation] | None = None) -> Measure:
     check(m, "dict", where)
-    only_keys(m, _MEASURE_KEYS, where)
+    if "calculation" in m:
+        return _parse_calc_measure(m, where, calcs or {})
+    only_keys(m, _MEASURE_KEYS - {"calculation", "row"}, where)
     metric = _text(m, "metric", where, max_len=40)
     if metric not in METRICS:
         raise SchemaError(f"{where}.metric {metric!r} is not one of {', '.join(METRICS)}")
@@ -521,7 +674,8 @@ def _applies(m: Measure, run: LessonRun, where: str) -> None:
         raise SchemaError(f"{where}: {m.metric} needs a test split (test_fraction > 0)")
 
 
-def _parse_check(c: Any, where: str, runs: dict[str, LessonRun], steps: int, every: int) -> Check:
+def _parse_check(c: Any, where: str, runs: dict[str, LessonRun], steps: int, every: int,
+                 calcs: dict[str, Calculation] | None = None) -> Check:
     check(c, "dict", where)
     says = _text(c, "says", where, "", max_len=500)
     if "order" in c:
@@ -529,7 +683,7 @@ def _parse_check(c: Any, where: str, runs: dict[str, LessonRun], steps: int, eve
         raw = check(c["order"], "list", f"{where}.order")
         if not 2 <= len(raw) <= MAX_RUNS:
             raise SchemaError(f"{where}.order must list 2..{MAX_RUNS} measures")
-        measures = tuple(_parse_measure(m, f"{where}.order[{i}]", runs, steps, every)
+        measures = tuple(_parse_measure(m, f"{where}.order[{i}]", runs, steps, every, calcs)
                          for i, m in enumerate(raw))
         direction = field(c, "direction", "str", where, "increasing")
         if direction not in DIRECTIONS:
@@ -542,15 +696,16 @@ def _parse_check(c: Any, where: str, runs: dict[str, LessonRun], steps: int, eve
     plus = float(field(c, "plus", "number", where, 0.0))
     if "left" in c:
         only_keys(c, {"left", "op", "right", "value", "times", "plus", "says"}, where)
-        left = _parse_measure(c["left"], f"{where}.left", runs, steps, every)
+        left = _parse_measure(c["left"], f"{where}.left", runs, steps, every, calcs)
     else:
         keys = _MEASURE_KEYS | {"op", "value", "right", "times", "plus", "says"}
         only_keys(c, keys, where)
-        left = _parse_measure({k: v for k, v in c.items() if k in _MEASURE_KEYS}, where, runs, steps, every)
+        left = _parse_measure({k: v for k, v in c.items() if k in _MEASURE_KEYS}, where, runs, steps, every,
+                              calcs)
     if ("right" in c) == ("value" in c):
         raise SchemaError(f"{where} needs exactly one of 'value' (a number) and 'right' (a measure)")
     if "right" in c:
-        right = _parse_measure(c["right"], f"{where}.right", runs, steps, every)
+        right = _parse_measure(c["right"], f"{where}.right", runs, steps, every, calcs)
         return Check("compare", op, left, right, None, times, plus, says=says)
     value = float(field(c, "value", "number", where))
     if times != 1.0 or plus != 0.0:
@@ -559,6 +714,6 @@ def _parse_check(c: Any, where: str, runs: dict[str, LessonRun], steps: int, eve
 
 
 __all__ = [
-    "LESSON_FORMAT", "MAX_RUNS", "METRICS", "Check", "Lesson", "LessonRun", "Measure", "load_lesson",
-    "load_lesson_file", "parse_setting", "run_settings",
+    "LESSON_FORMAT", "MAX_CALCULATIONS", "MAX_RUNS", "METRICS", "Check", "Lesson", "LessonRun", "Measure",
+    "load_lesson", "load_lesson_file", "parse_setting", "run_settings",
 ]

@@ -27,6 +27,9 @@ class LayerFigures:
     grad_norm: float  # ||dL/dW|| of the layer's weights on the probe batch
     weight_norm: float
     dead_since_start: int | None = None  # ReLU units dead now that were alive at the start
+    #: share of (minibatch, unit) pairs of the probe examples, in the run's batch size, whose
+    #: weight gradient into the unit has one sign for every weight (None: nothing moved)
+    one_sign_fraction: float | None = None
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,8 @@ import numpy as np
 from nnviz.app.run_settings import RunSettings, SettingsError, build_session
 from nnviz.core.session import GRID_SIZE
 from nnviz.core.trainer import DivergedError, Snapshot, Trainer
+from nnviz.core.update_signs import one_sign_fractions
+from nnviz.lessons.calculations import CalculationResult, compute
 from nnviz.lessons.checks import Verdict, evaluate
 from nnviz.lessons.format import MAX_RUNS, Lesson
 from nnviz.lessons.records import Checkpoint, LayerFigures, RunRecord
@@ -47,6 +49,8 @@ from nnviz.training.process import freeze, recv_message, send_message, usable_cp
 
 #: examples of the training split whose pre-activations decide which units are silent
 SILENT_PROBE = 256
+#: minibatches of the probe examples whose weight gradients' signs are counted (a few ms)
+SIGN_BATCHES = 64
 #: the longest a child may take to start and build its session, or to train from one
 #: checkpoint to the next, before the comparison gives up on it (seconds)
 START_TIMEOUT = 120.0
@@ -128,6 +132,14 @@ def _silent(trainer: Trainer) -> tuple[float, ...]:
     return tuple(float(np.mean(~np.any(z > 0, axis=0))) for z in cache.pre)
 
 
+def _one_sign(trainer: Trainer) -> tuple[float, ...]:
+    """Per dense layer, the share of minibatch updates with one sign per unit (see
+    :mod:`nnviz.core.update_signs`), on the probe examples in the run's batch size."""
+    n = min(SILENT_PROBE, len(trainer.X))
+    return one_sign_fractions(trainer.network, trainer.X[:n], trainer.y[:n], trainer.config.batch_size,
+                              SIGN_BATCHES)
+
+
 def measure_run(name: str, trainer: Trainer, diverged_at: int | None, seconds: float,
                 keep_snapshot: bool) -> RunRecord:
     """The figures of one run now: a snapshot of the trainer (the views' own statistics)
@@ -135,12 +147,14 @@ def measure_run(name: str, trainer: Trainer, diverged_at: int | None, seconds: f
     snap = trainer.snapshot()
     labels = _class_map(snap)
     silent = _silent(trainer)
+    signs = _one_sign(trainer)
     layers = tuple(
         LayerFigures(
             name=lay.name, activation=lay.activation, units=lay.units, dead_fraction=lay.dead_fraction,
             saturated_fraction=lay.saturated_fraction,
             silent_fraction=silent[i] if i < len(silent) else 0.0, grad_norm=lay.grad_norm,
             weight_norm=lay.weight_norm, dead_since_start=lay.dead_since_start,
+            one_sign_fraction=None if i >= len(signs) or math.isnan(signs[i]) else signs[i],
         )
         for i, lay in enumerate(snap.layers)
     )
@@ -344,6 +358,7 @@ class LessonResult:
     verdict: Verdict
     seconds: float
     complete: bool  # False: stopped before the last checkpoint (the verdict is on what was made)
+    calculations: tuple[CalculationResult, ...] = ()  # the lesson's calculations, made
 
     def history(self) -> dict[str, tuple[RunRecord, ...]]:
         """Each run's records in step order."""
@@ -351,24 +366,37 @@ class LessonResult:
 
 
 def run_lesson(lesson: Lesson, on_checkpoint: Callable[[Checkpoint], None] | None = None,
-               snapshots: bool = False, stop: threading.Event | None = None) -> LessonResult:
-    """Make ``lesson``'s runs and check its outcome. ``on_checkpoint`` sees every
-    checkpoint as it comes (with ``snapshots``, each record carries the read-only snapshot
-    of that moment; the result keeps the figures only); ``stop`` (set from any thread)
-    ends it at once, and the verdict is then measured on the checkpoints made
-    (``complete`` is False)."""
+               snapshots: bool = False, stop: threading.Event | None = None,
+               on_calculation: Callable[[CalculationResult], None] | None = None) -> LessonResult:
+    """Make ``lesson``'s calculations (in this process: they take milliseconds; each
+    result goes to ``on_calculation``) and its runs, and check its outcome.
+    ``on_checkpoint`` sees every checkpoint as it comes (with ``snapshots``, each record
+    carries the read-only snapshot of that moment; the result keeps the figures only);
+    ``stop`` (set from any thread) ends it at once, and the verdict is then measured on
+    what was made (``complete`` is False)."""
     t0 = time.perf_counter()
-    runner = ComparisonRunner.for_lesson(lesson, snapshots, stop)
+    tables: list[CalculationResult] = []
+    for calc in lesson.calculations:
+        if stop is not None and stop.is_set():
+            break
+        tables.append(compute(calc))
+        if on_calculation is not None:
+            on_calculation(tables[-1])
     checkpoints: list[Checkpoint] = []
-    with runner:
-        for cp in runner:
-            checkpoints.append(cp.without_snapshots())
-            if on_checkpoint is not None:
-                on_checkpoint(cp)
-    complete = bool(checkpoints) and checkpoints[-1].step == lesson.steps
-    history = {name: tuple(recs) for name, recs in runner.history.items()}
-    verdict = evaluate(lesson, history)
-    return LessonResult(lesson, tuple(checkpoints), verdict, time.perf_counter() - t0, complete)
+    history: dict[str, tuple[RunRecord, ...]] = {}
+    if lesson.runs and not (stop is not None and stop.is_set()):
+        runner = ComparisonRunner.for_lesson(lesson, snapshots, stop)
+        with runner:
+            for cp in runner:
+                checkpoints.append(cp.without_snapshots())
+                if on_checkpoint is not None:
+                    on_checkpoint(cp)
+        history = {name: tuple(recs) for name, recs in runner.history.items()}
+    made_runs = not lesson.runs or (bool(checkpoints) and checkpoints[-1].step == lesson.steps)
+    complete = made_runs and len(tables) == len(lesson.calculations)
+    verdict = evaluate(lesson, history, tables)
+    return LessonResult(lesson, tuple(checkpoints), verdict, time.perf_counter() - t0, complete,
+                        tuple(tables))
 
 
 def figures(result: LessonResult) -> list[dict[str, Any]]:

@@ -97,3 +97,19 @@ def test_steps_never_reached_compare_as_never():
                        "right": {"run": "b", "metric": "steps_to_accuracy", "target": 0.9}}])
     verdict = evaluate(lesson, HISTORY)
     assert verdict.passed and "(never)" in verdict.results[0].text
+
+
+def test_one_sign_fraction_reads_the_layer_and_a_layer_that_did_not_move_fails():
+    import dataclasses
+
+    def with_signs(rec: RunRecord, share: float | None) -> RunRecord:
+        out = dataclasses.replace(rec.layers[1], one_sign_fraction=share)
+        return dataclasses.replace(rec, layers=(rec.layers[0], out))
+
+    history = {"a": tuple(with_signs(r, 1.0) for r in HISTORY["a"]),
+               "b": tuple(with_signs(r, None) for r in HISTORY["b"])}
+    lesson = _lesson([{"run": "a", "metric": "one_sign_fraction", "layer": -1, "op": ">=", "value": 0.9},
+                      {"run": "b", "metric": "one_sign_fraction", "layer": -1, "op": ">=", "value": 0.0}])
+    verdict = evaluate(lesson, history)
+    assert [r.passed for r in verdict.results] == [True, False]
+    assert "one_sign_fraction of layer -1 of b at the end is not measured" in verdict.results[1].text

@@ -39,7 +39,9 @@ def _delete(obj, path):
     del obj[path[-1]]
 
 
-@pytest.mark.parametrize("name", ["vanishing_gradients", "seeds_matter_for_small_networks"])
+@pytest.mark.parametrize("name", ["vanishing_gradients", "seeds_matter_for_small_networks",
+                                  "svm_is_satisfied_softmax_never", "softmax_computed_stably",
+                                  "gradient_check_agrees"])
 def test_mangled_lessons_load_or_are_refused_cleanly(name):
     good = json.loads(pathlib.Path(shipped_lesson(name).path).read_bytes())
     paths = [p for p in _paths(good) if p]

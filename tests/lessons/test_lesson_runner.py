@@ -37,6 +37,9 @@ def test_two_tiny_runs_are_measured_at_equal_steps():
     assert one_end.train_loss < seen[0].record("one").train_loss
     assert len(one_end.layers) == 2 and one_end.layers[0].activation == "tanh"
     assert seen[-1].record("two").layers[0].dead_fraction is not None
+    # the share of one-sign weight updates, per dense layer, measured in the child
+    assert all(lay.one_sign_fraction is None or 0.0 <= lay.one_sign_fraction <= 1.0 for lay in one_end.layers)
+    assert one_end.layers[-1].one_sign_fraction is not None
     assert one_end.boundary_fraction is not None and one_end.regions >= 1
     with pytest.raises(dataclasses.FrozenInstanceError):
         one_end.train_loss = 0.0  # type: ignore[misc]

@@ -8,7 +8,11 @@ import pytest
 from nnviz.lessons import run_lesson, shipped_lesson
 from nnviz.lessons.__main__ import main
 
-FULL = ("xor_needs_hidden_layer", "vanishing_gradients", "large_init_saturates_sigmoid")
+FULL = ("xor_needs_hidden_layer", "vanishing_gradients", "large_init_saturates_sigmoid",
+        "sigmoid_updates_share_one_sign", "svm_is_satisfied_softmax_never", "softmax_computed_stably",
+        "gradient_check_agrees")
+#: the lessons whose point is a calculation (their tables are part of the verdict)
+CALCULATING = ("svm_is_satisfied_softmax_never", "softmax_computed_stably", "gradient_check_agrees")
 
 
 @pytest.mark.parametrize("name", FULL)
@@ -18,6 +22,9 @@ def test_a_shipped_lesson_passes_as_shipped(name):
     assert result.complete
     assert result.verdict.passed, result.verdict.report()
     assert result.verdict.headline == "as the notes say"
+    if name in CALCULATING:
+        assert len(result.calculations) == len(lesson.calculations) > 0
+        assert result.calculations[0].label in result.verdict.report()
 
 
 def test_a_shortened_lesson_gets_an_honest_verdict():
@@ -47,7 +54,14 @@ def test_every_run_of_every_shipped_lesson_builds_and_steps():
     from nnviz.lessons import lesson_names
 
     for name in lesson_names():
-        for run in shipped_lesson(name).runs:
+        for run in shipped_lesson(name).runs:  # a lesson of calculations alone has none
             session = build_session(run.settings, grid_size=0)
             session.trainer.run(2)
             assert session.trainer.step_count == 2, (name, run.name)
+
+
+def test_a_lesson_of_calculations_alone_runs_from_the_command(capsys):
+    assert main(["run", "softmax_computed_stably", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "scores 1: [1000, 999, 998]       [nan, nan, nan]" in out
+    assert "As the notes say" in out
