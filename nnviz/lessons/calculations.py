@@ -168,9 +168,9 @@ def _softmax_stability(calc: Calculation) -> tuple[tuple[str, ...], list[CalcRow
             "stable_finite": float(np.all(np.isfinite(stable))), "stable_sum": float(stable.sum()),
             "top_probability": float(stable.max()),
             "shift_difference": float(diff.max()) if np.all(np.isfinite(diff)) else math.nan,
-        }, {"naive exp(s)/Σexp(s)": vector_text(naive), "softmax (max subtracted)": vector_text(stable),
-            "s − max": vector_text(shifted[0]), "naive on s − max": vector_text(naive_shifted)}))
-    return ("naive exp(s)/Σexp(s)", "softmax (max subtracted)", "s − max", "naive on s − max"), rows
+        }, {"naive exp(s)/Σexp(s)": vector_text(naive), "stable softmax": vector_text(stable),
+            "naive on s − max": vector_text(naive_shifted)}))
+    return ("naive exp(s)/Σexp(s)", "stable softmax", "naive on s − max"), rows
 
 
 def _gradient_check(calc: Calculation) -> tuple[tuple[str, ...], list[CalcRow]]:

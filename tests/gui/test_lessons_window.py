@@ -73,3 +73,42 @@ def test_the_main_window_opens_the_lessons(window, qtbot):
     assert window.lessons_window is not None and window.lessons_window.isVisible()
     window.act_lessons.trigger()  # one window, raised again
     assert window.lessons_window is window.lessons_window
+
+
+def test_a_lesson_of_calculations_shows_its_tables_and_verdict(lessons, qtbot):
+    lesson = shipped_lesson("softmax_computed_stably")
+    lessons.show_lesson(lesson)
+    assert lessons.pages.count() == 1 and lessons.pages.widget(0) is lessons.calc_panel
+    table = lessons.calc_panel.tables["softmax"]
+    assert table.cell(0, "naive_finite") == "–"  # the rows are there before the numbers
+    lessons.run()
+    qtbot.waitUntil(lambda: lessons.verdict is not None, timeout=WAIT_MS)
+    assert lessons.verdict.passed, lessons.verdict.report()
+    table = lessons.calc_panel.tables["softmax"]  # Run shows the lesson afresh
+    assert table.cell(0, "naive_finite") == "no" and table.cell(3, "naive_finite") == "yes"
+    assert table.cell(0, "top_probability") == "0.665"
+    assert table.table.item(0, 1).text() == "[nan, nan, nan]"
+    assert "As the notes say" in lessons.verdict_label.text()
+    assert lessons.verdict_box.height() <= lessons.height() // 4 + 1
+
+
+def test_a_lesson_with_runs_and_calculations_has_both_pages(lessons, qtbot):
+    lesson = shipped_lesson("svm_is_satisfied_softmax_never").with_steps(200, 100)
+    lessons.show_lesson(lesson)
+    assert lessons.pages.count() == 2
+    assert lessons.pages.widget(0) is lessons.lower and lessons.pages.widget(1) is lessons.calc_panel
+    lessons.run()
+    qtbot.waitUntil(lambda: lessons.verdict is not None, timeout=4 * WAIT_MS)
+    table = lessons.calc_panel.tables["notes"]
+    assert [table.cell(i, "svm_loss") for i in range(3)] == ["0", "0", "0"]
+    assert table.cell(1, "softmax_loss") == "0.551"
+    assert table.cell(2, "softmax_gradient") == "2.39e-48"
+    # the calculations' checks hold whatever the steps; the runs' are measured on 200
+    assert all(r.passed for r in lessons.verdict.results[:5])
+
+
+def test_the_curves_open_on_what_the_checks_measure(lessons):
+    lessons.show_lesson(shipped_lesson("sigmoid_updates_share_one_sign"))
+    assert lessons.metric_combo.currentText() == "one-sign weight updates, layer 2"
+    lessons.show_lesson(shipped_lesson("vanishing_gradients"))
+    assert lessons.metric_combo.currentText() == "gradient, first layer / last"

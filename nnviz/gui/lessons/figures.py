@@ -32,6 +32,12 @@ def grad_ratio(rec: RunRecord) -> float | None:
     return rec.layers[0].grad_norm / last if last > 0 and math.isfinite(last) else None
 
 
+def one_sign_after_first(rec: RunRecord) -> float | None:
+    """The share of one-sign weight updates in the layer after the first hidden layer
+    (what the sigmoid-vs-tanh lesson compares); None without one or when nothing moved."""
+    return rec.layers[1].one_sign_fraction if len(rec.layers) >= 2 else None
+
+
 #: the curves' choices: label -> the value of a record (None: not measured)
 METRICS: dict[str, Callable[[RunRecord], float | None]] = {
     "test loss": lambda r: r.test_loss if r.test_loss is not None else r.train_loss,
@@ -41,7 +47,26 @@ METRICS: dict[str, Callable[[RunRecord], float | None]] = {
     "dead ReLU units": lambda r: _pooled(r, "dead_fraction"),
     "saturated units": lambda r: _pooled(r, "saturated_fraction"),
     "gradient, first layer / last": grad_ratio,
+    "one-sign weight updates, layer 2": one_sign_after_first,
 }
+#: the curve that shows a check's metric best (the curves open on the lesson's first)
+CURVE_OF_METRIC = {
+    "test_loss": "test loss", "train_loss": "train loss", "test_accuracy": "test accuracy",
+    "train_accuracy": "train accuracy", "steps_to_accuracy": "test accuracy",
+    "dead_fraction": "dead ReLU units", "died_fraction": "dead ReLU units",
+    "saturated_fraction": "saturated units", "grad_ratio": "gradient, first layer / last",
+    "one_sign_fraction": "one-sign weight updates, layer 2",
+}
+
+
+def first_curve(metrics: Sequence[str]) -> str:
+    """The curve to open on for checks measuring ``metrics`` (in the lesson's order)."""
+    for m in metrics:
+        if m in CURVE_OF_METRIC:
+            return CURVE_OF_METRIC[m]
+    return "test loss"
+
+
 #: the metrics drawn on a log axis
 LOG_METRICS = ("gradient, first layer / last",)
 
@@ -67,12 +92,14 @@ def table_row(history: Sequence[RunRecord]) -> tuple[str, ...]:
 
     reached = steps_to(history)
     norms = " · ".join(f"{lay.grad_norm:.1e}" for lay in rec.layers)
+    signs = " · ".join(pct(lay.one_sign_fraction) for lay in rec.layers)
     return (
         num(rec.train_loss), num(rec.test_loss), pct(rec.train_accuracy), pct(rec.test_accuracy),
         pct(_pooled(rec, "dead_fraction")), pct(_pooled(rec, "saturated_fraction")),
-        num(grad_ratio(rec)), norms, "not yet" if reached is None else f"{reached:,}",
+        num(grad_ratio(rec)), norms, "not yet" if reached is None else f"{reached:,}", signs,
     )
 
 
 TABLE_HEADER = ("train loss", "test loss", "train acc.", "test acc.", "dead", "saturated",
-                "grad first/last", "||dW|| per layer (first → output)", f"steps to {TARGET_ACCURACY:.0%}")
+                "grad first/last", "||dW|| per layer (first → output)", f"steps to {TARGET_ACCURACY:.0%}",
+                "one-sign updates per layer")

@@ -21,6 +21,7 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -30,15 +31,18 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from nnviz.app.run_settings import SettingsError, make_dataset
-from nnviz.gui.lessons.figures import LOG_METRICS, METRICS, TABLE_HEADER, table_row
+from nnviz.gui.lessons.calculations import CalculationsPanel
+from nnviz.gui.lessons.figures import LOG_METRICS, METRICS, TABLE_HEADER, first_curve, table_row
 from nnviz.gui.lessons.multiples import DecisionMultiples
 from nnviz.gui.lessons.worker import LessonWorker
 from nnviz.gui.views import palette
@@ -150,22 +154,37 @@ class LessonWindow(QMainWindow):
         self.verdict_label.setTextFormat(Qt.TextFormat.RichText)
         self.verdict_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        plots = QSplitter(Qt.Orientation.Horizontal)
+        self.calc_panel = CalculationsPanel()
+        self.plots = plots = QSplitter(Qt.Orientation.Horizontal)
         plots.addWidget(self.multiples)
         plots.addWidget(curves_box)
         plots.setSizes([600, 400])
-        lower = QSplitter(Qt.Orientation.Vertical)
+        self.lower = lower = QSplitter(Qt.Orientation.Vertical)
         lower.addWidget(plots)
         lower.addWidget(self.table)
         lower.setSizes([460, 160])
+        lower.setStretchFactor(0, 3)
+        lower.setStretchFactor(1, 1)
+        # the header and two runs' rows, whatever the maps take
+        self.table.setMinimumHeight(3 * self.table.verticalHeader().defaultSectionSize() + 20)
+        # the runs and the calculations are pages: a lesson with both shows them as tabs
+        # (stacked, neither had room at 1280x720), a lesson with one shows it alone
+        self.pages = QTabWidget()
+        self.pages.setTabBarAutoHide(True)
+        self.pages.setDocumentMode(True)
+        self.verdict_box = QScrollArea()
+        self.verdict_box.setWidget(self.verdict_label)
+        self.verdict_box.setWidgetResizable(True)
+        self.verdict_box.setFrameShape(QFrame.Shape.NoFrame)
+        self.verdict_box.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         right = QWidget()
         rv = QVBoxLayout(right)
         rv.setContentsMargins(6, 6, 6, 6)
         for w in (self.title, self.claim, self.runs_text, self.look_at):
             rv.addWidget(w)
         rv.addLayout(top_row)
-        rv.addWidget(lower, 1)
-        rv.addWidget(self.verdict_label)
+        rv.addWidget(self.pages, 1)
+        rv.addWidget(self.verdict_box)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
         split.addWidget(right)
@@ -229,24 +248,34 @@ class LessonWindow(QMainWindow):
         self.claim.setText(lesson.claim)
         runs = "<br>".join(f"{_swatch(RUN_COLOURS[i % len(RUN_COLOURS)])} <b>{html.escape(r.name)}</b>: "
                            f"{html.escape(r.label)}" for i, r in enumerate(lesson.runs))
-        self.runs_text.setText(f"Runs ({lesson.steps:,} steps each):<br>{runs}")
+        parts = [f"Runs ({lesson.steps:,} steps each):<br>{runs}"] if lesson.runs else []
+        if lesson.calculations:
+            calcs = ", ".join(f"<b>{html.escape(c.label)}</b>" for c in lesson.calculations)
+            parts.append(f"Calculations (worked out by nnviz's own functions): {calcs}")
+        self.runs_text.setText("<br>".join(parts))
+        self._lay_out_for(lesson)
         looks = "".join(f"<li>{html.escape(t)}</li>" for t in lesson.look_at)
         self.look_at.setText(f"Look at:<ul style='margin: 0'>{looks}</ul>" if looks else "")
-        self.progress.setRange(0, lesson.steps)
+        self.progress.setRange(0, max(lesson.steps, 1))
         self.progress.setValue(0)
         self.state.setText("")
-        self.verdict_label.setText("Press <b>Run</b>: the verdict is measured on the runs when they end.")
+        what = "on the runs when they end" if lesson.runs else "on the calculations"
+        self.verdict_label.setText(f"Press <b>Run</b>: the verdict is measured {what}.")
         self._set_verdict_style(None)
         X = y = None
         n_classes = 2
         try:
-            data = make_dataset(lesson.runs[0].settings.data, None)
-            if data.n_features == 2 and data.task == "classification":
-                X, y, n_classes = data.X, data.y, data.n_classes
+            if lesson.runs:
+                data = make_dataset(lesson.runs[0].settings.data, None)
+                if data.n_features == 2 and data.task == "classification":
+                    X, y, n_classes = data.X, data.y, data.n_classes
         except (SettingsError, ValueError, MemoryError):
             pass  # the map panel says there is no plane; the run itself reports a real problem
         self.multiples.set_runs([(r.name, r.label) for r in lesson.runs], X, y, n_classes)
         self.multiples.set_theme(self._dark)
+        run_metrics = [m.metric for c in lesson.checks for m in (c.left, c.right, *c.measures)
+                       if m is not None and m.calculation is None]
+        self.metric_combo.setCurrentText(first_curve(run_metrics))
         self._setup_curves()
         self.table.setRowCount(len(lesson.runs))
         self.table.setVerticalHeaderLabels([r.name for r in lesson.runs])
@@ -269,11 +298,13 @@ class LessonWindow(QMainWindow):
         self.show_lesson(self.lesson)
         self.worker = LessonWorker(self.lesson, self)
         self.worker.checkpointReady.connect(self._on_checkpoint)
+        self.worker.calculationReady.connect(self._on_calculation)
         self.worker.finished.connect(self._on_finished)
         self.worker.failed.connect(self._on_failed)
         self.worker.start()
         self.run_button.setText("Stop")
-        self.state.setText(f"starting {len(self.lesson.runs)} runs…")
+        n = len(self.lesson.runs)
+        self.state.setText(f"starting {n} runs…" if n else "calculating…")
 
     def stop(self) -> None:
         """End the running lesson after its current checkpoint (the verdict is on what was made)."""
@@ -289,9 +320,43 @@ class LessonWindow(QMainWindow):
         self._latest = cp
         self._dirty = True
 
+    def _on_calculation(self, result) -> None:
+        if self.lesson is None or self.sender() is not self.worker:
+            return
+        self.calc_panel.show_result(result)
+
+    def _lay_out_for(self, lesson: Lesson) -> None:
+        """Calculations on top when there are any; the runs' maps, curves and table only
+        when there are runs (a lesson of calculations alone gives its tables the room)."""
+        self.calc_panel.set_lesson(lesson)
+        has_runs, has_calcs = bool(lesson.runs), bool(lesson.calculations)
+        while self.pages.count():
+            self.pages.removeTab(0)
+        if has_runs:
+            n = len(lesson.runs)
+            self.pages.addTab(self.lower, f"{n} run{'s' * (n != 1)} side by side")
+        for calc in lesson.calculations[:1] if has_calcs else ():
+            more = len(lesson.calculations) - 1
+            self.pages.addTab(self.calc_panel, f"Calculation: {calc.label}" + (f" (+{more})" if more else ""))
+        self.progress.setVisible(has_runs)
+        self._fit_verdict()
+
+    def _fit_verdict(self) -> None:
+        """The verdict takes the height of its lines, at most a quarter of the window (then
+        it scrolls): a lesson of ten checks left the runs a sliver at 1280x720."""
+        self.verdict_label.adjustSize()
+        want = self.verdict_label.heightForWidth(max(200, self.verdict_box.viewport().width())) + 4
+        self.verdict_box.setFixedHeight(max(40, min(want, self.height() // 4)))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_verdict()
+
     def _on_finished(self, result) -> None:
         if self.sender() is not self.worker:
             return
+        for table in result.calculations:  # (already shown as they came; the same objects)
+            self.calc_panel.show_result(table)
         self._draw()
         self.verdict = result.verdict
         self.run_button.setText("Run again")
@@ -306,6 +371,7 @@ class LessonWindow(QMainWindow):
         self.run_button.setText("Run")
         self.state.setText("")
         self.verdict_label.setText(f"<b>The lesson could not run:</b> {html.escape(message)}")
+        self._fit_verdict()
         self._set_verdict_style(False)
 
     def show_verdict(self, verdict: Verdict) -> None:
@@ -314,6 +380,7 @@ class LessonWindow(QMainWindow):
         if verdict.try_next:
             lines.append("What to try next: " + " · ".join(html.escape(t) for t in verdict.try_next))
         self.verdict_label.setText("<br>".join(lines))
+        self._fit_verdict()
         self._set_verdict_style(verdict.passed)
 
     def _set_verdict_style(self, passed: bool | None) -> None:

@@ -20,6 +20,7 @@ class LessonWorker(QObject):
     """Runs one lesson once. Signals arrive on the GUI thread (queued)."""
 
     checkpointReady = Signal(object)  # a Checkpoint
+    calculationReady = Signal(object)  # a CalculationResult (before the runs start)
     finished = Signal(object)  # the LessonResult
     failed = Signal(str)
 
@@ -49,7 +50,7 @@ class LessonWorker(QObject):
     def _run(self) -> None:
         try:
             result = run_lesson(self.lesson, on_checkpoint=self.checkpointReady.emit, snapshots=True,
-                                stop=self._stop)
+                                stop=self._stop, on_calculation=self.calculationReady.emit)
         except (LessonRunError, SettingsError, OSError, ValueError, MemoryError) as exc:
             self.failed.emit(str(exc) or type(exc).__name__)
             return
