@@ -17,13 +17,39 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+if TYPE_CHECKING:  # the network module imports nothing of this one; typing only
+    from nnviz.core.spec import NetworkSpec
+
 __all__ = [
-    "EXAMPLE_COUNT", "EXAMPLE_SEED", "GALLERY_SIZE", "MAX_MOSAIC_SIDE", "MAX_TILES", "MIN_SQUARE_SIDE",
-    "ExamplePredictions", "TileGeometry", "example_subset", "gallery_order", "image_shape",
-    "predict_examples", "tile_at", "tile_geometry", "tile_grid", "top_exciting", "weight_tiles",
+    "EXAMPLE_COUNT",
+    "EXAMPLE_SEED",
+    "GALLERY_SIZE",
+    "MAX_MOSAIC_SIDE",
+    "MAX_TILES",
+    "MAX_UNIT_EXAMPLES",
+    "MIN_SQUARE_SIDE",
+    "ExamplePredictions",
+    "TileGeometry",
+    "UnitExamples",
+    "display_range",
+    "example_subset",
+    "exciting_examples",
+    "gallery_order",
+    "image_shape",
+    "incoming_weights",
+    "mean_image",
+    "picture_bytes",
+    "predict_examples",
+    "tile_at",
+    "tile_geometry",
+    "tile_grid",
+    "top_exciting",
+    "unit_activations",
+    "weight_tiles",
 ]
 
 #: a mosaic handed to a view has at most this many pixels a side (the views' image bound)
@@ -40,6 +66,9 @@ EXAMPLE_COUNT = 512
 EXAMPLE_SEED = 0
 #: examples the gallery shows at most
 GALLERY_SIZE = 48
+#: examples a unit's "most exciting" search runs the network on at most (the first of the
+#: snapshot's examples): a forward pass of a few hundred rows costs milliseconds
+MAX_UNIT_EXAMPLES = 1024
 
 _PIXEL = re.compile(r"pixel (\d+),(\d+)(?: (\S+))?")
 _NUMBERED = re.compile(r"(.*?)(\d+)")
@@ -336,3 +365,122 @@ def top_exciting(activations_of_unit: np.ndarray, k: int) -> np.ndarray:
     a = np.where(np.isnan(a), -np.inf, a)
     part = np.argpartition(-a, k - 1)[:k] if k < a.size else np.arange(a.size)
     return part[np.lexsort((part, -a[part]))].astype(np.int64)
+
+
+def display_range(X: np.ndarray) -> tuple[float, float]:
+    """The value range drawn black to white: 0..1 for pixels as the image loaders give
+    them, else the examples' own finite range (digits from 0..16, standardised values)."""
+    X = np.asarray(X, np.float64)
+    finite = X[np.isfinite(X)]
+    if not finite.size:
+        return 0.0, 1.0
+    lo, hi = float(finite.min()), float(finite.max())
+    if lo >= 0.0 and hi <= 1.0:
+        return 0.0, 1.0
+    if lo >= 0.0:
+        lo = 0.0
+    return (lo, hi) if hi > lo else (lo, lo + 1.0)
+
+
+def picture_bytes(x: np.ndarray, shape: tuple[int, int, int], lo: float, hi: float) -> np.ndarray:
+    """One example's inputs ``x`` (h*w*c,) as bytes (h, w, 1) grey or (h, w, 3) colour,
+    ``lo`` black and ``hi`` white (NaN black): what a view turns into an image."""
+    h, w, c = (int(v) for v in shape)
+    a = np.asarray(x, np.float64).reshape(h, w, c)
+    span = hi - lo if hi > lo else 1.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        t = (a - lo) * (255.0 / span)
+    t = np.clip(np.nan_to_num(t, nan=0.0), 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(t[..., :3] if c >= 3 else t[..., :1])
+
+
+def mean_image(X: np.ndarray) -> np.ndarray:
+    """The mean of each input over the examples (h*w*c,), non-finite values left out: the
+    picture a network is shown when no example is chosen ("the average digit")."""
+    X = np.asarray(X)
+    if X.ndim != 2 or not len(X):
+        return np.zeros(X.shape[-1] if X.ndim == 2 else 0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        ok = np.isfinite(X)
+        total = np.where(ok, X, 0.0).sum(axis=0, dtype=np.float64)
+        count = ok.sum(axis=0)
+        return np.where(count > 0, total / np.maximum(count, 1), 0.0)
+
+
+def _layer_index(spec: NetworkSpec, layer: int) -> int:
+    """Dense layer ``layer`` (hidden from 0, -1 the outputs) as an index into the layers."""
+    n_hidden = len(spec.hidden)
+    if layer == -1:
+        return n_hidden
+    if not 0 <= layer < n_hidden:
+        raise ValueError(f"there is no layer {layer} (hidden layers 0..{n_hidden - 1}, output -1)")
+    return layer
+
+
+def _units(spec: NetworkSpec, k: int) -> int:
+    return spec.hidden[k].units if k < len(spec.hidden) else spec.output_dim
+
+
+def incoming_weights(spec: NetworkSpec, params: Sequence[np.ndarray], layer: int, unit: int) -> np.ndarray:
+    """The weights into ``unit`` of ``layer`` (fan_in,) float64: a column of the layer's
+    weight matrix (for maxout, each input's strongest piece, as the topology draws it)."""
+    k = _layer_index(spec, layer)
+    units = _units(spec, k)
+    if not 0 <= unit < units:
+        raise ValueError(f"layer {layer} has no unit {unit}")
+    W = np.asarray(params[2 * k])
+    if W.shape[1] == units:
+        return W[:, unit].astype(np.float64)
+    pieces = W[:, unit * (W.shape[1] // units):(unit + 1) * (W.shape[1] // units)]
+    pick = np.abs(pieces).argmax(axis=1)
+    return pieces[np.arange(len(pieces)), pick].astype(np.float64)
+
+
+def unit_activations(spec: NetworkSpec, params: Sequence[np.ndarray], X: np.ndarray,
+                     layer: int) -> np.ndarray:
+    """Every unit's activation (n, units) of ``layer`` (hidden from 0; -1: the output
+    scores) on network inputs ``X`` (n, inputs, after the input pipeline), by the
+    engine's own forward pass (skip connections, maxout and every activation as trained;
+    no dropout). ``params`` are a snapshot's: read, never written."""
+    from nnviz.core.network import Network  # the engine; imported here, it imports the spec
+
+    k = _layer_index(spec, layer)
+    net = Network(spec, list(params))
+    X = np.asarray(X, dtype=net.dtype)
+    if X.ndim != 2 or X.shape[1] != spec.input_dim:
+        raise ValueError(f"inputs must be (examples, {spec.input_dim}), not {X.shape}")
+    with np.errstate(all="ignore"):  # a diverged run: NaN activations, ranked last
+        cache = net.forward(X)
+    return cache.scores if k == len(spec.hidden) else cache.post[k]
+
+
+@dataclass(frozen=True)
+class UnitExamples:
+    """The examples that excite one unit most: ``indices`` into the split the examples
+    came from, each one's ``activation``, largest first; ``searched`` how many examples
+    the search ran over. Arrays are read-only."""
+
+    layer: int
+    unit: int
+    indices: np.ndarray  # (k,) int64
+    activation: np.ndarray  # (k,) float64
+    searched: int
+
+
+def exciting_examples(spec: NetworkSpec, params: Sequence[np.ndarray], X: np.ndarray,
+                      indices: np.ndarray, layer: int, unit: int, k: int) -> UnitExamples:
+    """The ``k`` examples of ``X`` (network inputs of the examples at ``indices``, at most
+    :data:`MAX_UNIT_EXAMPLES` of them searched) with the largest activation of ``unit``
+    of ``layer``: the pictures the unit fires for, by :func:`top_exciting`."""
+    idx = np.asarray(indices, np.int64).ravel()
+    X = np.asarray(X)
+    if len(X) != len(idx):
+        raise ValueError(f"{len(X)} examples for {len(idx)} indices")
+    idx, X = idx[:MAX_UNIT_EXAMPLES], X[:MAX_UNIT_EXAMPLES]
+    k_layer = _layer_index(spec, layer)
+    if not 0 <= unit < _units(spec, k_layer):
+        raise ValueError(f"layer {layer} has no unit {unit}")
+    acts = unit_activations(spec, params, X, layer)[:, unit].astype(np.float64)
+    top = top_exciting(acts, k)
+    return UnitExamples(int(layer), int(unit), _frozen(idx[top], np.int64), _frozen(acts[top], np.float64),
+                        len(idx))

@@ -120,3 +120,19 @@ def click_in_view(graphics_view, viewbox, x: float, y: float, modifier=None) -> 
 @pytest.fixture
 def click():
     return click_in_view
+
+
+@functools.cache
+def image_session_run() -> tuple[Run, object]:
+    """784-40-12-10 on synthetic 28x28 images (pixel-named columns), standardised: the
+    image views' case; with the fitted input pipeline the unit page needs."""
+    from nnviz.gui.harness.bench import synthetic_images
+
+    session = _session(synthetic_images(n=600), (40, 12), "relu", preprocess="standardize", batch=32,
+                       lr=0.003)
+    return _train(session, "images", snapshots=3, every=10), session.pipeline
+
+
+@pytest.fixture
+def images() -> Run:
+    return image_session_run()[0]

@@ -27,7 +27,7 @@ def test_registry_names_areas_and_dock_names():
     # the saved window layouts name these docks: they must not change
     docks = {e.name: e.dock_name for e in REGISTRY if e.area != CENTRAL}
     assert docks == {"decision": "decisionDock", "loss": "lossDock", "histograms": "histogramsDock",
-                     "weights": "weightsDock", "gallery": "galleryDock"}
+                     "weights": "weightsDock", "gallery": "galleryDock", "unit": "unitDock"}
     assert [e.name for e in REGISTRY if e.rows] == ["loss"]  # the frame pump's LOSS part
 
 

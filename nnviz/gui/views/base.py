@@ -99,4 +99,5 @@ REGISTRY: tuple[ViewEntry, ...] = (
     ViewEntry("histograms", "histograms:HistogramPanel", RIGHT, "Histograms", "Histograms", "histogram"),
     ViewEntry("weights", "weight_tiles:WeightTilesView", RIGHT, "Weights", "Weight tiles", "weight tiles"),
     ViewEntry("gallery", "gallery:GalleryView", RIGHT, "Examples", "Example gallery", "example gallery"),
+    ViewEntry("unit", "unit:UnitView", RIGHT, "Unit", "Unit page", "unit"),
 )

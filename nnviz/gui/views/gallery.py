@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import PySide6  # noqa: F401  (before pyqtgraph, so it binds to PySide6)
-from PySide6.QtCore import QPoint, QRectF, QSize, Qt
+from PySide6.QtCore import QPoint, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QImage, QPainter, QPen
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
 
@@ -31,9 +31,11 @@ from nnviz.core.images import (
     EXAMPLE_SEED,
     GALLERY_SIZE,
     ExamplePredictions,
+    display_range,
     example_subset,
     gallery_order,
     image_shape,
+    picture_bytes,
     tile_grid,
 )
 from nnviz.core.trainer import Snapshot
@@ -125,6 +127,11 @@ class _Grid(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(480, 400)
 
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._owner._clicked(event.position().x(), event.position().y())
+        super().mousePressEvent(event)
+
     def paintEvent(self, event) -> None:
         p = QPainter(self)
         try:
@@ -134,7 +141,12 @@ class _Grid(QWidget):
 
 
 class GalleryView(QWidget):
-    """Up to 48 examples as images with true and predicted classes, mistakes first."""
+    """Up to 48 examples as images with true and predicted classes, mistakes first.
+
+    Clicking a picture selects that example (its row of the split) and emits
+    :attr:`exampleSelected`; clicking it again clears the choice (-1)."""
+
+    exampleSelected = Signal(int)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -156,6 +168,8 @@ class GalleryView(QWidget):
         self._predictions: ExamplePredictions | None = None
         self._layout_key: tuple | None = None
         self._layout = GridLayout(0, 1, 0.0, 0.0)
+        self._selected: int | None = None  # the chosen example's row of the split
+        self._hits: list[tuple[QRectF, int]] = []  # each painted cell's rectangle and row
         self._font = QFont(self.font())
         self._font.setPointSizeF(max(self._font.pointSizeF() - 1, 7))
         self._build_ui()
@@ -189,6 +203,8 @@ class GalleryView(QWidget):
         self._snap = None
         self._predictions = None
         self._pair = None
+        self._selected = None
+        self._hits = []
         self._cache = {}
         shape = image_shape(info.input_names)
         X, y, split = info.test_X, info.test_y, "test"
@@ -212,7 +228,7 @@ class GalleryView(QWidget):
         self._y = np.asarray(y) if classes else None
         self._subset = example_subset(len(X), EXAMPLE_COUNT, EXAMPLE_SEED)
         self._longest = max(info.class_names[:1024], key=len, default="")
-        self._lo, self._hi = _display_range(X[self._subset])
+        self._lo, self._hi = display_range(X[self._subset])
         self._cells = self._unlabelled()
         self.stack.setCurrentIndex(GRID)
         self._update_header()
@@ -247,6 +263,42 @@ class GalleryView(QWidget):
     @property
     def class_pair(self) -> tuple[int, int] | None:
         return self._pair
+
+    @property
+    def split(self) -> str:
+        """The split the examples' rows are of: "test", or "train" for a run without one."""
+        return self._split
+
+    @property
+    def selected_example(self) -> int | None:
+        return self._selected
+
+    def select_example(self, index: int | None) -> None:
+        """Outline example ``index`` (a row of the split; None: none); emits nothing."""
+        n = 0 if self._X is None else len(self._X)
+        self._selected = int(index) if index is not None and 0 <= index < n else None
+        self.grid.update()
+
+    def example_at(self, x: float, y: float) -> int | None:
+        """The example painted at grid pixel (x, y), None between cells (what a click hits)."""
+        for rect, index in self._hits:
+            if rect.contains(x, y):
+                return index
+        return None
+
+    def cell_centre(self, index: int) -> tuple[float, float] | None:
+        """Grid pixel of example ``index``'s picture centre, None when it is not painted."""
+        for rect, i in self._hits:
+            if i == index:
+                return rect.center().x(), rect.center().y()
+        return None
+
+    def _clicked(self, x: float, y: float) -> None:
+        index = self.example_at(x, y)
+        if index is None:
+            return
+        self.select_example(None if index == self._selected else index)
+        self.exampleSelected.emit(-1 if self._selected is None else self._selected)
 
     def cells(self) -> list[Cell]:
         """The examples shown, in order (the view may paint fewer when it is small)."""
@@ -337,7 +389,7 @@ class GalleryView(QWidget):
             counted = (f"{wrong} of {len(ex.indices):,} {what} examples wrong" if wrong else
                        f"none of {len(ex.indices):,} {what} examples wrong: the least sure answers first")
             line = (f"<span style='color:{red}'><b>red</b></span> = wrong · under each: true class, then "
-                    f"→ predicted (confidence) · {counted}")
+                    f"→ predicted (confidence) · {counted} · click a picture to feed it to the Network view")
         self.header.setText(f"<span style='color:{th.css('foreground')}'><b>{TITLE}</b></span><br>"
                             f"<span style='color:{th.css('muted')}'>{line}</span>")
 
@@ -356,19 +408,13 @@ class GalleryView(QWidget):
         if img is not None:
             return img
         h, w, c = self._shape
-        a = np.asarray(self._X[i], np.float64).reshape(h, w, c)
+        a = np.asarray(self._X[i], np.float64)
         if max(h, w) > MAX_CACHED_SIDE:
-            a = tile_grid(a[None], 1, gap=0, most=MAX_CACHED_SIDE)
-        with np.errstate(over="ignore", invalid="ignore"):
-            t = (a - self._lo) * (255.0 / (self._hi - self._lo))
-        t = np.clip(np.nan_to_num(t), 0, 255).astype(np.uint8)
-        if c >= 3:
-            buf = np.ascontiguousarray(t[..., :3])
-            img = QImage(buf.data, buf.shape[1], buf.shape[0], 3 * buf.shape[1], QImage.Format.Format_RGB888)
+            small = tile_grid(a.reshape(1, h, w, c), 1, gap=0, most=MAX_CACHED_SIDE)
+            t = picture_bytes(small.ravel(), small.shape, self._lo, self._hi)
         else:
-            buf = np.ascontiguousarray(t[..., 0])
-            img = QImage(buf.data, buf.shape[1], buf.shape[0], buf.shape[1], QImage.Format.Format_Grayscale8)
-        img = img.copy()  # owns its pixels: the buffer goes away
+            t = picture_bytes(a, self._shape, self._lo, self._hi)
+        img = bytes_image(t)
         self._cache[i] = img
         return img
 
@@ -376,6 +422,7 @@ class GalleryView(QWidget):
         th = self._theme
         p.fillRect(0, 0, width, height, th.q("background"))
         self.grid.drawn = 0
+        self._hits = []
         if self._shape is None or not self._cells:
             if self._shape is not None and self._pair is not None:
                 p.setPen(th.q("muted"))
@@ -409,6 +456,7 @@ class GalleryView(QWidget):
         x0, y0 = max((width - total_w) / 2, 0), max((height - total_h) / 2, CELL_GAP / 2)
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 1)
         wrong_pen = QPen(th.q("dead"), 3)
+        chosen_pen = QPen(th.q("selection"), 3)
         muted, fg, red = th.q("muted"), th.q("foreground"), th.q("dead")
         line_h = fm.height()
         text_w = int(cell_w + CELL_GAP - 2)
@@ -418,6 +466,10 @@ class GalleryView(QWidget):
             y = y0 + r * (img_h + text_h + CELL_GAP)
             target = QRectF(x + (cell_w - img_w) / 2, y, img_w, img_h)
             p.drawImage(target, self._image(cell.index))
+            self._hits.append((QRectF(x, y, cell_w, img_h + text_h), cell.index))
+            if cell.index == self._selected:
+                p.setPen(chosen_pen)
+                p.drawRect(target.adjusted(-4.5, -4.5, 4.5, 4.5))
             if cell.wrong:
                 p.setPen(wrong_pen)
                 p.drawRect(target.adjusted(-1.5, -1.5, 1.5, 1.5))
@@ -447,16 +499,13 @@ class GalleryView(QWidget):
         self.grid.update()
 
 
-def _display_range(X: np.ndarray) -> tuple[float, float]:
-    """The value range drawn black to white: 0..1 for pixels as the image loaders give
-    them, else the examples' own finite range (digits from 0..16, standardised values)."""
-    X = np.asarray(X, np.float64)
-    finite = X[np.isfinite(X)]
-    if not finite.size:
-        return 0.0, 1.0
-    lo, hi = float(finite.min()), float(finite.max())
-    if lo >= 0.0 and hi <= 1.0:
-        return 0.0, 1.0
-    if lo >= 0.0:
-        lo = 0.0
-    return (lo, hi) if hi > lo else (lo, lo + 1.0)
+
+def bytes_image(t: np.ndarray) -> QImage:
+    """A QImage owning a copy of bytes (h, w, 1) grey or (h, w, 3) colour."""
+    buf = np.ascontiguousarray(t)
+    h, w = buf.shape[:2]
+    if buf.shape[2] >= 3:
+        img = QImage(buf.data, w, h, 3 * w, QImage.Format.Format_RGB888)
+    else:
+        img = QImage(buf.data, w, h, w, QImage.Format.Format_Grayscale8)
+    return img.copy()  # owns its pixels: the buffer goes away

@@ -16,7 +16,9 @@ builds the items and handles labels, theme, hover and clicks.
 
 from __future__ import annotations
 
+import html
 import itertools
+import re
 
 import numpy as np
 import PySide6  # noqa: F401  (before pyqtgraph, so it binds to PySide6)
@@ -35,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from nnviz.app.runinfo import RunInfo
+from nnviz.core.images import ExamplePredictions, display_range, example_subset, image_shape, mean_image
 from nnviz.core.trainer import Snapshot
 from nnviz.gui.views import palette
 from nnviz.gui.views.batch import Batch
@@ -56,7 +59,15 @@ from nnviz.gui.views.topology_layout import (
 )
 from nnviz.gui.views.topology_paint import LABEL_WIDTH, TopologyPainting, _Column
 
-__all__ = ["COLLAPSE_UNITS", "LINK_BUCKETS", "MAX_LINKS_PER_GAP", "TopologyView"]
+__all__ = ["COLLAPSE_UNITS", "LINK_BUCKETS", "MAX_LINKS_PER_GAP", "MEAN_IMAGE_EXAMPLES", "TopologyView"]
+
+#: the mean image is taken over at most this many training examples (a seeded sample)
+MEAN_IMAGE_EXAMPLES = 10_000
+
+
+def _plain(text: str) -> str:
+    """Text of simple HTML (tags dropped, entities decoded): what tests read."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
 def _css(rgb: tuple[int, int, int]) -> str:
@@ -83,6 +94,14 @@ class TopologyView(TopologyPainting, QWidget):
         self._selected: tuple[int, int] | None = None
         self._last_tip = ""
         self._label_px = 0.0  # pixels between column centres the labels were fitted to
+        # image data: the input picture (the chosen example of a split, else the mean image)
+        self._example: int | None = None
+        self._example_split = "test"
+        self._picture_key: tuple | None = None
+        self._picture_range = (0.0, 1.0)
+        self._mean_pixels: np.ndarray | None = None
+        self._caption_text = ""
+        self._caption_text_html = ""
 
         self._gw = pg.GraphicsLayoutWidget()
         self._gw.ci.setContentsMargins(0, 0, 0, 0)
@@ -90,6 +109,14 @@ class TopologyView(TopologyPainting, QWidget):
         self._vb.setMouseEnabled(True, True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        # what the input picture shows (image data only): "input: example 123, true 7, ..."
+        self.input_caption = QLabel()
+        self.input_caption.setObjectName("topologyInputCaption")
+        self.input_caption.setWordWrap(True)
+        self.input_caption.setContentsMargins(6, 4, 6, 2)
+        self.input_caption.setVisible(False)
+        layout.addWidget(self.input_caption)
         layout.addWidget(self._gw, 1)
         self._legend = QLabel()
         self._legend.setObjectName("topologyLegend")
@@ -130,10 +157,14 @@ class TopologyView(TopologyPainting, QWidget):
         self._highlight.setVisible(False)
         self._input_maps = None
         self._input_maps_key = None
+        self._example, self._example_split = None, "test"
+        self._picture_key = None
+        self._mean_pixels = None
         for item in self._run_items:
             self._vb.removeItem(item)
         self._run_items = []
         self._build_columns(info)
+        self._prepare_picture(info)
         empty = np.zeros((0, 4)), np.zeros(0, np.int64)
         self._links.set_data(*empty)
         self._bias_marks.set_data(*empty)
@@ -152,6 +183,7 @@ class TopologyView(TopologyPainting, QWidget):
             return
         self._snap = snap
         self._draw()
+        self._update_input_caption()
 
     def set_theme(self, dark: bool) -> None:
         self._theme = palette.theme(dark)
@@ -159,6 +191,8 @@ class TopologyView(TopologyPainting, QWidget):
         self._marks_key = {}  # same places, new colours
         if self._info is not None:
             self._static_colours()
+            self._caption_text_html = ""  # the caption's colours
+            self._update_input_caption()
             for col in self._columns:
                 self._set_header(col)
                 self._set_footer(col, col.footer_html, force=True)
@@ -176,12 +210,42 @@ class TopologyView(TopologyPainting, QWidget):
 
     def select_neuron(self, layer: int, unit: int) -> None:
         """Highlight a neuron and emit ``neuronSelected`` (what a click does)."""
+        self.highlight_neuron(layer, unit)
+        self.neuronSelected.emit(layer, unit)
+
+    def highlight_neuron(self, layer: int, unit: int) -> None:
+        """Frame a neuron chosen elsewhere (a weight tile), emitting nothing."""
         col = self._column_for_layer(layer)
         if col is None or not 0 <= unit < col.units:
             raise ValueError(f"there is no neuron {unit} in layer {layer}")
         self._selected = (layer, unit)
         self._place_highlight()
-        self.neuronSelected.emit(layer, unit)
+
+    @property
+    def has_input_picture(self) -> bool:
+        """Whether the inputs are drawn as a picture (image data)."""
+        return bool(self._columns) and self._columns[0].picture is not None
+
+    @property
+    def shown_example(self) -> tuple[int, str] | None:
+        """(row, split) of the example the input picture shows; None: the mean image."""
+        return None if self._example is None else (self._example, self._example_split)
+
+    def show_example(self, index: int | None, split: str = "test") -> None:
+        """Feed example ``index`` of ``split`` ("test" or "train") to the input picture;
+        None (or a row that is not there) shows the mean image again."""
+        X = self._split_X(split)
+        if index is None or X is None or not 0 <= int(index) < len(X):
+            self._example, self._example_split = None, "test"
+        else:
+            self._example, self._example_split = int(index), split
+        if self.has_input_picture:
+            self._draw_input_picture()
+            self._update_input_caption()
+
+    def input_caption_text(self) -> str:
+        """The caption over the input picture as plain text ('' without one)."""
+        return self._caption_text
 
     def neuron_position(self, layer: int, unit: int) -> tuple[float, float]:
         """Scene-view coordinates of a neuron's centre (for tests and tooltips)."""
@@ -211,7 +275,7 @@ class TopologyView(TopologyPainting, QWidget):
 
     # --- layout --------------------------------------------------------------------
     def _build_columns(self, info: RunInfo) -> None:
-        cols = [_Column.placed(geo) for geo in layout_columns(info.spec)]
+        cols = [_Column.placed(geo) for geo in layout_columns(info.spec, self._image_of(info))]
         for col in cols:
             col.header = pg.TextItem(anchor=(0.5, 1.0))
             col.footer = pg.TextItem(anchor=(0.5, 0.0))
@@ -234,6 +298,11 @@ class TopologyView(TopologyPainting, QWidget):
         self._make_names(info)
 
     def _make_images(self, col: _Column) -> None:
+        if col.picture is not None:
+            col.image = pg.ImageItem(axisOrder="row-major")
+            col.image.setZValue(10)
+            self._add(col.image)
+            return
         if not col.collapsed:
             col.cells = pg.ImageItem(axisOrder="row-major")
             col.cells.setZValue(10)
@@ -283,6 +352,92 @@ class TopologyView(TopologyPainting, QWidget):
                 t.setPos(last.x1 + 0.2, last.ys[i])
                 self._add(t)
                 last.names.append(t)
+
+    # --- the input picture (image data) ---------------------------------------------
+    @staticmethod
+    def _image_of(info: RunInfo) -> tuple[int, int, int] | None:
+        shape = image_shape(info.input_names)
+        if shape is None or shape[0] * shape[1] * shape[2] != info.spec.input_dim:
+            return None
+        X = info.train_X
+        return shape if X is not None and X.ndim == 2 and X.shape[1] == info.spec.input_dim else None
+
+    def _split_X(self, split: str) -> np.ndarray | None:
+        info = self._info
+        if info is None:
+            return None
+        X = info.test_X if split == "test" else info.train_X
+        return X if X is not None and X.ndim == 2 and X.shape[1] == info.spec.input_dim else None
+
+    def _prepare_picture(self, info: RunInfo) -> None:
+        """The mean image and the grey range, once per run (from a seeded sample of the
+        training examples: a full MNIST's 47M values would cost a tenth of a second)."""
+        if not self.has_input_picture:
+            self.input_caption.setVisible(False)
+            return
+        X = info.train_X
+        sample = X[example_subset(len(X), MEAN_IMAGE_EXAMPLES)]
+        self._mean_pixels = mean_image(sample)
+        self._picture_range = display_range(sample)
+        self.input_caption.setVisible(True)
+        self._update_input_caption()
+
+    def _input_pixels(self) -> np.ndarray | None:
+        if self._example is not None:
+            X = self._split_X(self._example_split)
+            if X is not None and self._example < len(X):
+                return X[self._example]
+        return self._mean_pixels
+
+    def _update_input_caption(self) -> None:
+        """Say what the picture is, with the latest prediction for a chosen example."""
+        info = self._info
+        if info is None or not self.has_input_picture:
+            return
+        th = self._theme
+        if self._example is None:
+            n = len(info.train_X)
+            what = (f"<b>input: mean image</b> of {min(n, MEAN_IMAGE_EXAMPLES):,} training examples"
+                    f"{'' if n <= MEAN_IMAGE_EXAMPLES else ' (a sample)'}")
+            hint = "click a picture in the Examples panel to feed that example in"
+        else:
+            i, split = self._example, self._example_split
+            y = info.test_y if split == "test" else info.train_y
+            what = f"<b>input: example {i:,}</b> of the {'test' if split == 'test' else 'training'} set"
+            if info.task == "classification" and y is not None and y.ndim == 1:
+                what += f", true <b>{self._class_name(int(y[i]))}</b>"
+                pred = self._prediction(i, split)
+                if pred is not None:
+                    k, conf = pred
+                    wrong = y is not None and k != int(y[i])
+                    colour = th.css("dead") if wrong else th.css("foreground")
+                    conf_text = f" ({100 * conf:.0f}%)" if np.isfinite(conf) else ""
+                    what += (f", predicted <b style='color:{colour}'>{self._class_name(k)}</b>{conf_text}")
+                else:
+                    what += ", predicted: not among the examples the network is checked on"
+            hint = "click the picture again in the Examples panel for the mean image"
+        html = (f"<span style='color:{th.css('foreground')}'>{what}</span>"
+                f"<span style='color:{th.css('muted')}'> · {hint}</span>")
+        if html != self._caption_text_html:
+            self._caption_text_html = html
+            self.input_caption.setText(html)
+            self._caption_text = _plain(html)
+
+    def _prediction(self, index: int, split: str) -> tuple[int, float] | None:
+        ex = getattr(self._snap, "examples", None)
+        if not isinstance(ex, ExamplePredictions) or ex.split != split:
+            return None
+        hit = np.flatnonzero(np.asarray(ex.indices) == index)
+        if not hit.size:
+            return None
+        k = int(hit[0])
+        return int(ex.predicted[k]), float(ex.confidence[k])
+
+    def _class_name(self, k: int) -> str:
+        if k < 0:
+            return "?"
+        names = self._info.class_names if self._info is not None else ()
+        return names[k] if k < len(names) else str(k)
 
     def _add(self, item) -> None:
         self._vb.addItem(item)

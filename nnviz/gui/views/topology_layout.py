@@ -28,6 +28,7 @@ PITCH = 1.0  # distance between neuron centres in a column
 GAP = 3.2  # horizontal room for the links between two columns
 STRIP = 0.5  # width of a collapsed layer's unit strip
 BLOCK_W = 4.0  # width of a collapsed layer's weight image
+PICTURE_MAX = 12.0  # the most an input picture is high (scene units)
 BLOCK_SEP = 0.15  # between the weight image and the unit strip
 BIAS_MARK = 0.24  # side of a neuron's bias square
 HEADER_LIFT = 0.35  # the headers' line above the tallest column
@@ -58,6 +59,9 @@ class ColumnGeometry:
     #: shorter headers for narrow columns (deep networks): "H3 / 8 relu", then "H3"
     header_medium: str = ""
     header_short: str = ""
+    #: the inputs' image (height, width, channels) when the input column is drawn as a
+    #: picture (image data too wide for single neurons), else None
+    picture: tuple[int, int, int] | None = None
 
     @property
     def layer(self) -> int | None:
@@ -89,7 +93,15 @@ class ColumnGeometry:
         return (self.strip_x0 + self.x1) / 2 if self.collapsed else self.centre_x
 
     def unit_at(self, x: float, y: float) -> int | None:
-        """The unit drawn at (x, y), if any (the strip only, for a collapsed layer)."""
+        """The unit drawn at (x, y), if any (the strip only, for a collapsed layer; the
+        first channel of the pixel under it, for an input picture)."""
+        if self.picture is not None:
+            if not (self.x0 <= x <= self.x1 and self.bottom <= y <= self.top):
+                return None
+            h, w, c = self.picture
+            r = int(min(max((self.top - y) / (self.top - self.bottom) * h, 0), h - 1))
+            q = int(min(max((x - self.x0) / (self.x1 - self.x0) * w, 0), w - 1))
+            return (r * w + q) * c
         if self.collapsed:
             if not (self.strip_x0 <= x <= self.x1 and self.bottom <= y <= self.top):
                 return None
@@ -120,8 +132,10 @@ class ColumnGeometry:
         return i, j
 
 
-def layout_columns(spec: NetworkSpec) -> list[ColumnGeometry]:
-    """The columns of ``spec`` left to right, with their headers' text."""
+def layout_columns(spec: NetworkSpec, image: tuple[int, int, int] | None = None) -> list[ColumnGeometry]:
+    """The columns of ``spec`` left to right, with their headers' text. With ``image``
+    (the inputs' (height, width, channels)) inputs too many for single neurons are one
+    picture, as tall as the collapsed layers and as wide as the image's proportions."""
     widths = spec.widths
     n_cols = len(widths)
     shapes = spec.layer_shapes()
@@ -145,7 +159,15 @@ def layout_columns(spec: NetworkSpec) -> list[ColumnGeometry]:
             title, act = f"Hidden {c}", spec.hidden[c - 1].activation
         else:
             title, act = "Output", spec.loss
-        if collapsed:
+        picture = image if kind == "input" and collapsed and image is not None else None
+        if picture is not None and picture[0] * picture[1] * picture[2] != n:
+            picture = None
+        if picture is not None:
+            side = min(block_h, PICTURE_MAX)
+            width = side * picture[1] / picture[0]
+            pitch = side / n
+            ys = side / 2 - (np.arange(n) + 0.5) * pitch
+        elif collapsed:
             width = STRIP if kind == "input" else BLOCK_W + BLOCK_SEP + STRIP
             pitch = block_h / n
             ys = block_h / 2 - (np.arange(n) + 0.5) * pitch
@@ -154,7 +176,11 @@ def layout_columns(spec: NetworkSpec) -> list[ColumnGeometry]:
             pitch = PITCH
             ys = (n - 1) / 2 - np.arange(n) * PITCH
         short = {"input": "In", "output": "Out"}.get(kind, f"H{c}")
-        if kind == "input":
+        if picture is not None:
+            h, w, ch = picture
+            header = f"<b>{title}</b><br>{h}×{w}{'' if ch == 1 else f'×{ch}'} image<br>{n:,} pixels"
+            medium = f"<b>{title}</b><br>{h}×{w}"
+        elif kind == "input":
             header = f"<b>{title}</b><br>{n} feature{'s' if n != 1 else ''}"
             medium = f"<b>{title}</b><br>{n}"
         else:
@@ -164,7 +190,7 @@ def layout_columns(spec: NetworkSpec) -> list[ColumnGeometry]:
             medium = f"<b>{short}</b><br>{n} {act}{'+' if skip else ''}"
         cols.append(ColumnGeometry(c, kind, title, n, act, collapsed, x, x + width,
                                    ys.astype(np.float64), pitch, header, medium,
-                                   f"<b>{short}</b><br>{n}"))
+                                   f"<b>{short}</b><br>{n}", picture))
         x += width + gap
     return cols
 

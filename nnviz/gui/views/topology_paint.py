@@ -21,6 +21,7 @@ import PySide6  # noqa: F401  (before pyqtgraph, so it binds to PySide6)
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 
+from nnviz.core.images import picture_bytes
 from nnviz.core.preprocess import FEATURES_2D, expand_features
 from nnviz.core.trainer import Snapshot
 from nnviz.gui.views import palette
@@ -57,6 +58,7 @@ class _Column(ColumnGeometry):
     cells: pg.ImageItem | None = None  # individual neurons, one mosaic image
     block: pg.ImageItem | None = None  # collapsed: incoming weights (units x fan-in)
     strip: pg.ImageItem | None = None  # collapsed: one row per unit
+    image: pg.ImageItem | None = None  # an input picture: the chosen example or the mean image
     mosaic: np.ndarray | None = None  # (units, pitch px, cell px, 4) backing the cells image
     footer_html: str = ""
     names: list[pg.TextItem] = field(default_factory=list)
@@ -75,7 +77,9 @@ class TopologyPainting:
         info = self._info
         col = self._columns[0]
         th = self._theme
-        if col.collapsed:
+        if col.picture is not None:
+            self._draw_input_picture()
+        elif col.collapsed:
             X = info.train_X
             if X is not None and X.ndim == 2 and X.shape[1] == col.units and len(X):
                 means = shrink_mean(column_means(X))
@@ -89,6 +93,22 @@ class TopologyPainting:
             colours = np.tile(np.array([*palette.mix(th.neutral, th.muted, 0.35), 255], np.uint8),
                               (col.units, 1))
             self._set_cells(col, colours)
+
+    def _draw_input_picture(self) -> None:
+        """The input column's picture: the chosen example, else the mean image (pixel
+        bytes from :func:`~nnviz.core.images.picture_bytes`, set only when it changes)."""
+        col = self._columns[0]
+        x = self._input_pixels()
+        key = (self._example, self._example_split)
+        if x is None or self._picture_key == key:
+            return
+        self._picture_key = key
+        t = picture_bytes(x, col.picture, *self._picture_range)
+        rgba = np.empty((*t.shape[:2], 4), np.uint8)
+        rgba[..., :3] = t if t.shape[2] >= 3 else t[..., :1]
+        rgba[..., 3] = 255
+        col.image.setImage(np.ascontiguousarray(rgba[::-1]), autoLevels=False)  # row 0 on top
+        col.image.setRect(QRectF(col.x0, col.bottom, col.x1 - col.x0, col.top - col.bottom))
 
     def _draw(self) -> None:
         snap, info = self._snap, self._info

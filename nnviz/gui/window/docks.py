@@ -53,9 +53,10 @@ def make_docks(win) -> None:
         win.docks[entry.name] = dock
         setattr(win, f"{entry.name}_dock", dock)
     # the image views share a place with a panel: the weights as images beside the
-    # histograms (in front for image data), the example gallery beside the Output panel's
-    # confusion matrix (a click on a cell brings it forward); the loss plot is never hidden
-    for behind, shared in (("weights", "histograms"), ("gallery", "decision")):
+    # histograms (in front for image data), the example gallery and the unit page beside the
+    # Output panel's confusion matrix (a click on a cell or a neuron brings them forward, the
+    # tiles stay in sight); the loss plot is never hidden
+    for behind, shared in (("weights", "histograms"), ("gallery", "decision"), ("unit", "decision")):
         if behind in win.docks and shared in win.docks:
             win.tabifyDockWidget(win.docks[shared], win.docks[behind])
             win.docks[shared].raise_()
@@ -98,7 +99,7 @@ def size_docks(win) -> None:
     win.resizeDocks([win.controls_dock], [max(controls.minimumWidth(), min(natural, int(w * 0.24)))], H)
     win.resizeDocks([win.decision_dock], [int(w * 0.42)], H)
     if h < TAB_BELOW_HEIGHT:
-        for name in ("histograms", "weights", "gallery"):  # the whole right column, one tab group
+        for name in ("histograms", "weights", "gallery", "unit"):  # the whole right column, one tab group
             if name in win.docks:
                 win.tabifyDockWidget(win.decision_dock, win.docks[name])
     else:

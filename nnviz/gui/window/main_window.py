@@ -33,6 +33,7 @@ from nnviz.app.runinfo import Replay, RunError, RunInfo
 from nnviz.blas import limit_blas_threads
 from nnviz.core.data import Dataset
 from nnviz.core.images import image_shape
+from nnviz.core.preprocess import InputPipeline
 from nnviz.core.session import Session, demo_session
 from nnviz.gui.views.base import REGISTRY
 from nnviz.gui.window import dialogs
@@ -84,6 +85,7 @@ class MainWindow(QMainWindow):
         self.files = FileController(self, self.document, self.dialogs, self.prefs)
         self.undo_stack = QUndoStack(self)
         self.info: RunInfo | None = None
+        self._pipeline: InputPipeline | None = None  # the run's, for the unit page
         self.playing = False
         self.diverged_at: int | None = None
         self._notice = None
@@ -156,7 +158,8 @@ class MainWindow(QMainWindow):
         self.rows_views = tuple(e.name for e in REGISTRY if e.rows)
         self._restore_loss_view()
         self.topology.neuronSelected.connect(self._on_neuron_selected)
-        self.weights.unitSelected.connect(lambda unit: self._on_neuron_selected(0, unit))
+        self.weights.unitSelected.connect(self._on_tile_selected)
+        self.gallery.exampleSelected.connect(self._on_example_selected)
         self.decision.cellClicked.connect(self._on_confusion_cell)
         self.decision.pointAdded.connect(self._on_point_added)
         self.decision.pointRemoved.connect(self._on_point_removed)
@@ -176,17 +179,22 @@ class MainWindow(QMainWindow):
         """Point every view at the window's first run (before its session goes to the worker)."""
         info = RunInfo.from_session(session, label)
         replay = Replay.from_session(session)
-        self._set_views(info)
+        self._set_views(info, session.pipeline)
         self._commit_run(info, replay, label, session.trainer.step_count, session.trainer.epoch)
 
-    def _set_views(self, info: RunInfo) -> None:
+    def _set_views(self, info: RunInfo, pipeline: InputPipeline | None = None) -> None:
         """The views that draw snapshots take the new run; :class:`RunError` if one cannot,
-        with every view back on the run it showed (nothing is left half built)."""
-        old = self.info
+        with every view back on the run it showed (nothing is left half built). The unit
+        page also takes the run's fitted input pipeline (how raw pixels become inputs)."""
+        old, old_pipeline = self.info, self._pipeline
         try:
+            self._pipeline = pipeline
+            self.unit.set_input_pipeline(pipeline)
             for name in self.snapshot_views:
                 self.views[name].set_run(info)
         except Exception as exc:  # a view's fault with this data must end in a message
+            self._pipeline = old_pipeline
+            self.unit.set_input_pipeline(old_pipeline)
             self._restore_views(old)
             raise RunError(f"the window cannot draw this run ({type(exc).__name__}: {exc})") from exc
 
@@ -236,7 +244,7 @@ class MainWindow(QMainWindow):
             raise RunError(f"the window cannot show this run ({exc})") from exc
         fresh = self._fresh_handle(session, label)
         try:
-            self._set_views(info)
+            self._set_views(info, session.pipeline)
         except RunError:
             if fresh is not None:
                 fresh.shutdown()  # never started: closes its pipe
@@ -403,10 +411,34 @@ class MainWindow(QMainWindow):
             self.worker.remove_point(index)
 
     def _on_neuron_selected(self, layer: int, unit: int) -> None:
+        """A neuron clicked in the Network view (or a weight tile): the Output panel shows
+        its map (2-D data); for image data the Unit page shows what it looks for and the
+        examples that excite it most, and a first-layer unit's tile is outlined."""
         self.decision.show_neuron(layer, unit)
-        if not self.decision_dock.isVisible():
-            self.decision_dock.show()
-        self.decision_dock.raise_()
+        dock = self.decision_dock
+        if self._image_run:
+            self.unit.show_unit(layer, unit)
+            self.weights.select_unit(unit if layer == 0 or (layer == -1 and not self.info.spec.hidden)
+                                     else None)
+            dock = self.unit_dock
+        if not dock.isVisible():
+            dock.show()
+        dock.raise_()
+
+    def _on_tile_selected(self, unit: int) -> None:
+        """A weight tile clicked: its unit (first hidden layer, or an output of a network
+        without hidden layers) is framed in the Network view and inspected."""
+        layer = 0 if self.info is not None and self.info.spec.hidden else -1
+        try:
+            self.topology.highlight_neuron(layer, unit)
+        except ValueError:
+            return
+        self._on_neuron_selected(layer, unit)
+
+    def _on_example_selected(self, index: int) -> None:
+        """A gallery picture clicked: the Network view's input shows that example (-1:
+        the mean image again)."""
+        self.topology.show_example(None if index < 0 else index, self.gallery.split)
 
     def _on_confusion_cell(self, true_class: int, predicted_class: int) -> None:
         """A confusion-matrix cell clicked: the gallery shows its examples."""
