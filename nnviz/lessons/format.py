@@ -203,6 +203,18 @@ class Lesson:
                 return r
         raise KeyError(name)
 
+    def with_seeds_shifted(self, by: int) -> Lesson:
+        """The same lesson with every seed (the data seed, each run's and each gradient
+        check's training seed) plus ``by``: does the outcome hold beyond the seeds shipped?"""
+        def shifted(settings: RunSettings) -> RunSettings:
+            return replace(settings, data=replace(settings.data, seed=settings.data.seed + by),
+                           train=replace(settings.train, seed=settings.train.seed + by))
+
+        runs = tuple(replace(r, settings=shifted(r.settings)) for r in self.runs)
+        calcs = tuple(c if c.settings is None else replace(c, settings=shifted(c.settings))
+                      for c in self.calculations)
+        return replace(self, runs=runs, calculations=calcs, data_seed=self.data_seed + by)
+
     @property
     def checkpoint_steps(self) -> tuple[int, ...]:
         """The steps at which every run is measured: 0, every ``checkpoint_every``, the end."""

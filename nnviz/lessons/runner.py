@@ -417,6 +417,7 @@ def figures(result: LessonResult) -> list[dict[str, Any]]:
         units = sum(h.units for h in hidden if h.dead_since_start is not None)
         row["died_fraction"] = (sum(h.dead_since_start or 0 for h in hidden) / units) if units else None
         row["grad_norms"] = [lay.grad_norm for lay in end.layers]
+        row["one_sign_fractions"] = [lay.one_sign_fraction for lay in end.layers]
         row["seconds"] = end.seconds
         out.append({k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()})
     return out

@@ -147,3 +147,16 @@ def test_with_steps_shortens_and_moves_late_checks_to_the_end():
     assert _load(d).with_steps(80, 20).checks[0].left.at == 40  # the last checkpoint before
     with pytest.raises(ValueError, match="checkpoint_every must be in"):
         _load(GOOD).with_steps(20, 50)
+
+
+def test_seeds_shift_for_every_run_and_gradient_check():
+    d = json.loads(json.dumps(GOOD))
+    d["runs"][1]["settings"]["seed"] = 5
+    d["calculations"] = [{"name": "gc", "kind": "gradient_check"}]
+    lesson = _load(d)
+    moved = lesson.with_seeds_shifted(2)
+    assert moved.data_seed == lesson.data_seed + 2
+    assert [r.settings.train.seed for r in moved.runs] == [2, 7]
+    assert {r.settings.data.seed for r in moved.runs} == {lesson.data_seed + 2}
+    assert moved.calculations[0].settings.data.seed == lesson.calculations[0].settings.data.seed + 2
+    assert moved.checks == lesson.checks and moved.steps == lesson.steps
