@@ -34,6 +34,7 @@ class Kind:
     about: str
     figures: tuple[str, ...]
     row: str  # what one row of its table is
+    texts: tuple[str, ...] = ()  # the columns shown as text (vectors, counts) before the figures
 
 
 KINDS: dict[str, Kind] = {k.name: k for k in (
@@ -41,16 +42,16 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
          "the multiclass SVM loss (hinge, margin 1) and the softmax loss of each score vector, "
          "with the size of their gradients with respect to the scores",
          ("margin", "svm_loss", "softmax_loss", "svm_gradient", "softmax_gradient",
-          "correct_probability"), "score vector"),
+          "correct_probability"), "score vector", ("correct class", "softmax probabilities")),
     Kind("softmax_stability",
          "softmax of each score vector computed naively (exp, then divide) and as the core does "
          "(the maximum subtracted first), and naively on the scores shifted by their maximum",
          ("max_score", "naive_finite", "stable_finite", "stable_sum", "top_probability", "shift_difference"),
-         "score vector"),
+         "score vector", ("naive exp(s)/Σexp(s)", "stable softmax", "naive on s − max")),
     Kind("gradient_check",
          "backprop's gradient of a network's loss against centred differences, per parameter array "
          "(relative error |a - n| / max(|a|, |n|))",
-         ("max_rel_error", "mean_rel_error", "checked"), "parameter array"),
+         ("max_rel_error", "mean_rel_error", "checked"), "parameter array", ("entries",)),
 )}
 
 
@@ -135,7 +136,7 @@ def naive_softmax(scores: np.ndarray) -> np.ndarray:
 
 
 # --- the kinds ------------------------------------------------------------------------
-def _softmax_vs_svm(calc: Calculation) -> tuple[tuple[str, ...], list[CalcRow]]:
+def _softmax_vs_svm(calc: Calculation) -> list[CalcRow]:
     svm, soft = make_loss("svm"), make_loss("softmax")
     rows = []
     for label, s, y in zip(calc.row_labels, calc.scores, calc.correct, strict=True):
@@ -150,10 +151,10 @@ def _softmax_vs_svm(calc: Calculation) -> tuple[tuple[str, ...], list[CalcRow]]:
             "softmax_loss": float(soft_loss), "svm_gradient": float(np.linalg.norm(svm_grad)),
             "softmax_gradient": float(np.linalg.norm(soft_grad)), "correct_probability": float(p[y]),
         }, {"correct class": str(y), "softmax probabilities": vector_text(p)}))
-    return ("correct class", "softmax probabilities"), rows
+    return rows
 
 
-def _softmax_stability(calc: Calculation) -> tuple[tuple[str, ...], list[CalcRow]]:
+def _softmax_stability(calc: Calculation) -> list[CalcRow]:
     rows = []
     for label, s in zip(calc.row_labels, calc.scores, strict=True):
         S = np.asarray([s], dtype=np.float64)
@@ -170,10 +171,10 @@ def _softmax_stability(calc: Calculation) -> tuple[tuple[str, ...], list[CalcRow
             "shift_difference": float(diff.max()) if np.all(np.isfinite(diff)) else math.nan,
         }, {"naive exp(s)/Σexp(s)": vector_text(naive), "stable softmax": vector_text(stable),
             "naive on s − max": vector_text(naive_shifted)}))
-    return ("naive exp(s)/Σexp(s)", "stable softmax", "naive on s − max"), rows
+    return rows
 
 
-def _gradient_check(calc: Calculation) -> tuple[tuple[str, ...], list[CalcRow]]:
+def _gradient_check(calc: Calculation) -> list[CalcRow]:
     settings = calc.settings
     assert settings is not None
     session = build_session(settings, grid_size=0)
@@ -192,7 +193,7 @@ def _gradient_check(calc: Calculation) -> tuple[tuple[str, ...], list[CalcRow]]:
                             "checked": float(r.n_checked)},
                     {"entries": f"{r.n_checked} of {r.n_total}"})
             for label, r in zip(calc.row_labels, found, strict=True)]
-    return ("entries",), rows
+    return rows
 
 
 _COMPUTE = {"softmax_vs_svm": _softmax_vs_svm, "softmax_stability": _softmax_stability,
@@ -202,8 +203,9 @@ _COMPUTE = {"softmax_vs_svm": _softmax_vs_svm, "softmax_stability": _softmax_sta
 def compute(calc: Calculation) -> CalculationResult:
     """Make ``calc``: its table, each figure computed now by the core's functions."""
     t0 = time.perf_counter()
-    texts, rows = _COMPUTE[calc.kind](calc)
-    return CalculationResult(calc.name, calc.label, calc.kind, texts, KINDS[calc.kind].figures, tuple(rows),
+    rows = _COMPUTE[calc.kind](calc)
+    kind = KINDS[calc.kind]
+    return CalculationResult(calc.name, calc.label, calc.kind, kind.texts, kind.figures, tuple(rows),
                              time.perf_counter() - t0)
 
 

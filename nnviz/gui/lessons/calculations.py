@@ -83,7 +83,7 @@ class CalculationTable(QWidget):
         self._fill(None)
 
     def _fill(self, result: CalculationResult | None) -> None:
-        texts = result.text_columns if result is not None else ()
+        texts = KINDS[self.calc.kind].texts
         figures = KINDS[self.calc.kind].figures
         header = [KINDS[self.calc.kind].row, *texts, *(FIGURE_TITLES.get(f, f) for f in figures)]
         self.table.clear()
