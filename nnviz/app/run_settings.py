@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 
 from nnviz.core.compat import TOO_MANY_CLASSES, WRONG_TASK, default_loss, loss_mismatch
-from nnviz.core.data import BUILTIN_SETS, DataError, Dataset, digits, generate
+from nnviz.core.data import BUILTIN_SETS, DataError, Dataset, generate
 from nnviz.core.init import DEFAULT_INIT_STD, SCALED_INIT
 from nnviz.core.optim import DEFAULTS, OptimizerConfig, Schedule
 from nnviz.core.session import DataConfig, Session, build_spec
@@ -18,6 +18,7 @@ from nnviz.core.spec import NetworkSpec, SpecError
 from nnviz.core.trainer import LIVE_FIELDS as TRAINER_LIVE_FIELDS
 from nnviz.core.trainer import TrainConfig
 from nnviz.io.sources import HANDWRITTEN, OFFERED, SOURCES
+from nnviz.io.uci_digits import uci_digits
 
 #: data sources besides the 2-D generators (the registry is :data:`nnviz.io.sources.SOURCES`)
 DIGITS = HANDWRITTEN
@@ -235,9 +236,9 @@ def with_source(settings: RunSettings, source: str) -> tuple[RunSettings, str]:
                     changes.append(f"one hidden layer of {sug.layers[0]} units")
                 else:
                     changes.append(f"hidden layers of {'-'.join(map(str, sug.layers))} units")
-        if source == DIGITS and d.n < info.default_n:
+        if source == DIGITS and d.n != info.default_n:
             d = replace(d, n=info.default_n)
-            changes.append(f"{info.default_n:,} examples")
+            changes.append(f"all {info.default_n:,} examples")
         if sug is not None and changes:
             why = f" ({sug.why})"
     after, loss_note = fit_loss(replace(settings, data=d, network=n))
@@ -254,7 +255,7 @@ def make_dataset(settings: DataSettings, custom: Dataset | None) -> Dataset:
             raise SettingsError("no imported data: choose a built-in data set or import a CSV file")
         return custom
     if s.source == DIGITS:
-        return digits(n=s.n, seed=s.seed)  # its own handwriting noise; the 2-D noise is not its
+        return uci_digits(n=s.n, seed=s.seed)  # real images: the 2-D sets' noise is not theirs
     kw = {"arms": s.arms} if s.source == "spiral" else {}
     return generate(s.source, n=s.n, noise=s.noise, seed=s.seed, **kw)
 
@@ -291,9 +292,9 @@ def settings_from_session(session: Session) -> tuple[RunSettings, Dataset | None
     gen = src.get("generator")
     custom: Dataset | None = None
     dc = session.data_config
-    # the older random-prototype digits ("digits_like") and digits drawn with another
-    # noise are kept as they are: as custom data
-    if gen in BUILTIN_SETS or (gen == DIGITS and src.get("noise", 1.0) == 1.0):
+    # the drawn digits ("glyphs") and the older random-prototype ones ("digits_like") are
+    # kept as they are: as custom data
+    if gen in BUILTIN_SETS or gen == DIGITS:
         data = DataSettings(
             source=gen,
             n=int(src.get("n", len(session.data))),

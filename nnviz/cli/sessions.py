@@ -14,7 +14,8 @@ from nnviz.cli.parser import CliError
 
 def _load_data(args) -> Any:
     from nnviz.app.settings_schema import setting
-    from nnviz.io.sources import OFFERED, SOURCES, regenerate
+    from nnviz.io.schema import SchemaError
+    from nnviz.io.sources import OFFERED, SOURCES, check_source, regenerate
 
     name = args.data
     if name in OFFERED:  # a built-in data set, or the handwritten digits of the shipped example
@@ -22,13 +23,20 @@ def _load_data(args) -> Any:
         recipe: dict[str, Any] = {
             "generator": name,
             "n": args.examples if args.examples is not None else src.default_n,
-            "noise": args.noise if args.noise is not None else src.default_noise,
             "seed": args.seed if args.seed is not None else setting("seed").default,
         }
+        if "noise" in src.params:
+            recipe["noise"] = args.noise if args.noise is not None else src.default_noise
+        elif args.noise is not None:
+            raise CliError(f"--noise applies to the generated data sets, not to {name} (real images)")
         if args.arms is not None:
             if "arms" not in src.params:
                 raise CliError("--arms applies to the spiral data set only")
             recipe["arms"] = args.arms
+        try:
+            recipe = check_source(recipe, "--data")
+        except SchemaError as exc:
+            raise CliError(str(exc).replace("--data.n", "--examples")) from None
         return regenerate(recipe)
     from nnviz.io.images import PUBLISHED, is_image_source
 

@@ -160,7 +160,7 @@ def _consumer_bytes(n: int, n_features: int, target_dim: int = 1) -> int:
 
 
 def generation_cost(generator: str, n: int, n_features: int = 64, n_classes: int = 10) -> GenerationCost:
-    """The cost of ``n`` examples from ``generator`` (a built-in set, ``"digits"`` or
+    """The cost of ``n`` examples from ``generator`` (a built-in set, ``"glyphs"`` or
     ``"digits_like"``; ``n_features`` and ``n_classes`` apply to ``digits_like`` only).
 
     Grows with ``n`` (plus ``digits_like``'s prototypes), so :func:`max_examples` finds the
@@ -172,7 +172,7 @@ def generation_cost(generator: str, n: int, n_features: int = 64, n_classes: int
         protos = n_classes * n_features
         mem = _PROTO_BYTES * (values + protos) + 16 * n + _consumer_bytes(n, n_features)
         return GenerationCost(mem, _PROTO_SECONDS * (values + protos))
-    if generator == "digits":
+    if generator == "glyphs":
         mem = RENDER_BYTES + n * (8 * 65 + PER_EXAMPLE_BYTES) + _consumer_bytes(n, 64)
         return GenerationCost(mem, _DIGIT_SECONDS * n)
     if generator not in BUILTIN_SETS:
@@ -347,14 +347,15 @@ def digits_like(n: int = 2000, n_features: int = 64, n_classes: int = 10, seed: 
     return Dataset(X, y, "classification", "digits", source=source)
 
 
-def digits(n: int = 2000, noise: float = 1.0, seed: int = 0) -> Dataset:
-    """8x8 handwriting-like digits, 10 classes (see :mod:`nnviz.core.glyphs`): hard
-    enough that a hidden layer, regularisation and the test split all show their worth."""
+def glyph_digits(n: int = 2000, noise: float = 1.0, seed: int = 0) -> Dataset:
+    """8x8 handwriting-like digits drawn from strokes, 10 classes (see
+    :mod:`nnviz.core.glyphs`): any number of them, harder than the real digits
+    (:mod:`nnviz.io.uci_digits`). Files before format version 2 called them "digits"."""
     from nnviz.core.glyphs import digit_images
 
-    check_generation("digits", n, noise)
+    check_generation("glyphs", n, noise)
     X, y = digit_images(n, noise=noise, seed=seed)
-    source = {"generator": "digits", "n": n, "noise": noise, "seed": seed}
+    source = {"generator": "glyphs", "n": n, "noise": noise, "seed": seed}
     names = tuple(f"pixel {r},{c}" for r in range(8) for c in range(8))
-    return Dataset(X, y, "classification", "digits", feature_names=names,
+    return Dataset(X, y, "classification", "glyph digits", feature_names=names,
                    class_names=tuple(str(d) for d in range(10)), source=source)

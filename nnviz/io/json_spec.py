@@ -25,10 +25,10 @@ from nnviz.io.loaded import LoadedNetwork
 from nnviz.io.network_file_contents import FORMAT, MAX_DATA_MAGNITUDE, parse_data_config, parse_training
 from nnviz.io.regular_file import read_regular
 from nnviz.io.schema import SchemaError, check, field, is_int, only_keys, parse_json, string_list
-from nnviz.io.sources import check_source, compatibility_problem, regenerate
+from nnviz.io.sources import check_source, compatibility_problem, regenerate, upgrade_version_1_source
 
 SPEC_FORMAT = "nnviz-spec"
-SPEC_VERSION = 1
+SPEC_VERSION = 2  # 2: "digits" names the real digits; version 1's are "glyphs"
 MAX_SPEC_BYTES = 1024**2
 MAX_INLINE_ROWS = 10_000
 _TOP_KEYS = {"format", "format_version", "name", "description", "architecture", "training", "data"}
@@ -82,6 +82,8 @@ def _load(raw: bytes, path: str | os.PathLike) -> LoadedNetwork:
     data_part: dict[str, Any] = check(d.get("data", {}), "dict", "data")
     data_config = parse_data_config({k: v for k, v in data_part.items() if k in _CONFIG_KEYS}, "data")
     source = {k: v for k, v in data_part.items() if k not in _CONFIG_KEYS}
+    if version == 1:
+        source = upgrade_version_1_source(source)
     pipeline = InputPipeline(data_config.preprocess, data_config.features)
     if pipeline.features and len(pipeline.features) != spec.input_dim:
         raise SchemaError(

@@ -27,10 +27,16 @@ from nnviz.core.trainer import TrainConfig
 from nnviz.io.archive import MAX_TOTAL_BYTES, ArchiveError, ArraySpec, npz_size_bounds
 from nnviz.io.csv_cells import MAX_MAGNITUDE
 from nnviz.io.schema import SchemaError, check, field, int_range, only_keys, string_list
-from nnviz.io.sources import check_source, generator_task, is_generated, source_size
+from nnviz.io.sources import (
+    check_source,
+    generator_task,
+    is_generated,
+    source_size,
+    upgrade_version_1_source,
+)
 
 FORMAT = "nnviz-network"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 NETWORK = "network.json"
 WEIGHTS = "weights.npz"
@@ -53,9 +59,16 @@ MAX_DATA_MAGNITUDE = MAX_MAGNITUDE
 MAX_HISTORY_ROWS = 2**31
 FLOAT = ("f4", "f8")
 
+def _version_1_to_2(network: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 renamed the drawn digits "glyphs": "digits" are now the real ones."""
+    data = network.get("data")
+    if isinstance(data, dict) and "source" in data:
+        network = {**network, "data": {**data, "source": upgrade_version_1_source(data["source"])}}
+    return network
+
+
 #: format_version -> function upgrading a network.json dict of that version to the next.
-#: Version 1 is the first, so nothing is registered yet; a version-2 change adds ``{1: f}``.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _version_1_to_2}
 
 
 # --- manifest ---------------------------------------------------------------------------

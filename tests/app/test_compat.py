@@ -8,7 +8,7 @@ import pytest
 
 from nnviz.core import compat
 from nnviz.core.compat import TOO_MANY_CLASSES, WRONG_TASK, default_loss, loss_fits, loss_mismatch
-from nnviz.core.data import digits, generate
+from nnviz.core.data import generate, glyph_digits
 from nnviz.core.losses import LOSS_NAMES
 from nnviz.core.session import DataConfig, build_spec
 from nnviz.io.sources import compatibility_problem
@@ -43,7 +43,7 @@ def test_every_loss_fits_exactly_one_task():
     (generate("plane", n=50), "softmax"),
     (generate("spiral", n=50, arms=3), "mse"),
     (generate("spiral", n=50, arms=3), "logistic"),
-    (digits(n=40), "logistic"),
+    (glyph_digits(n=40), "logistic"),
     (generate("xor", n=50), "logistic"),
     (generate("plane", n=50), "mse"),
 ])

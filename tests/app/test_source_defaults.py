@@ -51,8 +51,8 @@ def test_digits_defaults_beat_the_window_defaults_and_build():
     after, notice = with_source(RunSettings(), "digits")
     assert after.data.source == "digits" and after.data.preprocess == "standardize"
     assert after.network.layers == (64,) and after.network.activations == ("relu",)
-    assert after.data.n == 2000
-    assert notice == ("Digits: inputs standardized, one hidden layer of 64 units, 2,000 examples "
+    assert after.data.n == 1797
+    assert notice == ("Digits: inputs standardized, one hidden layer of 64 units, all 1,797 examples "
                       "(sensible defaults for 8x8 images)")
     session = build_session(after)
     assert session.spec.widths == [64, 64, 10]
@@ -60,9 +60,9 @@ def test_digits_defaults_beat_the_window_defaults_and_build():
 
 def test_defaults_only_say_what_changed():
     s = RunSettings()
-    s = replace(s, data=replace(s.data, preprocess="standardize", n=3000))
+    s = replace(s, data=replace(s.data, preprocess="standardize", n=1797))
     after, notice = with_source(s, "digits")
-    assert after.data.n == 3000
+    assert after.data.n == 1797
     assert notice == "Digits: one hidden layer of 64 units (sensible defaults for 8x8 images)"
     again, notice = with_source(after, "digits")  # already digits: nothing to apply
     assert again == after and notice == ""

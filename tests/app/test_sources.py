@@ -12,6 +12,7 @@ from nnviz.io.schema import SchemaError
 from nnviz.io.sources import (
     DIGITS_LIKE,
     GENERATORS,
+    GLYPHS,
     HANDWRITTEN,
     OFFERED,
     SOURCES,
@@ -23,8 +24,8 @@ from nnviz.io.sources import (
 
 
 def test_names_and_offers():
-    assert (*BUILTIN_SETS, HANDWRITTEN, DIGITS_LIKE) == GENERATORS
-    assert OFFERED == DATA_SOURCES == (*BUILTIN_SETS, HANDWRITTEN)  # digits_like: files only
+    assert (*BUILTIN_SETS, HANDWRITTEN, GLYPHS, DIGITS_LIKE) == GENERATORS
+    assert OFFERED == DATA_SOURCES == (*BUILTIN_SETS, HANDWRITTEN)  # glyphs, digits_like: files only
     assert all(SOURCES[n].label for n in GENERATORS)
     assert len({SOURCES[n].label for n in GENERATORS}) == len(GENERATORS)
 

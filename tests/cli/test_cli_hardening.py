@@ -26,7 +26,7 @@ def _one_line_error(capsys, rc: int) -> str:
         (["--steps", "-1"], "--steps: '-1' must be >= 0"),
         (["--epochs", "0"], "--epochs: '0' must be >= 1"),
         (["--examples", "0"], "--examples: '0' must be >= 1"),
-        (["--examples", "2"], "at least 4"),
+        (["--examples", "2"], "--examples must be in 4..5,000,000, not 2"),
         (["--eval-every", "0"], "--eval-every: '0' must be >= 1"),
         (["--examples", "5000000"], "at most 2,500,000 examples fit"),
         (["--optimizer", "nesterov", "--momentum", "0"], "nesterov momentum must be > 0"),

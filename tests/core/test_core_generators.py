@@ -12,21 +12,21 @@ from nnviz.core.data import (
     GENERATE_BYTES,
     DataError,
     check_generation,
-    digits,
     digits_like,
     generate,
     generation_cost,
+    glyph_digits,
     max_examples,
 )
 from nnviz.io.errors import FileFormatError
 from nnviz.io.json_spec import load_json_spec
 
-ALL = (*BUILTIN_SETS, "digits", "digits_like")
+ALL = (*BUILTIN_SETS, "glyphs", "digits_like")
 
 
 def _make(gen: str, n: int, **kw):
-    if gen == "digits":
-        return digits(n)
+    if gen == "glyphs":
+        return glyph_digits(n)
     if gen == "digits_like":
         return digits_like(n, **kw)
     return generate(gen, n)
@@ -46,7 +46,7 @@ def test_the_largest_accepted_request_is_the_edge_of_the_rule(gen):
 def test_the_cost_covers_what_the_generator_allocates(gen):
     n = 20_000
     cost = generation_cost(gen, n)
-    consumers = data._consumer_bytes(n, 64 if gen.startswith("digits") else 2)
+    consumers = data._consumer_bytes(n, 64 if gen in ("glyphs", "digits_like") else 2)
     _make(gen, 10)  # lazy imports and first-call caches are not the generator's arrays
     tracemalloc.start()
     try:
@@ -63,7 +63,7 @@ def test_the_cost_covers_what_the_generator_allocates(gen):
     [
         lambda: digits_like(2000, n_features=65_536, n_classes=65_536),  # two 34 GB arrays
         lambda: digits_like(60_000, n_features=4096, n_classes=4096),
-        lambda: digits(769_000),
+        lambda: glyph_digits(769_000),
         lambda: generate("checkerboard", 5_000_000),
     ],
 )
@@ -96,7 +96,7 @@ def test_budget_counts_consumers_and_time():
     assert data._consumer_bytes(n, 2) < GENERATE_BYTES
     assert data._consumer_bytes(10 * n, 2) - data._consumer_bytes(n, 2) == 9 * n * data.ROW_COPIES * 8 * 3
     assert data._consumer_bytes(100, 2) == 100 * (data.ROW_COPIES * 8 * 3 + data.WINDOW_BYTES_PER_EXAMPLE)
-    assert max_examples("digits") * data._DIGIT_SECONDS <= data.GENERATE_SECONDS
+    assert max_examples("glyphs") * data._DIGIT_SECONDS <= data.GENERATE_SECONDS
 
 
 def test_digits_render_in_chunks_with_the_same_images(monkeypatch):
@@ -119,7 +119,7 @@ def test_a_tiny_spec_asking_for_gigabytes_is_one_clear_error(tmp_path):
     with pytest.raises(FileFormatError, match=r"limit is 1\.0 GB") as info:
         load_json_spec(raw, tmp_path / "big.json")
     assert "\n" not in str(info.value)
-    spec["data"] = {"generator": "digits", "n": 769_000}
+    spec["data"] = {"generator": "glyphs", "n": 769_000}
     spec["architecture"] = {"input_dim": 64, "output_dim": 10}
     with pytest.raises(FileFormatError, match="at most 50,000 examples fit"):
         load_json_spec(json.dumps(spec).encode(), tmp_path / "digits.json")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nnviz.core.data import Dataset, digits
+from nnviz.core.data import Dataset, glyph_digits
 from nnviz.core.images import (
     EXAMPLE_COUNT,
     MAX_MOSAIC_SIDE,
@@ -32,7 +32,7 @@ def test_image_shape_reads_the_loaders_pixel_names(shape):
 
 
 def test_image_shape_of_the_built_in_digits_and_generic_squares():
-    assert image_shape(digits(n=20).feature_names) == (8, 8, 1)
+    assert image_shape(glyph_digits(n=20).feature_names) == (8, 8, 1)
     assert image_shape(Dataset(np.zeros((2, 64)), np.zeros(2, int)).feature_names) == (8, 8, 1)  # x1..x64
     assert image_shape([f"pixel{i}" for i in range(784)]) == (28, 28, 1)  # Kaggle's MNIST CSV
     assert image_shape([str(i) for i in range(100)]) == (10, 10, 1)

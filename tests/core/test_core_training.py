@@ -275,14 +275,14 @@ def test_a_copied_session_trains_exactly_like_the_original(how):
         assert not np.array_equal(b, before)
 
 
-def test_handwritten_digits_are_seeded_images_that_need_a_hidden_layer():
-    from nnviz.core.data import digits
+def test_drawn_digits_are_seeded_images_that_need_a_hidden_layer():
+    from nnviz.core.data import glyph_digits as digits
 
     a, b = digits(n=1200, seed=3), digits(n=1200, seed=3)
     assert np.array_equal(a.X, b.X) and np.array_equal(a.y, b.y)
     assert a.X.shape == (1200, 64) and a.X.min() >= 0 and a.X.max() <= 16
     assert set(np.unique(a.y)) == set(range(10)) and a.class_names[7] == "7"
-    assert a.source == {"generator": "digits", "n": 1200, "noise": 1.0, "seed": 3}
+    assert a.source == {"generator": "glyphs", "n": 1200, "noise": 1.0, "seed": 3}
     clean = digits(n=200, noise=0.0, seed=3)
     same = [clean.X[clean.y == d] for d in range(10)]
     assert all(np.allclose(g, g[0]) for g in same if len(g))  # no noise: one image per digit

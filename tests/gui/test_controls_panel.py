@@ -95,11 +95,14 @@ def test_custom_data_losses_follow_the_kind_the_window_gives(panel):
 def test_picking_digits_brings_its_defaults_and_says_what_changed(panel):
     _pick(panel.dataset, "digits")
     s = panel.settings()
-    assert s.data.source == "digits" and s.data.preprocess == "standardize" and s.data.n >= 2000
+    assert s.data.source == "digits" and s.data.preprocess == "standardize" and s.data.n == 1797
     assert s.network.layers == (64,) and s.network.loss == "softmax"
     assert panel.edits[-1] == s
-    assert panel.notices == ["Digits: inputs standardized, one hidden layer of 64 units, 2,000 examples "
-                             "(sensible defaults for 8x8 images)"]
+    assert panel.notices == ["Digits: inputs standardized, one hidden layer of 64 units, all 1,797 "
+                             "examples (sensible defaults for 8x8 images)"]
+    assert panel.n_examples.maximum() == 1797  # the real set has no more
+    _pick(panel.dataset, "circle")
+    assert panel.n_examples.maximum() > 1797
     assert len(panel.layer_rows) == 1 and panel.layer_rows[0].units.value() == 64
     assert panel.preprocess.currentData() == "standardize"
 

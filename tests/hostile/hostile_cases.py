@@ -427,7 +427,7 @@ def spec_cases() -> list[Case]:
             {"generator": "digits_like", "n": 100, "n_features": 64, "n_classes": 65536},
         ),
         "digits-769000": _spec(
-            _arch(input_dim=64, hidden=(), output_dim=10), {"generator": "digits", "n": 769000}
+            _arch(input_dim=64, hidden=(), output_dim=10), {"generator": "glyphs", "n": 769000}
         ),
         "checkerboard-5M": _spec(_arch(), {"generator": "checkerboard", "n": 5_000_000}),
         "checkerboard-2.5M": _spec(_arch(), {"generator": "checkerboard", "n": 2_500_000}),

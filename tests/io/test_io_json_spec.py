@@ -86,7 +86,7 @@ def test_a_saved_spec_session_resumes_exactly(tmp_path):
     ({"architecture": {"input_dim": 2, "output_dim": 2}, "training": {"batch_size": 0}}, "batch size"),
     ({"architecture": {"input_dim": 2, "output_dim": 2}, "training": {"seed": -1}}, "seed"),
     ({"architecture": {"input_dim": 2, "output_dim": 2}, "training": {"lr": 0.1}}, "unknown field(s) 'lr'"),
-    ({"architecture": {"input_dim": 2, "output_dim": 2}, "format_version": 2}, "newer than the version 1"),
+    ({"architecture": {"input_dim": 2, "output_dim": 2}, "format_version": 3}, "newer than the version 2"),
     ({"architecture": {"input_dim": 2, "output_dim": 2}, "format": "nnviz-network"}, "unpacked .nnviz"),
     ({**XOR_SPEC, "architecture": {**XOR_SPEC["architecture"], "input_dim": 3}},
      "the xor data does not fit the architecture: the network has 3 inputs; the data has 2"),

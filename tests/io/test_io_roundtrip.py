@@ -15,7 +15,7 @@ from nnviz.core.optim import OPTIMIZER_NAMES, Schedule
 from nnviz.core.preprocess import InputPipeline
 from nnviz.core.spec import LayerSpec, NetworkSpec
 from nnviz.core.trainer import TrainConfig
-from nnviz.io import FileFormatError, load_file, save_network, save_session
+from nnviz.io import FORMAT_VERSION, FileFormatError, load_file, save_network, save_session
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -25,7 +25,7 @@ def test_state_round_trips_bit_for_bit(tmp_path, dtype):
     path = tmp_path / "net.nnviz"
     save_session(s, path)
     loaded = load_file(path)
-    assert loaded.kind == "network" and loaded.format_version == 1
+    assert loaded.kind == "network" and loaded.format_version == FORMAT_VERSION
     assert loaded.spec == s.spec
     assert loaded.train_config == s.trainer.config
     assert loaded.data_config == s.data_config

@@ -152,7 +152,7 @@ def test_newer_format_version_is_refused_naming_both(good, tmp_path):
         m["format_version"] = 7
 
     refused(edited(good, tmp_path / "x.nnviz", manifest=newer),
-            "format version 7, newer than the version 1")
+            "format version 7, newer than the version 2")
 
 
 def test_not_an_nnviz_archive(good, tmp_path):
@@ -165,16 +165,16 @@ def test_not_an_nnviz_archive(good, tmp_path):
 def test_migration_hook_upgrades_older_versions(good, tmp_path, monkeypatch):
     seen = []
 
-    def v1_to_v2(network):
+    def v2_to_v3(network):
         seen.append(network["trainer"]["step"])
         network["trainer"]["step"] += 1000
         return network
 
-    monkeypatch.setattr(lay, "FORMAT_VERSION", 2)
-    monkeypatch.setattr(lay, "MIGRATIONS", {1: v1_to_v2})
+    monkeypatch.setattr(lay, "FORMAT_VERSION", 3)
+    monkeypatch.setattr(lay, "MIGRATIONS", {**lay.MIGRATIONS, 2: v2_to_v3})
     assert load_file(good).trainer_state["step"] == 1015 and seen == [15]
-    monkeypatch.setattr(lay, "MIGRATIONS", {})
-    refused(good, "format version 1 cannot be upgraded")
+    monkeypatch.setattr(lay, "MIGRATIONS", {1: lay.MIGRATIONS[1]})
+    refused(good, "format version 2 cannot be upgraded")
 
 
 @pytest.mark.parametrize("edit, match", [

@@ -67,6 +67,7 @@ from nnviz.gui.window.control_widgets import (
     _SpaceForShortcut,
 )
 from nnviz.gui.window.theme import hint_color
+from nnviz.io.sources import SOURCES
 
 MAX_GUI_LAYERS = 16
 #: the panel's widest: it must fit beside the views on a 1280x720 screen
@@ -241,6 +242,8 @@ class ControlPanel(GroupBuilders, QScrollArea):
                 self.dataset.setItemText(custom_i, label)
         _select(self.dataset, d.source)
         generated = d.source != CUSTOM
+        info = SOURCES.get(d.source)
+        self.n_examples.setMaximum(min(info.max_n, MAX_GUI_EXAMPLES) if info else MAX_GUI_EXAMPLES)
         self.n_examples.setValue(min(d.n, MAX_GUI_EXAMPLES))
         self.n_examples.setEnabled(generated)
         self.noise.setValue(d.noise)
