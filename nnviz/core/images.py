@@ -259,6 +259,8 @@ def tile_grid(tiles: np.ndarray, cols: int, gap: int = 1, fill: float | Sequence
     H, Wd = geo.shape
     dtype = tiles.dtype
     integer = np.issubdtype(dtype, np.integer)
+    if geo.factor == 1 and geo.count:
+        return _mosaic(tiles[:geo.count], geo, fill)
     out = np.empty((H, Wd, c), dtype=np.float64 if integer else dtype)
     out[...] = np.broadcast_to(np.asarray(fill, dtype=np.float64), (c,))
     small = _coarsen(tiles[:geo.count], geo.factor) if geo.factor > 1 else tiles[:geo.count]
@@ -269,6 +271,25 @@ def tile_grid(tiles: np.ndarray, cols: int, gap: int = 1, fill: float | Sequence
         info = np.iinfo(dtype)
         return np.clip(np.rint(np.nan_to_num(out)), info.min, info.max).astype(dtype)
     return out
+
+
+def _mosaic(tiles: np.ndarray, geo: TileGeometry, fill) -> np.ndarray:
+    """:func:`tile_grid` of tiles drawn at full size, in a few whole-array copies instead
+    of one per tile (a 100-unit layer's tiles every frame of the weight view)."""
+    n, h, w, c = tiles.shape
+    g = geo.gap
+    dtype = tiles.dtype
+    fill = np.broadcast_to(np.asarray(fill, dtype=np.float64), (c,))
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        fill = np.clip(np.rint(np.nan_to_num(fill)), info.min, info.max)
+    grid = np.empty((geo.rows, geo.cols, h + g, w + g, c), dtype)
+    grid[...] = fill.astype(dtype)
+    cells = grid.reshape(geo.rows * geo.cols, h + g, w + g, c)
+    cells[:n, :h, :w] = tiles
+    out = grid.transpose(0, 2, 1, 3, 4).reshape(geo.rows * (h + g), geo.cols * (w + g), c)
+    H, W = geo.shape
+    return np.ascontiguousarray(out[:H, :W])
 
 
 def tile_at(geo: TileGeometry, row: float, col: float) -> int | None:
