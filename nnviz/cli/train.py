@@ -61,6 +61,93 @@ def _fmt(v) -> str:
     return str(v)
 
 
+#: steps kept in a buffer before they go into the session's history in one copy
+HISTORY_CHUNK = 4096
+#: steps between two looks at the progress bar's clock
+PROGRESS_EVERY = 32
+
+
+def train_steps(session, steps: int, writer=None, eval_every: int = 100,
+                progress: _Progress | None = None):
+    """``steps`` steps of ``session``'s trainer, as ``nnviz train`` takes them: every step
+    in the session's history, a CSV row per step when ``writer`` is given (with the test
+    split evaluated every ``eval_every`` steps), the progress bar now and then. Returns
+    (steps done, seconds, the DivergedError or None).
+
+    Without a log the loop does nothing per step but the step itself and one tuple kept
+    in a list: the rows reach the history in chunks (one NumPy copy per
+    :data:`HISTORY_CHUNK` steps instead of one per step), and the bar's clock is read every
+    :data:`PROGRESS_EVERY` steps.
+    """
+    from nnviz.core.trainer import DivergedError
+
+    trainer = session.trainer
+    history = session.history
+    classify = session.network.loss.is_classification
+    first_step = trainer.step_count
+    rows: list[tuple] = []
+    nan = math.nan
+    show = progress is not None and progress.enabled
+
+    def flush() -> None:
+        if rows:
+            history.add_steps(np.array(rows, dtype=np.float64))
+            rows.clear()
+
+    diverged = None
+    done = 0
+    start = time.perf_counter()
+    try:
+        if writer is None:
+            step = trainer.step
+            keep = rows.append
+            for k in range(steps):
+                rec = step()
+                acc = rec.accuracy
+                keep((rec.step, rec.epoch, rec.loss, nan if acc is None else acc))
+                if not (k + 1) % PROGRESS_EVERY:
+                    if len(rows) >= HISTORY_CHUNK:
+                        flush()
+                    if show:
+                        progress.update(k + 1, rec.loss)
+            done = steps
+        else:
+            for k in range(steps):
+                rec = trainer.step()
+                done = k + 1
+                history.add_step(rec.step, rec.epoch, rec.loss, rec.accuracy)
+                _log_row(writer, session, trainer, rec, classify,
+                         done % eval_every == 0 or done == steps)
+                if show:
+                    progress.update(done, rec.loss)
+        flush()
+        trainer.ensure_finite()  # the state between checkpoints, before it is saved
+    except DivergedError as e:
+        diverged = e
+        flush()
+        history.truncate(trainer.step_count)  # rows past the restored step are undone
+        done = trainer.step_count - first_step
+    return done, time.perf_counter() - start, diverged
+
+
+def _log_row(writer, session, trainer, rec, classify: bool, evaluate: bool) -> None:
+    row = [rec.step, rec.epoch, rec.loss, rec.reg_loss]
+    if classify:
+        row.append(rec.accuracy)
+    for layer in rec.layers or ():
+        row += [layer.dead, layer.saturated, layer.grad_norm]
+    if evaluate:
+        ev = trainer.evaluate()
+        row.append(ev["test_loss"])
+        if classify:
+            row.append(ev["test_accuracy"])
+        session.history.add_eval(rec.step, ev["train_loss"], ev["train_accuracy"],
+                                 ev["test_loss"], ev["test_accuracy"])
+    else:
+        row += [None] * (2 if classify else 1)
+    writer.writerow([_fmt(v) for v in row])
+
+
 def cmd_train(args) -> int:
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         return _train(args)
@@ -80,7 +167,6 @@ def _train(args) -> int:
         what = f"--epochs {args.epochs}" if args.epochs is not None else f"--steps {steps}"
         raise CliError(f"{what} would take the step counter past {MAX_COUNTER:,} (2**53), the most a "
                        f"network file records; ask for fewer")
-    classify = session.network.loss.is_classification
     log_file = writer = None
     if args.log:
         try:
@@ -90,44 +176,12 @@ def _train(args) -> int:
         writer = csv.writer(log_file)
         writer.writerow(_log_header(session))
     progress = _Progress(steps, sys.stderr.isatty() and not args.quiet)
-    diverged = None
-    start = time.perf_counter()
-    first_step = trainer.step_count
-    done = 0
-    from nnviz.core.trainer import DivergedError
-
     try:
-        for k in range(steps):
-            rec = trainer.step()
-            done = k + 1
-            session.history.add_step(rec.step, rec.epoch, rec.loss, rec.accuracy)
-            if writer is not None:
-                row = [rec.step, rec.epoch, rec.loss, rec.reg_loss]
-                if classify:
-                    row.append(rec.accuracy)
-                for layer in rec.layers or ():
-                    row += [layer.dead, layer.saturated, layer.grad_norm]
-                if done % args.eval_every == 0 or done == steps:
-                    ev = trainer.evaluate()
-                    row.append(ev["test_loss"])
-                    if classify:
-                        row.append(ev["test_accuracy"])
-                    session.history.add_eval(rec.step, ev["train_loss"], ev["train_accuracy"],
-                                             ev["test_loss"], ev["test_accuracy"])
-                else:
-                    row += [None] * (2 if classify else 1)
-                writer.writerow([_fmt(v) for v in row])
-            progress.update(done, rec.loss)
-        trainer.ensure_finite()  # the state between checkpoints, before it is saved
-    except DivergedError as e:
-        diverged = e
-        session.history.truncate(trainer.step_count)  # rows past the restored step are undone
-        done = trainer.step_count - first_step
+        done, elapsed, diverged = train_steps(session, steps, writer, args.eval_every, progress)
     finally:
         progress.close()
         if log_file is not None:
             log_file.close()
-    elapsed = time.perf_counter() - start
     if args.out:
         from nnviz.io import save_session
 

@@ -107,24 +107,27 @@ def freeze(a: np.ndarray) -> np.ndarray:
 
 def measure_layer(index: int, activation: str, units: int, z: np.ndarray, a: np.ndarray, W: np.ndarray,
                   grad: np.ndarray, W_before: np.ndarray | None,
-                  edges: Callable[..., np.ndarray], dead_at_start: np.ndarray | None) -> LayerSnapshot:
+                  histogram: Callable[..., Histogram], dead_at_start: np.ndarray | None) -> LayerSnapshot:
     """One layer's statistics as the views read them (defined here, next to the fields):
     ``z``/``a`` its pre-activations and outputs on the probe batch (``activation`` is
-    "output" for the output layer), ``grad`` its weight gradient, ``W_before`` its weights
-    before the last update, ``edges(kind, values, bounds=None)`` the run's bins."""
+    "output" for the output layer), ``grad`` its weight gradient, ``W_before`` a copy of
+    its weights before the last update (scratch: overwritten with the update),
+    ``histogram(kind, values, bounds=None)`` the histogram on the run's bins."""
     hidden = activation != "output"
     dead = stats.dead_units(activation, a) if hidden else None
     sat = stats.saturated_units(activation, a) if hidden else None
     hists = {
-        "pre": stats.histogram(z, edges("pre", z)),
-        "act": stats.histogram(a, edges("act", a, SATURATING.get(activation))),
-        "grad": stats.histogram(grad, edges("grad", grad)),
-        "weight": stats.histogram(W, edges("weight", W)),
+        "pre": histogram("pre", z),
+        "act": histogram("act", a, SATURATING.get(activation)),
+        "grad": histogram("grad", grad),
+        "weight": histogram("weight", W),
     }
     wnorm = stats.norm(W)
     ratio = None
     if W_before is not None and wnorm > 0:
-        ratio = stats.norm(W - W_before) / max(stats.norm(W_before), 1e-30)
+        before = stats.norm(W_before)
+        update = np.subtract(W, W_before, out=W_before)  # the caller's scratch copy: no new array
+        ratio = stats.norm(update) / max(before, 1e-30)
     return LayerSnapshot(
         index=index, name=f"hidden {index + 1}" if hidden else "output", activation=activation,
         units=units, dead_units=None if dead is None else freeze(dead),

@@ -58,44 +58,101 @@ REBIN_OUTSIDE = 0.02
 #: span 2 to 5 times the spread (:func:`choose_edges`), well inside both limits: the bins
 #: do not flip back and forth from one snapshot to the next
 REBIN_SHRINK = 0.1
-#: the histograms whose bins follow their values (see Trainer._edges_for)
+#: the histograms whose bins follow their values (see Trainer._histogram)
 REBIN_KINDS = ("weight", "pre", "act")
 
 
 def edges_outgrown(edges: np.ndarray, values: np.ndarray) -> bool:
     """Whether fixed bins no longer show ``values``: too many fall off the ends, or all
     of them pile into a few middle bins. Checked on a strided sample (cheap per snapshot)."""
-    v = values.ravel()
-    if v.size > HIST_SAMPLE:
-        v = v[:: -(-v.size // HIST_SAMPLE)]
-    finite = v[np.isfinite(v)]
-    if not finite.size:
+    v = sample(values)
+    if not v.size:
         return False
+    vmin, vmax = float(v.min()), float(v.max())
     lo, hi = float(edges[0]), float(edges[-1])
-    outside = np.count_nonzero((finite < lo) | (finite > hi)) / finite.size
-    spread = float(np.max(np.abs(finite)))
-    return outside > REBIN_OUTSIDE or (spread > 0 and spread < REBIN_SHRINK * (hi - lo) / 2)
+    outside = None
+    if lo <= vmin and vmax <= hi:  # no NaN, nothing off the ends: no mask, no copy
+        outside = 0
+    return _outgrown(edges, v, vmin, vmax, outside)
 
 
-#: histograms of bigger arrays use an evenly strided sample of this many values
-HIST_SAMPLE = 65_536
+def _outgrown(edges: np.ndarray, v: np.ndarray, vmin: float, vmax: float, outside: int | None) -> bool:
+    """:func:`edges_outgrown` of the sample ``v`` with its min and max (NaN propagated)
+    and, when known, the count of its values off the ends (used only when all are finite)."""
+    lo, hi = float(edges[0]), float(edges[-1])
+    if math.isfinite(vmin) and math.isfinite(vmax):  # every value finite
+        n = v.size
+        spread = max(-vmin, vmax, 0.0)
+        if outside is None:
+            outside = np.count_nonzero(v < lo) + np.count_nonzero(v > hi)
+    else:
+        finite = v[np.isfinite(v)]
+        n = finite.size
+        if not n:
+            return False
+        spread = float(np.max(np.abs(finite)))
+        outside = np.count_nonzero(finite < lo) + np.count_nonzero(finite > hi)
+    return outside / n > REBIN_OUTSIDE or (spread > 0 and spread < REBIN_SHRINK * (hi - lo) / 2)
+
+
+#: histograms of bigger arrays use an even sample of at most this many values
+#: (:func:`sample`; 48 bins, about 340 values a bin: the shape is all a view shows; a
+#: snapshot every 33 ms bins four arrays a layer, and 784 x 256 weights in full took a
+#: third of its time)
+HIST_SAMPLE = 16_384
+
+
+def sample(values: np.ndarray, most: int = HIST_SAMPLE) -> np.ndarray:
+    """``values`` flattened, or an even sample of at most ``most`` of them, contiguous:
+    what histograms and bin checks look at. A 2-D array (examples x units, inputs x
+    units) keeps whole rows, every k-th: every unit is in the sample, and the copy reads
+    only the rows it keeps (a strided sample of single values reads nearly every cache
+    line of the array, and with a stride sharing a factor with the row width it sees only
+    some units). Anything else: every k-th value."""
+    if values.size <= most:
+        return values.ravel()
+    if values.ndim == 2 and 0 < values.shape[1] <= most:
+        rows = values.shape[0]
+        step = -(-rows // (most // values.shape[1]))
+        return np.ascontiguousarray(values[::step]).ravel()
+    v = values.ravel()
+    return np.ascontiguousarray(v[:: -(-v.size // most)])
 
 
 def histogram(values: np.ndarray, edges: np.ndarray) -> Histogram:
-    v = values.ravel()
-    if v.size > HIST_SAMPLE:
-        v = v[:: -(-v.size // HIST_SAMPLE)]
+    """Counts of (a strided sample of) ``values`` on uniform ``edges``."""
+    return checked_histogram(values, edges)[0]
+
+
+def checked_histogram(values: np.ndarray, edges: np.ndarray) -> tuple[Histogram, bool]:
+    """:func:`histogram` and :func:`edges_outgrown` of the same values in one pass
+    over their sample (a snapshot bins a dozen arrays)."""
+    v = sample(values)
     n = v.size
     lo, hi = float(edges[0]), float(edges[-1])
     bins = len(edges) - 1
-    # the edges are uniform: a bin index is one multiply, no sorting (np.histogram sorts)
-    with np.errstate(invalid="ignore", over="ignore"):  # NaN/inf from a diverging run
-        scaled = np.nan_to_num((v - lo) * (bins / (hi - lo)), nan=0.0, posinf=bins, neginf=0.0)
-    np.clip(scaled, 0, bins - 1, out=scaled)  # huge finite values must not overflow the cast
-    idx = scaled.astype(np.int64)
-    outside = int(np.count_nonzero((v < lo) | (v > hi))) if n else 0
-    counts = np.bincount(idx, minlength=bins)
-    return Histogram(edges.copy(), counts.astype(np.int64), outside / n if n else 0.0)
+    if not n:
+        return Histogram(edges.copy(), np.zeros(bins, np.int64), 0.0), False
+    vmin, vmax = float(v.min()), float(v.max())
+    # the edges are uniform: a bin index is one multiply, no sorting (np.histogram sorts),
+    # in the values' own dtype (float32 work stays float32)
+    if lo <= vmin and vmax <= hi:  # the common case: no NaN, no overflow, indices 0..bins
+        scaled = np.subtract(v, lo)
+        scaled *= bins / (hi - lo)
+        counts = np.bincount(scaled.astype(np.intp), minlength=bins + 1)
+        counts[bins - 1] += counts[bins]  # the top edge (and rounding up to it): the last bin
+        counts = counts[:bins]
+        outside = 0
+    else:  # fmax/fmin: NaN and -inf to bin 0, +inf and huge values to the end bins
+        with np.errstate(invalid="ignore", over="ignore"):
+            scaled = np.subtract(v, lo)
+            scaled *= bins / (hi - lo)
+            np.fmax(scaled, 0, out=scaled)
+            np.fmin(scaled, bins - 1, out=scaled)
+        counts = np.bincount(scaled.astype(np.intp), minlength=bins)
+        outside = int(np.count_nonzero(v < lo)) + int(np.count_nonzero(v > hi))
+    hist = Histogram(edges.copy(), counts.astype(np.int64), outside / n)
+    return hist, _outgrown(edges, v, vmin, vmax, outside)
 
 
 def dead_units(activation: str, outputs: np.ndarray) -> np.ndarray | None:
@@ -120,7 +177,24 @@ def fraction(mask: np.ndarray | None) -> float | None:
     return None if mask is None else float(np.mean(mask))
 
 
+#: a float32 sum of squares below this may have lost terms to underflow (squares of
+#: values under about 1e-19 are subnormal or zero in float32)
+_TINY_SQUARES = 1e-30
+
+
 def norm(a: np.ndarray) -> float:
+    """The Euclidean norm of all of ``a``. A BLAS dot product in ``a``'s own dtype (no
+    float64 copy of a float32 array; float32 rounding, relative error ~1e-7 on a layer's
+    weights); a float32 sum that overflowed or underflowed is redone in float64."""
+    a = np.asarray(a)
+    if a.dtype == np.float64:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return math.sqrt(float(np.vdot(a, a)))  # inf and NaN stay inf and NaN
+    if a.dtype == np.float32:
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+            s = float(np.vdot(a, a))
+        if _TINY_SQUARES <= s < math.inf or (s == 0 and not a.any()):
+            return math.sqrt(s)
     return float(np.sqrt(np.sum(np.square(a, dtype=np.float64))))
 
 
