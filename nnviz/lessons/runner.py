@@ -49,8 +49,8 @@ from nnviz.training.process import freeze, recv_message, send_message, usable_cp
 
 #: examples of the training split whose pre-activations decide which units are silent
 SILENT_PROBE = 256
-#: minibatches of the probe examples whose weight gradients' signs are counted (a few ms)
-SIGN_BATCHES = 64
+#: minibatches of the probe examples whose weight gradients' signs are counted (a few ms at most)
+SIGN_BATCHES = 16
 #: the longest a child may take to start and build its session, or to train from one
 #: checkpoint to the next, before the comparison gives up on it (seconds)
 START_TIMEOUT = 120.0
