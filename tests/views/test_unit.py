@@ -140,3 +140,20 @@ def test_bars_keep_the_strongest_weight_of_each_bin():
     v = np.array([0.1, -0.9, 0.3, 0.2, 0.0, 0.5, -0.1])
     np.testing.assert_array_equal(strongest_per_bin(v, 10), v)
     np.testing.assert_array_equal(strongest_per_bin(v, 3), [-0.9, 0.5, -0.1])  # bins of 3, 3, 1
+
+
+def test_a_snapshot_predicting_few_examples_is_searched_over_the_gallerys_sample(qtbot):
+    import dataclasses
+
+    from nnviz.core.images import EXAMPLE_COUNT, example_subset, predict_examples
+
+    run, pipe = image_session_run()
+    snap = run.snapshots[-1]
+    few = snap.examples.indices[:20]
+    probs = np.full((20, 10), 0.1)
+    v = make(qtbot, run, pipe)
+    v.show_snapshot(dataclasses.replace(snap, examples=predict_examples(probs, few)))
+    v.show_unit(0, 0)
+    sample = example_subset(len(run.info.test_X), EXAMPLE_COUNT)
+    assert v.examples.searched == len(sample) > 20
+    assert set(v.examples.indices) <= set(sample.tolist())

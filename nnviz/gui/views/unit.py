@@ -274,14 +274,17 @@ class UnitView(QWidget):
 
     def _rows(self, snap: Snapshot) -> np.ndarray:
         """The examples searched: those the snapshot's predictions cover (the gallery's),
-        else the gallery's seeded sample."""
+        or the gallery's seeded sample of :data:`~nnviz.core.images.EXAMPLE_COUNT` where
+        that is more (a big network's snapshot predicts fewer examples; its activations
+        need no predictions)."""
         ex = getattr(snap, "examples", None)
         n = len(self._X)
-        if isinstance(ex, ExamplePredictions) and ex.split == self._split and len(ex.indices):
+        sample = example_subset(n, EXAMPLE_COUNT, EXAMPLE_SEED)
+        if isinstance(ex, ExamplePredictions) and ex.split == self._split and len(ex.indices) >= len(sample):
             idx = np.asarray(ex.indices, np.int64)
             if int(idx.min()) >= 0 and int(idx.max()) < n:
                 return idx
-        return example_subset(n, EXAMPLE_COUNT, EXAMPLE_SEED)
+        return sample
 
     def _network_inputs(self, rows: np.ndarray) -> np.ndarray | None:
         """The rows' inputs as the network sees them (made once per set of rows)."""
