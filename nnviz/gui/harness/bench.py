@@ -28,6 +28,7 @@ from nnviz.core.session import DataConfig, Session, build_spec, demo_session
 from nnviz.core.trainer import TrainConfig
 from nnviz.gui.window.dialogs import Dialogs, RecordingDialogs
 from nnviz.io.images.common import pixel_names
+from nnviz.io.uci_digits import uci_digits
 
 PROBE_MS = 10
 MEMORY_FROM_S = 5.0
