@@ -68,7 +68,7 @@ def edges_outgrown(edges: np.ndarray, values: np.ndarray) -> bool:
     v = sample(values)
     if not v.size:
         return False
-    vmin, vmax = float(v.min()), float(v.max())
+    vmin, vmax = float(_min(v)), float(_max(v))
     lo, hi = float(edges[0]), float(edges[-1])
     outside = None
     if lo <= vmin and vmax <= hi:  # no NaN, nothing off the ends: no mask, no copy
@@ -96,10 +96,15 @@ def _outgrown(edges: np.ndarray, v: np.ndarray, vmin: float, vmax: float, outsid
 
 
 #: histograms of bigger arrays use an even sample of at most this many values
-#: (:func:`sample`; 48 bins, about 340 values a bin: the shape is all a view shows; a
+#: (:func:`sample`; 48 bins, about 170 values a bin: the shape is all a view shows; a
 #: snapshot every 33 ms bins four arrays a layer, and 784 x 256 weights in full took a
 #: third of its time)
-HIST_SAMPLE = 16_384
+HIST_SAMPLE = 8_192
+
+
+#: the reductions themselves, without ndarray.min's Python wrapper (a dozen histograms a
+#: snapshot, most of small arrays, where the calls are the cost); NaN propagates
+_min, _max = np.minimum.reduce, np.maximum.reduce
 
 
 def sample(values: np.ndarray, most: int = HIST_SAMPLE) -> np.ndarray:
@@ -133,7 +138,7 @@ def checked_histogram(values: np.ndarray, edges: np.ndarray) -> tuple[Histogram,
     bins = len(edges) - 1
     if not n:
         return Histogram(edges.copy(), np.zeros(bins, np.int64), 0.0), False
-    vmin, vmax = float(v.min()), float(v.max())
+    vmin, vmax = float(_min(v)), float(_max(v))
     # the edges are uniform: a bin index is one multiply, no sorting (np.histogram sorts),
     # in the values' own dtype (float32 work stays float32)
     if lo <= vmin and vmax <= hi:  # the common case: no NaN, no overflow, indices 0..bins
@@ -151,7 +156,7 @@ def checked_histogram(values: np.ndarray, edges: np.ndarray) -> tuple[Histogram,
             np.fmin(scaled, bins - 1, out=scaled)
         counts = np.bincount(scaled.astype(np.intp), minlength=bins)
         outside = int(np.count_nonzero(v < lo)) + int(np.count_nonzero(v > hi))
-    hist = Histogram(edges.copy(), counts.astype(np.int64), outside / n)
+    hist = Histogram(edges.copy(), counts.astype(np.int64, copy=False), outside / n)
     return hist, _outgrown(edges, v, vmin, vmax, outside)
 
 
@@ -187,13 +192,11 @@ def norm(a: np.ndarray) -> float:
     float64 copy of a float32 array; float32 rounding, relative error ~1e-7 on a layer's
     weights); a float32 sum that overflowed or underflowed is redone in float64."""
     a = np.asarray(a)
-    if a.dtype == np.float64:
-        with np.errstate(over="ignore", invalid="ignore"):
-            return math.sqrt(float(np.vdot(a, a)))  # inf and NaN stay inf and NaN
-    if a.dtype == np.float32:
-        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-            s = float(np.vdot(a, a))
-        if _TINY_SQUARES <= s < math.inf or (s == 0 and not a.any()):
+    dt = a.dtype
+    if dt == np.float64 or dt == np.float32:
+        # BLAS: no NumPy floating-point error state to guard (inf and NaN come through)
+        s = float(np.vdot(a, a))
+        if dt == np.float64 or _TINY_SQUARES <= s < math.inf or (s == 0 and not a.any()):
             return math.sqrt(s)
     return float(np.sqrt(np.sum(np.square(a, dtype=np.float64))))
 
