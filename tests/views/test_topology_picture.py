@@ -123,3 +123,18 @@ def test_the_picture_keeps_the_images_proportions_and_maps_pixels_under_the_poin
     # without an image, or an image that does not fit the inputs: the strip as before
     assert layout_columns(syn.spec([784, 100, 10]))[0].picture is None
     assert layout_columns(syn.spec([784, 100, 10]), (20, 20, 1))[0].picture is None
+
+
+def test_hovering_the_picture_names_the_pixel_and_its_value(qtbot):
+    run, _ = image_session_run()
+    info = run.info
+    v = make(qtbot, info)
+    pic = v._columns[0]
+    side = pic.x1 - pic.x0
+    x, y = pic.x0 + 3.5 * side / 28, pic.top - 2.5 * side / 28  # row 2, column 3
+    text = v.describe_at(x, y)
+    k = 2 * 28 + 3
+    assert text.startswith(f"Input {k + 1}: pixel 2,3 = {mean_image(info.train_X)[k]:.3g}")
+    assert "mean image" in text
+    v.show_example(4, "test")
+    assert f"= {info.test_X[4, k]:.3g}" in v.describe_at(x, y) and "example 4" in v.describe_at(x, y)

@@ -165,6 +165,7 @@ class TopologyView(TopologyPainting, QWidget):
         self._run_items = []
         self._build_columns(info)
         self._prepare_picture(info)
+        self._set_legend()
         empty = np.zeros((0, 4)), np.zeros(0, np.int64)
         self._links.set_data(*empty)
         self._bias_marks.set_data(*empty)
@@ -266,6 +267,8 @@ class TopologyView(TopologyPainting, QWidget):
         if self._info is None:
             return ""
         hit = self.neuron_at(x, y)
+        if hit is not None and hit[0].picture is not None:
+            return self._describe_pixel(hit[1])
         if hit is not None:
             return describe_neuron(*hit, self._info, self._snap)
         text = describe_block(self._columns, x, y, self._snap)
@@ -423,6 +426,18 @@ class TopologyView(TopologyPainting, QWidget):
             self.input_caption.setText(html)
             self._caption_text = _plain(html)
 
+    def _describe_pixel(self, k: int) -> str:
+        """The input under the pointer on the picture: its name and the value fed in."""
+        names = self._info.input_names
+        c = self._columns[0].picture[2]
+        x = self._input_pixels()
+        what = "mean image" if self._example is None else f"example {self._example:,}"
+        lines = []
+        for j in range(k, min(k + c, len(names))):
+            value = "" if x is None else f" = {float(x[j]):.3g}"
+            lines.append(f"Input {j + 1}: {names[j]}{value}")
+        return "\n".join(lines) + f"\n(raw value in the {what}, before any preprocessing)"
+
     def _prediction(self, index: int, split: str) -> tuple[int, float] | None:
         ex = getattr(self._snap, "examples", None)
         if not isinstance(ex, ExamplePredictions) or ex.split != split:
@@ -506,6 +521,16 @@ class TopologyView(TopologyPainting, QWidget):
                 self._links.set_style(k, pg.mkPen(colour, width=0.6 + 3.4 * t))
                 shade = palette.mix(th.neutral, base, (bucket + 1) / LINK_BUCKETS)
                 self._bias_marks.set_style(k, bias_pen, pg.mkBrush(*shade))
+        self._set_legend()
+        pen = QPen(th.q("selection"))
+        pen.setCosmetic(True)
+        pen.setWidth(2)
+        self._highlight.setPen(pen)
+
+    def _set_legend(self) -> None:
+        th = self._theme
+        click = ("click a neuron for what it looks for (Unit panel)" if self.has_input_picture
+                 else "click a neuron to inspect it")
         self._legend.setText(
             f"<span style='color:{_css(palette.NEGATIVE)}'>&#9632;</span> negative and "
             f"<span style='color:{_css(palette.POSITIVE)}'>&#9632;</span> positive weights "
@@ -513,12 +538,8 @@ class TopologyView(TopologyPainting, QWidget):
             f"<span style='color:{th.css('dead')}'>&#10006;</span> dead unit &middot; "
             f"<span style='color:{th.css('saturated')}'>&#9634;</span> saturated unit (frame) &middot; "
             f"layers over {COLLAPSE_UNITS} units show their weight matrix (rows: units) &middot; "
-            "hover for numbers, click a neuron to inspect it"
+            f"hover for numbers, {click}"
         )
-        pen = QPen(th.q("selection"))
-        pen.setCosmetic(True)
-        pen.setWidth(2)
-        self._highlight.setPen(pen)
 
     def _place_highlight(self) -> None:
         if self._selected is None:
