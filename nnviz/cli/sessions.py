@@ -77,6 +77,9 @@ def _load_images(name: str, args) -> Any:
             print(file=sys.stderr)
     for note in images.notes:
         print(f"nnviz: {note}", file=sys.stderr)
+    if args.dtype is None:
+        print("nnviz: training in float32, the images' precision (--dtype float64 for double)",
+              file=sys.stderr)
     return images.dataset
 
 
@@ -148,10 +151,16 @@ def session_from_args(args):
         loss=args.loss,
         init=init,
         residual=bool(args.residual),
-        dtype=args.dtype or setting("dtype").default,
+        dtype=args.dtype or _data_dtype(data) or setting("dtype").default,
         init_std=init_std,
     )
     return Session(data, dc, spec, _train_config(args), track_layers=bool(args.log))
+
+
+def _data_dtype(data) -> str | None:
+    """float32 for data held in float32 (image sets): a float64 network would copy it
+    into twice the memory and train at about half the speed."""
+    return "float32" if data.X.dtype.name == "float32" else None
 
 
 def _init_std(args, init: str) -> float | None:

@@ -11,10 +11,16 @@ from typing import Any
 
 import numpy as np
 
+from nnviz.core.data import input_table
+
 PREPROCESS_NAMES = ("none", "center", "standardize", "pca", "whiten")
 #: TensorFlow Playground's features for a 2-D input
 FEATURES_2D = ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)")
 _EPS = 1e-8
+#: the methods whose matrix is diagonal: applied column by column
+_DIAGONAL = ("center", "standardize")
+#: rows per block when fitting float32 inputs in float64
+_FIT_ROWS = 4096
 
 
 def expand_features(X: np.ndarray, features: tuple[str, ...]) -> np.ndarray:
@@ -80,7 +86,8 @@ class InputPipeline:
         return self.method == "none" or self.mean is not None
 
     def expand(self, X: np.ndarray) -> np.ndarray:
-        X = np.asarray(X, dtype=np.float64)
+        """The inputs with any features added; float32 inputs stay float32 (image sets)."""
+        X = input_table(X)
         return expand_features(X, self.features) if self.features else X
 
     def fit(self, X_raw: np.ndarray) -> InputPipeline:
@@ -89,6 +96,8 @@ class InputPipeline:
         d = X.shape[1]
         if self.method == "none":
             return InputPipeline(self.method, self.features)
+        if X.dtype == np.float32:
+            return self._fit_in_chunks(X)
         mean = X.mean(axis=0)
         Xc = X - mean
         if self.method == "center":
@@ -96,17 +105,43 @@ class InputPipeline:
         elif self.method == "standardize":
             matrix = np.diag(1.0 / (Xc.std(axis=0) + _EPS))
         else:
-            cov = Xc.T @ Xc / max(len(X) - 1, 1)
-            evals, evecs = np.linalg.eigh(cov)
-            order = np.argsort(evals)[::-1]
-            evals, evecs = evals[order], evecs[:, order]
-            # fix the sign of each component so refits on the same data agree
-            signs = np.sign(evecs[np.abs(evecs).argmax(axis=0), np.arange(d)])
-            evecs = evecs * np.where(signs == 0, 1, signs)
-            matrix = evecs if self.method == "pca" else evecs / np.sqrt(evals.clip(0) + 1e-5)
+            return self._with_components(mean, Xc.T @ Xc / max(len(X) - 1, 1))
         return InputPipeline(self.method, self.features, mean, matrix)
 
+    def _with_components(self, mean: np.ndarray, cov: np.ndarray) -> InputPipeline:
+        """PCA or whitening from the inputs' covariance."""
+        d = len(mean)
+        evals, evecs = np.linalg.eigh(cov)
+        order = np.argsort(evals)[::-1]
+        evals, evecs = evals[order], evecs[:, order]
+        # fix the sign of each component so refits on the same data agree
+        signs = np.sign(evecs[np.abs(evecs).argmax(axis=0), np.arange(d)])
+        evecs = evecs * np.where(signs == 0, 1, signs)
+        matrix = evecs if self.method == "pca" else evecs / np.sqrt(evals.clip(0) + 1e-5)
+        return InputPipeline(self.method, self.features, mean, matrix)
+
+    def _fit_in_chunks(self, X: np.ndarray) -> InputPipeline:
+        """The same statistics for float32 inputs, accumulated in float64 a block of rows at
+        a time: no float64 copy of a large image set (all of MNIST would be 351 MB more)."""
+        d = X.shape[1]
+        mean = X.mean(axis=0, dtype=np.float64)
+        blocks = range(0, len(X), _FIT_ROWS)
+        if self.method in _DIAGONAL:
+            if self.method == "center":
+                return InputPipeline(self.method, self.features, mean, np.eye(d))
+            squares = sum(np.square(X[i:i + _FIT_ROWS] - mean).sum(axis=0) for i in blocks)
+            std = np.sqrt(squares / len(X))
+            return InputPipeline(self.method, self.features, mean, np.diag(1.0 / (std + _EPS)))
+        scatter = np.zeros((d, d))
+        for i in blocks:
+            c = X[i:i + _FIT_ROWS] - mean
+            scatter += c.T @ c
+        return self._with_components(mean, scatter / max(len(X) - 1, 1))
+
     def transform(self, X_raw: np.ndarray) -> np.ndarray:
+        """Preprocessed inputs, in the inputs' precision (float32 stays float32). Centring
+        and standardising scale each column (the same values as the product with their
+        diagonal matrix, without its D x D work: 34 GFLOP for MNIST)."""
         X = self.expand(X_raw)
         if self.method == "none":
             return X
@@ -116,7 +151,10 @@ class InputPipeline:
             raise ValueError(
                 f"the data has {X.shape[1]} input columns; the network expects {self.mean.shape[0]}"
             )
-        return (X - self.mean) @ self.matrix
+        mean = self.mean.astype(X.dtype)
+        if self.method in _DIAGONAL:
+            return (X - mean) * np.diagonal(self.matrix).astype(X.dtype)
+        return (X - mean) @ self.matrix.astype(X.dtype)
 
     def output_dim(self, raw_dim: int) -> int:
         return len(self.features) if self.features else raw_dim

@@ -18,8 +18,12 @@ def test_train_on_an_npz_of_images(tmp_path, capsys):
     assert main(["train", "--data", str(tmp_path / "tiny.npz"), "--layers", "16", "--steps", "30",
                  "--out", str(out), "--quiet"]) == 0
     assert out.is_file()
+    assert "training in float32" in capsys.readouterr().err  # the images' precision, said
     assert main(["info", str(out)]) == 0
     assert "64" in capsys.readouterr().out
+    assert main(["train", "--data", str(tmp_path / "tiny.npz"), "--layers", "16", "--steps", "3",
+                 "--dtype", "float64", "--out", str(out), "--quiet"]) == 0
+    assert "float32" not in capsys.readouterr().err  # asked for: no note
 
 
 def test_train_on_mnist_from_the_cache_subsampled(tmp_path, monkeypatch, capsys):

@@ -26,6 +26,7 @@ def test_an_npz_of_images_trains_with_image_defaults(window, qtbot, tmp_path, di
     shown = window.controls.settings()
     assert shown.data.preprocess == "standardize" and shown == window.document.settings
     assert "sensible defaults for images" in window.statusBar().currentMessage()
+    assert info.spec.dtype == "float32" and "float32" in window.statusBar().currentMessage()
     assert window.document.modified and window.document.path is None
 
 

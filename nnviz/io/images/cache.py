@@ -120,7 +120,7 @@ PUBLISHED: dict[str, PublishedSet] = {
             _mirrored("t10k-labels-idx1-ubyte.gz", _MNIST_BASES,
                       "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6", 4_542),
         ),
-        idx.MNIST_CLASSES, "http://yann.lecun.com/exdb/mnist/", (28, 28, 1), 70_000, 10_000,
+        idx.MNIST_CLASSES, "http://yann.lecun.com/exdb/mnist/", (28, 28, 1), 70_000, 50_000,
     ),
     "fashion-mnist": PublishedSet(
         "fashion-mnist", "Fashion-MNIST (28x28 clothing, 10 classes)", "fashion-mnist", "idx",
@@ -134,7 +134,7 @@ PUBLISHED: dict[str, PublishedSet] = {
             _mirrored("t10k-labels-idx1-ubyte.gz", _FASHION_BASES,
                       "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5", 5_148),
         ),
-        idx.FASHION_CLASSES, "https://github.com/zalandoresearch/fashion-mnist", (28, 28, 1), 70_000, 10_000,
+        idx.FASHION_CLASSES, "https://github.com/zalandoresearch/fashion-mnist", (28, 28, 1), 70_000, 50_000,
     ),
     "cifar10": PublishedSet(
         "cifar10", "CIFAR-10 (32x32 colour photos, 10 classes)", "cifar10", "cifar10",
@@ -142,7 +142,7 @@ PUBLISHED: dict[str, PublishedSet] = {
             RemoteFile("cifar-10-binary.tar.gz", ("https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",),
                        "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd", 170_052_171),
         ),
-        cifar.CLASSES, "https://www.cs.toronto.edu/~kriz/cifar.html", (32, 32, 3), 60_000, 3_500,
+        cifar.CLASSES, "https://www.cs.toronto.edu/~kriz/cifar.html", (32, 32, 3), 60_000, 11_000,
     ),
 }
 

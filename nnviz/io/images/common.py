@@ -19,7 +19,6 @@ from nnviz.core.data import (
     GENERATE_BYTES,
     MAX_DRAWN_POINTS,
     MAX_EXAMPLES,
-    ROW_COPIES,
     WINDOW_BYTES_PER_EXAMPLE,
     Dataset,
 )
@@ -33,6 +32,10 @@ MAX_FEATURES = MAX_UNITS
 MAX_CLASSES = 1_000
 #: the one memory budget, the generators' (see :data:`nnviz.core.data.GENERATE_BYTES`)
 BUDGET_BYTES = GENERATE_BYTES
+#: float32 copies of each row that the split, the input pipeline, the window and its
+#: training process make: measured 5.0 for the window (1,331 MB for 70,000 MNIST-sized
+#: images, 247 MB without) and 3.5 for ``nnviz train`` (``benchmarks/bench_image_memory.py``)
+IMAGE_ROW_COPIES = 5
 
 
 @dataclass(frozen=True)
@@ -63,11 +66,12 @@ class ImageData:
 
 def loader_bytes(n: int, n_features: int, raw_bytes: int = 0) -> int:
     """The memory an image set of ``n`` examples costs the whole app: the bytes read
-    (``raw_bytes``), the float64 table a ``Dataset`` holds, and what the session, trainer,
-    training process and window copy per row: the same accounting as
+    (``raw_bytes``), the float32 table a ``Dataset`` holds, and what the session, trainer,
+    training process and window copy per row (:data:`IMAGE_ROW_COPIES`, in float32: image
+    sets train in float32 by default): the same kind of accounting as
     :func:`nnviz.core.data.generation_cost`, so one budget rules generated and loaded data."""
-    table = n * n_features * 8
-    copies = n * ROW_COPIES * 8 * (n_features + 1)
+    table = n * n_features * 4
+    copies = n * IMAGE_ROW_COPIES * 4 * (n_features + 1)
     drawn = min(n, MAX_DRAWN_POINTS) * WINDOW_BYTES_PER_EXAMPLE
     return raw_bytes + table + copies + drawn
 
@@ -185,8 +189,8 @@ def build(pixels: np.ndarray, labels: np.ndarray, shape: tuple[int, int, int], n
           total: int | None = None) -> ImageData:
     """``pixels`` (n, h*w*c) uint8 and ``labels`` (n,) into an :class:`ImageData`;
     ``total``: how many images the source held (for the note on a subsample)."""
-    X = np.empty(pixels.shape, dtype=np.float64)
-    np.multiply(pixels, 1.0 / 255.0, out=X, casting="unsafe")
+    X = np.empty(pixels.shape, dtype=np.float32)
+    np.multiply(pixels, np.float32(1.0 / 255.0), out=X, casting="unsafe")
     y = np.asarray(labels, dtype=np.int64)
     data = Dataset(X, y, "classification", name, pixel_names(shape), default_class_names(y, class_names))
     drawn = sample_note(len(y), total) if total is not None else ()
@@ -197,6 +201,6 @@ def from_float(X: np.ndarray, labels: np.ndarray, shape: tuple[int, int, int], n
                class_names: Sequence[str] | None, total: int) -> ImageData:
     """Float pixels already in 0..1 (n, h*w*c) into an :class:`ImageData` (all training)."""
     y = np.asarray(labels, dtype=np.int64)
-    data = Dataset(np.asarray(X, dtype=np.float64), y, "classification", name, pixel_names(shape),
+    data = Dataset(np.asarray(X, dtype=np.float32), y, "classification", name, pixel_names(shape),
                    default_class_names(y, class_names))
     return ImageData(data, shape, len(y), sample_note(len(y), total))
