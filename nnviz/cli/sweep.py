@@ -22,9 +22,8 @@ import multiprocessing
 import re
 import signal
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -32,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from nnviz.cli.parser import CliError, setting_converter
+from nnviz.lessons.runner import sigint_ignored
 from nnviz.training.process import recv_message, send_message, usable_cpus
 
 #: the most runs one sweep makes (seeds x every combination of the varied values)
@@ -280,21 +280,6 @@ def worker_main(conn: Connection) -> None:
         conn.close()
 
 
-@contextlib.contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    """Ctrl+C ignored while workers start: a process started then inherits the ignoring
-    from its first instruction (Python keeps an ignored SIGINT ignored), so a Ctrl+C can
-    never land in a worker half started. Only the main thread may change it."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, before)
-
-
 class Pool:
     """At most ``jobs`` worker processes, each given the next run when it hands back one."""
 
@@ -305,7 +290,7 @@ class Pool:
 
     def _add_worker(self) -> tuple[Any, Connection]:
         mine, theirs = self._ctx.Pipe(duplex=True)
-        with _sigint_ignored():
+        with sigint_ignored():
             p = self._ctx.Process(target=worker_main, args=(theirs,), name="nnviz-sweep", daemon=True)
             p.start()
         theirs.close()

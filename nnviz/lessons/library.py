@@ -47,10 +47,14 @@ def find_lesson(name_or_path: str) -> Lesson:
 
 def describe(lesson: Lesson) -> str:
     """The lesson before it runs: title, claim, the runs and what to look at."""
-    lines = [lesson.title, "", lesson.claim, "", f"Runs ({lesson.steps:,} steps each):"]
+    lines = [lesson.title, "", lesson.claim]
+    if lesson.runs:
+        lines += ["", f"Runs ({lesson.steps:,} steps each):"]
     for r in lesson.runs:
         changes = ", ".join(f"{k}={v}" for k, v in r.changes) or "the base settings"
         lines.append(f"  {r.name}: {r.label} ({changes})")
+    if lesson.calculations:
+        lines += ["", "Calculations:"] + [f"  {c.name}: {c.label} ({c.kind})" for c in lesson.calculations]
     if lesson.look_at:
         lines += ["", "Look at:"] + [f"  - {t}" for t in lesson.look_at]
     return "\n".join(lines)

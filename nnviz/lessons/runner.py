@@ -28,6 +28,7 @@ import dataclasses
 import itertools
 import math
 import multiprocessing
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -211,6 +212,22 @@ def child_main(conn: Connection, name: str, settings: RunSettings, keep_snapshot
 
 
 # --- the parent -----------------------------------------------------------------------------
+@contextlib.contextmanager
+def sigint_ignored() -> Iterator[None]:
+    """Ctrl+C ignored while child processes start: a process started then inherits the
+    ignoring from its first instruction (Python keeps an ignored SIGINT ignored), so a
+    Ctrl+C stops the parent, which stops its children, and never lands in a child half
+    started. Only the main thread may change it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
 class ComparisonRunner:
     """Up to :data:`MAX_RUNS` runs trained side by side, one process each, measured
     together at each of ``checkpoints`` (step counts, rising): iterate for
@@ -255,7 +272,8 @@ class ComparisonRunner:
             mine, theirs = ctx.Pipe(duplex=True)
             p = ctx.Process(target=child_main, args=(theirs, name, settings, self.snapshots),
                             name=f"nnviz-lesson-{name}", daemon=True)
-            p.start()
+            with sigint_ignored():  # Ctrl+C is the parent's to handle: no child tracebacks
+                p.start()
             theirs.close()
             self._procs.append(p)
             self._conns.append(mine)
