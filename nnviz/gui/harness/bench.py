@@ -82,7 +82,7 @@ def synthetic_images(n: int = 10_000, side: int = 28, classes: int = 10, seed: i
     downloaded."""
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:side, 0:side].astype(np.float64)
-    pool = np.zeros((12, side, side))
+    pool = np.zeros((12, side, side), np.float32)
     for s in range(len(pool)):  # soft line segments
         (y0, x0), (y1, x1) = rng.uniform(side * 0.2, side * 0.8, size=(2, 2))
         t = np.clip(((yy - y0) * (y1 - y0) + (xx - x0) * (x1 - x0))
@@ -100,7 +100,7 @@ def synthetic_images(n: int = 10_000, side: int = 28, classes: int = 10, seed: i
         for dx in range(-2, 3):
             rows = np.flatnonzero((shifts[:, 0] == dy) & (shifts[:, 1] == dx))
             X[rows] = np.roll(X[rows], (dy, dx), axis=(1, 2))
-    X += rng.normal(0, 0.15, size=X.shape).astype(np.float32)
+    X += 0.15 * rng.standard_normal(size=X.shape, dtype=np.float32)
     np.clip(X, 0, 1, out=X)
     return Dataset(X.reshape(n, side * side), y, name=f"synthetic {side}x{side} images",
                    feature_names=pixel_names((side, side, 1)),
