@@ -121,7 +121,7 @@ def test_clicking_a_tile_selects_its_unit(qtbot, click):
         click(v.graphics, v.vb, c0 + 4, r0 + 4)
     assert sig.args == [6]
     assert v.selected_unit == 6 and v._frame.isVisible()
-    assert "unit 7" in v.caption.text()  # counted from one for people
+    assert "unit 6" in v.caption.text()  # counted from 0, as the Network view and the Unit page count
     # a click on a gap selects nothing
     with qtbot.assertNotEmitted(v.unitSelected):
         click(v.graphics, v.vb, c0 + 8.5, r0 + 4)

@@ -267,7 +267,7 @@ class WeightTilesView(QWidget):
             parts.append(f"the first {self._geo.count} of {self._units} units")
         hover = self._hover if self._hover is not None else self._selected
         if hover is not None:
-            parts.append(f"<b>unit {hover + 1}</b>")
+            parts.append(f"<b>unit {hover}</b>")  # from 0, as the Network view and Unit page count
         else:
             parts.append("click a tile to pick its unit")
         self.caption.setText(f"<span style='color:{th.css('muted')}'>" + " · ".join(parts) + "</span>")
