@@ -35,7 +35,11 @@ from nnviz.blas import limit_blas_threads
 from nnviz.cli import build_parser
 from nnviz.cli import main as nnviz_main
 from nnviz.cli.sessions import session_from_args
-from nnviz.cli.train import _Progress, train_steps
+
+try:  # an older tree (benchmarks/bench_cli.py copied into it) has the command only
+    from nnviz.cli.train import _Progress, train_steps
+except ImportError:
+    train_steps = None
 
 RATE = re.compile(r"([\d,]+) steps/s")
 
@@ -82,11 +86,13 @@ def main(argv: list[str] | None = None) -> int:
     limit_blas_threads(1)  # as the training process does; the same for all three loops
     targv = train_argv(args.data, args.steps, args.dtype)
     loops = {"engine": engine, "train loop": loop, "nnviz train": command}
+    if train_steps is None:
+        del loops["train loop"]
     names = list(loops)
     engine(targv, min(args.steps, 300))  # warm-up: imports, caches
     rates: dict[str, list[float]] = {k: [] for k in loops}
     for r in range(args.rounds):
-        for k in names[r % 3:] + names[: r % 3]:
+        for k in names[r % len(names):] + names[: r % len(names)]:
             rates[k].append(loops[k](targv, args.steps))
     print(f"nnviz {' '.join(targv)}")
     print(f"{args.rounds} interleaved rounds of {args.steps:,} steps, BLAS on one thread")
