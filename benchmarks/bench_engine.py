@@ -8,7 +8,10 @@ snapshots, also on a busy machine. A snapshot every 33 ms of wall time costs a f
 number of milliseconds; when another process takes half the core those milliseconds
 double while the period does not, so the snapshot's share of the time doubles too.
 ``--busy`` makes that case reproducible: it pins this benchmark and a busy-looping
-process to the same core.
+process to the same core. On a machine already loaded with other work the wall clock
+wanders; ``--cpu SHARE`` measures in CPU time instead, a snapshot every 33 ms x SHARE of
+it, which is what 30 a second of wall time come to when this process gets SHARE of a core
+(1: quiet, 0.5: one other process on the core).
 
 Each measurement runs in a fresh child process; within it the three loops run in short
 slices, in rotating order, and each slice's rate over the minimal loop's slice of the same
@@ -18,6 +21,7 @@ slice of one loop and the best of another come from different moments.
 
     .venv/bin/python benchmarks/bench_engine.py                 # this tree, quiet
     .venv/bin/python benchmarks/bench_engine.py --busy          # a competitor on the core
+    .venv/bin/python benchmarks/bench_engine.py --cpu 0.5       # the same, modelled in CPU time
     git worktree add --detach /tmp/nnviz-before <commit>
     .venv/bin/python benchmarks/bench_engine.py --against /tmp/nnviz-before --busy
 """
@@ -38,7 +42,7 @@ BATCH = 128
 DTYPES = ("float32", "float64")
 
 
-def _worker(dtype: str, seconds: float, rounds: int, tree: str) -> dict[str, float]:
+def _worker(dtype: str, seconds: float, rounds: int, tree: str, share: float | None) -> dict[str, float]:
     import numpy as np
 
     import nnviz
@@ -57,6 +61,10 @@ def _worker(dtype: str, seconds: float, rounds: int, tree: str) -> dict[str, flo
         "nnviz": _nnviz_step(WIDTHS, X, y, BATCH, dtype, False),
         "snap": _nnviz_step(WIDTHS, X, y, BATCH, dtype, True),
     }
+    if share is not None:  # CPU time: snapshots every 33 ms of wall time at this share of a core
+        CLOCK["clock"] = time.thread_time
+        steppers["snap"] = _cpu_snapshots(_nnviz_step(WIDTHS, X, y, BATCH, dtype, False).__self__,
+                                          SNAPSHOT_PERIOD_S * share)
     # short slices, the loops' order rotating: load that drifts over seconds hits all three
     # alike, and each slice's ratio to the minimal loop's slice next to it is one sample
     rates: dict[str, list[float]] = {k: [] for k in steppers}
@@ -93,11 +101,30 @@ def _worker(dtype: str, seconds: float, rounds: int, tree: str) -> dict[str, flo
     return {**med, "ratio": ratio, "ratio_snap": ratio_snap, **cost, "period_s": SNAPSHOT_PERIOD_S}
 
 
+#: the clock the rates are measured with (--cpu: this thread's CPU time)
+CLOCK = {"clock": time.perf_counter}
+
+
+def _cpu_snapshots(trainer, period: float):
+    """``trainer.step`` with a snapshot whenever ``period`` seconds of CPU time passed."""
+    clock = time.thread_time
+    state = {"next": clock()}
+
+    def step():
+        now = clock()
+        if now >= state["next"]:
+            state["next"] = now + period
+            return trainer.step(snapshot=True)
+        return trainer.step()
+
+    return step
+
+
 def _rate(step, seconds: float) -> float:
     """Steps per second of ``step`` over about ``seconds`` (the clock read every step: a
     step here takes milliseconds, and on a busy core ``nnviz bench``'s 50-step chunks
     would make every slice a second or more)."""
-    clock = time.perf_counter
+    clock = CLOCK["clock"]
     n = 0
     start = clock()
     deadline = start + seconds
@@ -109,11 +136,12 @@ def _rate(step, seconds: float) -> float:
             return n / (now - start)
 
 
-def _measure(tree: Path, dtype: str, seconds: float, rounds: int) -> dict[str, float]:
+def _measure(tree: Path, dtype: str, seconds: float, rounds: int, share: float | None) -> dict[str, float]:
     env = dict(os.environ, PYTHONPATH=str(tree))
+    extra = [] if share is None else ["--share", str(share)]
     out = subprocess.run(
         [sys.executable, __file__, "--worker", dtype, "--seconds", str(seconds),
-         "--rounds", str(rounds), "--tree", str(tree)],
+         "--rounds", str(rounds), "--tree", str(tree), *extra],
         env=env, capture_output=True, text=True, check=False, cwd=tree,
     )
     if out.returncode != 0:
@@ -139,13 +167,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=9, help="interleaved rounds inside each child (default 9)")
     p.add_argument("--seconds", type=float, default=0.3, help="per loop per round (default 0.3)")
     p.add_argument("--dtypes", default=",".join(DTYPES))
+    p.add_argument("--cpu", type=float, metavar="SHARE", dest="share",
+                   help="measure in CPU time, with a snapshot every 33 ms x SHARE of CPU time: what a "
+                        "window asking 30 a second gets when this process has SHARE of a core (1: a "
+                        "quiet machine, 0.5: one other process on the core); steadier than --busy on "
+                        "a machine loaded with other work")
     p.add_argument("--json", action="store_true")
     p.add_argument("--worker", choices=DTYPES, help=argparse.SUPPRESS)
     p.add_argument("--tree", help=argparse.SUPPRESS)
+    p.add_argument("--share", type=float, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
-        print(json.dumps(_worker(args.worker, args.seconds, args.rounds, args.tree)))
+        print(json.dumps(_worker(args.worker, args.seconds, args.rounds, args.tree, args.share)))
         return 0
+    if args.share is not None and not 0 < args.share <= 1:
+        print("--cpu takes a share of a core in (0, 1]", file=sys.stderr)
+        return 2
     dtypes = [d for d in args.dtypes.split(",") if d]
     if any(d not in DTYPES for d in dtypes):
         print(f"--dtypes takes {', '.join(DTYPES)}", file=sys.stderr)
@@ -165,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
             order = list(trees) if r % 2 == 0 else list(reversed(trees))
             for d in dtypes:
                 for t in order:
-                    results[t, d].append(_measure(trees[t], d, args.seconds, args.rounds))
+                    results[t, d].append(_measure(trees[t], d, args.seconds, args.rounds, args.share))
             print(f"run {r + 1}/{args.runs} done", file=sys.stderr)
     finally:
         if competitor is not None:
@@ -186,6 +223,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"busy": args.busy, "rows": rows}, indent=2))
         return 0
     where = f"sharing core {core} with a busy loop" if args.busy else "no competitor started"
+    if args.share is not None:
+        where += (f"; CPU time, a snapshot every {33 * args.share:g} ms of it (33 ms at "
+                  f"{args.share:g} of a core)")
     print(f"784-256-128-10, batch {BATCH}, SGD, BLAS on one thread; {where}; medians of "
           f"{args.runs} child processes, each of {args.rounds} interleaved rounds of {args.seconds:g} s")
     print(f"{'tree':<8}{'dtype':<9}{'minimal/s':>10}{'nnviz/s':>9}{'+snap/s':>9}"
