@@ -112,3 +112,18 @@ def test_the_curves_open_on_what_the_checks_measure(lessons):
     assert lessons.metric_combo.currentText() == "one-sign weight updates, layer 2"
     lessons.show_lesson(shipped_lesson("vanishing_gradients"))
     assert lessons.metric_combo.currentText() == "gradient, first layer / last"
+
+
+def test_the_window_fits_the_screen_and_names_the_curves_under_the_plot(lessons):
+    from PySide6.QtWidgets import QApplication
+
+    w = LessonWindow()  # its own size, not the fixture's
+    avail = QApplication.primaryScreen().availableGeometry()
+    assert w.width() <= avail.width() and w.height() <= avail.height()
+    w.shutdown()
+    w.close()
+    lessons.show_lesson(shipped_lesson("more_units_more_complex_regions"))
+    legend = lessons.curves_legend.text()
+    assert all(name in legend for name in ("units3", "units6", "units20"))
+    assert lessons.curves.getPlotItem().legend is None  # nothing drawn over the curves
+    assert lessons.run_button.shortcut().toString() == "Ctrl+R"

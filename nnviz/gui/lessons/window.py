@@ -17,8 +17,9 @@ import PySide6  # noqa: F401  (PySide6 before pyqtgraph)
 # isort: split
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QFileDialog,
     QFrame,
@@ -87,7 +88,20 @@ class LessonWindow(QMainWindow):
         self._timer.start()
         self.set_theme(False)
         self._fill_list()
-        self.resize(1200, 760)
+        self._fit_to_screen()
+
+    def _fit_to_screen(self) -> None:
+        """Most of the screen, never more: a 1280x720 laptop shows the verdict, a large
+        screen gives the small multiples room (at most 1800x1100)."""
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is None:
+            self.resize(1200, 760)
+            return
+        avail = screen.availableGeometry()
+        w = min(int(avail.width() * 0.92), 1800)
+        self.resize(w, min(int(avail.height() * 0.92), 1100))
+        side = max(240, min(int(w * 0.2), 360))  # the lessons' titles whole where there is room
+        self._split.setSizes([side, w - side])
 
     # --- building --------------------------------------------------------------------------
     def _build(self) -> None:
@@ -116,7 +130,9 @@ class LessonWindow(QMainWindow):
         self.look_at.setWordWrap(True)
         self.look_at.setTextFormat(Qt.TextFormat.RichText)
         self.run_button = QPushButton("Run")
-        self.run_button.setToolTip("Train every run of the lesson side by side, then check the claim")
+        self.run_button.setShortcut(QKeySequence("Ctrl+R"))
+        self.run_button.setToolTip("Train every run of the lesson side by side, then check the claim "
+                                   "(Ctrl+R)")
         self.run_button.clicked.connect(self.toggle_run)
         self.progress = QProgressBar()
         self.progress.setFormat("step %v of %m")
@@ -145,6 +161,8 @@ class LessonWindow(QMainWindow):
         row.addStretch(1)
         cv.addLayout(row)
         cv.addWidget(self.curves, 1)
+        self.curves_legend = palette.legend_line("lessonCurvesLegend")
+        cv.addWidget(self.curves_legend)
         self.table = QTableWidget(0, len(TABLE_HEADER))
         self.table.setHorizontalHeaderLabels(list(TABLE_HEADER))
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -185,7 +203,7 @@ class LessonWindow(QMainWindow):
         rv.addLayout(top_row)
         rv.addWidget(self.pages, 1)
         rv.addWidget(self.verdict_box)
-        split = QSplitter(Qt.Orientation.Horizontal)
+        self._split = split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
         split.addWidget(right)
         split.setStretchFactor(1, 1)
@@ -408,13 +426,17 @@ class LessonWindow(QMainWindow):
     def _setup_curves(self) -> None:
         self.curves.clear()
         self._curve_items = {}
-        legend = self.curves.getPlotItem().legend
-        if legend is None:
-            legend = self.curves.addLegend(offset=(-10, 10))
-        legend.clear()
         for i, r in enumerate(self.lesson.runs if self.lesson else ()):
-            pen = pg.mkPen(RUN_COLOURS[i % len(RUN_COLOURS)], width=2)
-            self._curve_items[r.name] = self.curves.plot([], [], pen=pen, name=r.name)
+            colour = RUN_COLOURS[i % len(RUN_COLOURS)]
+            self._curve_items[r.name] = self.curves.plot([], [], pen=pg.mkPen(colour, width=2), name=r.name)
+        self._show_legend()
+
+    def _show_legend(self) -> None:
+        """The runs' colours under the plot, never over the curves (which end at the top
+        right: an accuracy near 1)."""
+        runs = self.lesson.runs if self.lesson else ()
+        entries = [(r.name, RUN_COLOURS[i % len(RUN_COLOURS)], False) for i, r in enumerate(runs)]
+        self.curves_legend.setText(palette.legend_html(entries, palette.theme(self._dark).css("foreground")))
 
     def _redraw_curves(self) -> None:
         which = self.metric_combo.currentText()
@@ -438,6 +460,7 @@ class LessonWindow(QMainWindow):
         self.multiples.set_theme(self._dark)
         self.curves.setBackground(th.background)
         palette.style_plot(self.curves.getPlotItem(), th)
+        self._show_legend()
 
     # --- closing -------------------------------------------------------------------------------
     def shutdown(self) -> None:
