@@ -84,15 +84,21 @@ def _outgrown(edges: np.ndarray, v: np.ndarray, vmin: float, vmax: float, outsid
         n = v.size
         spread = max(-vmin, vmax, 0.0)
         if outside is None:
-            outside = np.count_nonzero(v < lo) + np.count_nonzero(v > hi)
+            outside = _off_the_ends(v, lo, hi)
     else:
         finite = v[np.isfinite(v)]
         n = finite.size
         if not n:
             return False
         spread = float(np.max(np.abs(finite)))
-        outside = np.count_nonzero(finite < lo) + np.count_nonzero(finite > hi)
+        outside = _off_the_ends(finite, lo, hi)
     return outside / n > REBIN_OUTSIDE or (spread > 0 and spread < REBIN_SHRINK * (hi - lo) / 2)
+
+
+def _off_the_ends(v: np.ndarray, lo: float, hi: float) -> int:
+    """Values below ``lo`` or above ``hi`` (edges past float32's range compare as inf)."""
+    with np.errstate(over="ignore"):
+        return int(np.count_nonzero(v < lo)) + int(np.count_nonzero(v > hi))
 
 
 #: histograms of bigger arrays use an even sample of at most this many values
@@ -102,6 +108,9 @@ def _outgrown(edges: np.ndarray, v: np.ndarray, vmin: float, vmax: float, outsid
 HIST_SAMPLE = 8_192
 
 
+#: edges within this bound leave float32 arithmetic on values between them no room to
+#: overflow (a diverging float32 run's bins can reach past float32's largest number)
+_SAFE_EDGE = 1e37
 #: the reductions themselves, without ndarray.min's Python wrapper (a dozen histograms a
 #: snapshot, most of small arrays, where the calls are the cost); NaN propagates
 _min, _max = np.minimum.reduce, np.maximum.reduce
@@ -141,7 +150,8 @@ def checked_histogram(values: np.ndarray, edges: np.ndarray) -> tuple[Histogram,
     vmin, vmax = float(_min(v)), float(_max(v))
     # the edges are uniform: a bin index is one multiply, no sorting (np.histogram sorts),
     # in the values' own dtype (float32 work stays float32)
-    if lo <= vmin and vmax <= hi:  # the common case: no NaN, no overflow, indices 0..bins
+    if lo <= vmin and vmax <= hi and lo > -_SAFE_EDGE and hi < _SAFE_EDGE:
+        # the common case: no NaN, nothing to overflow, every index in 0..bins
         scaled = np.subtract(v, lo)
         scaled *= bins / (hi - lo)
         counts = np.bincount(scaled.astype(np.intp), minlength=bins + 1)
@@ -154,8 +164,8 @@ def checked_histogram(values: np.ndarray, edges: np.ndarray) -> tuple[Histogram,
             scaled *= bins / (hi - lo)
             np.fmax(scaled, 0, out=scaled)
             np.fmin(scaled, bins - 1, out=scaled)
+        outside = _off_the_ends(v, lo, hi)
         counts = np.bincount(scaled.astype(np.intp), minlength=bins)
-        outside = int(np.count_nonzero(v < lo)) + int(np.count_nonzero(v > hi))
     hist = Histogram(edges.copy(), counts.astype(np.int64, copy=False), outside / n)
     return hist, _outgrown(edges, v, vmin, vmax, outside)
 

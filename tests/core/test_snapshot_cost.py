@@ -55,6 +55,23 @@ def test_histogram_counts_as_the_plain_binning(dtype):
         assert not h.counts.flags.writeable and not h.edges.flags.writeable
 
 
+def test_float32_values_near_its_limit_bin_as_before_without_warnings():
+    """A diverging float32 run: values near 3.4e38, bins chosen from them reach 1e39, past
+    float32's range (the comparisons and the arithmetic must neither warn nor crash)."""
+    import warnings
+
+    v = np.array([3e38, -3e38, 1e38, 0.0, np.nan, 2.5], np.float32)
+    edges = stats.choose_edges(v)
+    assert edges[-1] > np.finfo(np.float32).max
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hist, outgrown = stats.checked_histogram(v, edges)
+        assert outgrown == stats.edges_outgrown(edges, v)
+    with np.errstate(over="ignore", invalid="ignore"):
+        counts, outside = _reference_histogram(v, edges)
+    assert np.array_equal(hist.counts, counts) and hist.clipped == outside
+
+
 def test_checked_histogram_agrees_with_edges_outgrown():
     rng = np.random.default_rng(2)
     edges = stats.choose_edges(rng.normal(0, 1, 1000))
