@@ -157,3 +157,27 @@ def test_a_snapshot_predicting_few_examples_is_searched_over_the_gallerys_sample
     sample = example_subset(len(run.info.test_X), EXAMPLE_COUNT)
     assert v.examples.searched == len(sample) > 20
     assert set(v.examples.indices) <= set(sample.tolist())
+
+
+def test_the_examples_are_painted_once_per_search_and_reused_between(qtbot, monkeypatch):
+    run, pipe = image_session_run()
+    monkeypatch.setattr(unit_module, "REFRESH_S", 3600.0)
+    v = make(qtbot, run, pipe)
+    v.show_snapshot(run.snapshots[0])
+    v.show_unit(0, 1)
+    qtbot.waitUntil(lambda: v.canvas.isVisible() and v.canvas.width() > 100, timeout=10_000)
+    v.canvas.grab()
+    painted = v.grid_paints
+    assert painted >= 1
+    for snap in run.snapshots[1:]:
+        v.show_snapshot(snap)
+        v.canvas.grab()
+    assert v.grid_paints == painted  # new weights, the same examples: not painted again
+    v.show_unit(0, 2)
+    v.canvas.grab()
+    assert v.grid_paints == painted + 1
+    width = v.canvas.width()
+    v.resize(640, 640)
+    qtbot.waitUntil(lambda: v.canvas.width() != width, timeout=10_000)
+    v.canvas.grab()
+    assert v.grid_paints == painted + 2  # a new size: painted again

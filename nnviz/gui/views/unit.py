@@ -8,7 +8,8 @@ and the examples among those the snapshot's predictions cover that drive it hard
 with their activation. The activations are the engine's own forward pass on the
 snapshot's weights (:func:`nnviz.core.images.exciting_examples`), run on the GUI thread
 from read-only arrays: at most :data:`~nnviz.core.images.MAX_UNIT_EXAMPLES` examples,
-searched again at most every :data:`REFRESH_S` seconds while training, and only while
+searched again at most every :data:`REFRESH_S` seconds while training (and painted once
+per search), and only while
 the page is on screen (the frame pump draws only the panels shown).
 
 The inputs the network sees are the raw pixels through the run's input pipeline
@@ -50,9 +51,9 @@ TITLE = "one unit up close: its incoming weights and the examples that excite it
 PAGE, MESSAGE = 0, 1
 #: the examples shown for a unit
 TOP_K = 12
-#: while training, the examples are searched again at most this often (s); the weights
-#: are redrawn with every snapshot
-REFRESH_S = 0.25
+#: while training, the examples are searched again at most this often (s): a forward pass
+#: of 512 examples costs a few ms; the weights are redrawn with every snapshot
+REFRESH_S = 0.5
 #: share of the page's height for the weights (the rest: the examples)
 WEIGHTS_SHARE = 0.45
 #: a deeper unit's weights are drawn as at most this many bars (each the strongest of its
@@ -90,6 +91,9 @@ class UnitView(QWidget):
         self.setObjectName("unitView")
         self.frame_count = 0
         self.searches = 0  # forward passes run (tests check the throttle)
+        self.grid_paints = 0  # times the examples were painted (reused between searches)
+        self._grid_key: tuple | None = None
+        self._grid_image: QImage | None = None
         self._theme = palette.theme(False)
         self._lut = palette.diverging_lut(self._theme)
         self._info: RunInfo | None = None
@@ -379,7 +383,21 @@ class UnitView(QWidget):
         fm = QFontMetrics(self._font)
         top_h = int(height * WEIGHTS_SHARE)
         self._paint_weights(p, QRectF(8, 4, width - 16, top_h - 8), fm)
-        self._paint_examples(p, width, height, top_h, fm)
+        # the examples change only with a search (a few times a second), the weights with
+        # every snapshot: the examples' part is painted once per search and size, then reused
+        key = (self.searches, self._examples is None, width, height, self._theme.dark)
+        if self._grid_key != key:
+            grid = QImage(width, max(height - top_h, 1), QImage.Format.Format_RGB32)
+            grid.fill(th.q("background"))
+            gp = QPainter(grid)
+            try:
+                gp.setFont(self._font)
+                self._paint_examples(gp, width, height - top_h, 0, fm)
+            finally:
+                gp.end()
+            self._grid_key, self._grid_image = key, grid
+            self.grid_paints += 1
+        p.drawImage(0, top_h, self._grid_image)
 
     def _paint_weights(self, p: QPainter, area: QRectF, fm: QFontMetrics) -> None:
         th = self._theme
