@@ -105,6 +105,14 @@ class LessonRun:
     settings: RunSettings
 
 
+def layer_words(index: int | None) -> str:
+    """A layer index as a file writes it (from 0, or -1 for the last) in a student's words:
+    "layer 1" is the first weight layer, as the window's tables and curves count."""
+    if index is None or index == -1:
+        return "the last layer"
+    return f"layer {index + 1}" if index >= 0 else f"layer {-index} from the end"
+
+
 @dataclass(frozen=True)
 class Measure:
     """A number measured on the runs made: one run's metric, or a reduction over runs."""
@@ -139,9 +147,10 @@ class Measure:
         if self.metric == "steps_to_accuracy":
             what = f"steps to {self.split} accuracy {self.target:g}"
         elif self.metric == "grad_ratio":
-            what = f"gradient norm of layer {self.layer or 0} relative to layer {self.relative_to}"
+            what = (f"gradient norm of {layer_words(self.layer or 0)} relative to "
+                    f"{layer_words(self.relative_to)}")
         elif self.layer is not None:
-            what = f"{what} of layer {self.layer}"
+            what = f"{what} of {layer_words(self.layer)}"
         when = {"end": "at the end", "start": "at the start"}.get(str(self.at), f"at step {self.at}")
         if self.window > 1:
             when = f"{when} (mean of {self.window} checkpoints)"

@@ -112,4 +112,4 @@ def test_one_sign_fraction_reads_the_layer_and_a_layer_that_did_not_move_fails()
                       {"run": "b", "metric": "one_sign_fraction", "layer": -1, "op": ">=", "value": 0.0}])
     verdict = evaluate(lesson, history)
     assert [r.passed for r in verdict.results] == [True, False]
-    assert "one_sign_fraction of layer -1 of b at the end is not measured" in verdict.results[1].text
+    assert "one_sign_fraction of the last layer of b at the end is not measured" in verdict.results[1].text
