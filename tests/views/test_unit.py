@@ -181,3 +181,22 @@ def test_the_examples_are_painted_once_per_search_and_reused_between(qtbot, monk
     qtbot.waitUntil(lambda: v.canvas.width() != width, timeout=10_000)
     v.canvas.grab()
     assert v.grid_paints == painted + 2  # a new size: painted again
+
+
+def test_a_snapshot_too_soon_for_a_search_gets_one_when_it_is_due(qtbot, monkeypatch):
+    run, pipe = image_session_run()
+    monkeypatch.setattr(unit_module, "REFRESH_S", 0.3)
+    v = make(qtbot, run, pipe)
+    v.show_snapshot(run.snapshots[0])
+    v.show_unit(0, 1)
+    assert v.searches == 1
+    v.show_snapshot(run.snapshots[-1])  # training stops here: no snapshot after it
+    assert v.searches == 1
+    qtbot.waitUntil(lambda: v.searches == 2, timeout=10_000)
+    last = run.snapshots[-1]
+    rows = last.examples.indices
+    expected = exciting_examples(run.info.spec, last.params, pipe.transform(run.info.test_X[rows]), rows,
+                                 0, 1, TOP_K)
+    np.testing.assert_allclose(v.examples.activation, expected.activation, rtol=1e-9)
+    v.set_run(run.info)  # a new run: nothing pending
+    assert not v._late.isActive()

@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 import PySide6  # noqa: F401  (before pyqtgraph, so it binds to PySide6)
-from PySide6.QtCore import QPoint, QRectF, QSize, Qt
+from PySide6.QtCore import QPoint, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
 
@@ -109,6 +109,11 @@ class UnitView(QWidget):
         self._weight_image: QImage | None = None
         self._examples: UnitExamples | None = None
         self._searched_at = -np.inf
+        # a snapshot that came too soon for a search gets one when it is due, unless a newer
+        # one comes first: the page ends on the last snapshot's examples when training stops
+        self._late = QTimer(self)
+        self._late.setSingleShot(True)
+        self._late.timeout.connect(self._late_search)
         self._inputs_key: bytes | None = None
         self._inputs: np.ndarray | None = None  # network inputs of the searched examples
         self._cache: dict[int, QImage] = {}
@@ -150,6 +155,7 @@ class UnitView(QWidget):
         self._info = info
         self._snap = None
         self._unit = None
+        self._late.stop()
         self._weights = self._weight_image = self._examples = None
         self._inputs_key = self._inputs = None
         self._cache = {}
@@ -270,11 +276,18 @@ class UnitView(QWidget):
         self._weight_image = self._picture_of_weights(self._weights)
         now = time.monotonic()
         if force or self._examples is None or now - self._searched_at >= REFRESH_S:
+            self._late.stop()
             self._search(snap)
             self._searched_at = now
+        elif not self._late.isActive():
+            self._late.start(max(int((REFRESH_S - (now - self._searched_at)) * 1000), 1))
         self._update_header()
         self.canvas.update()
         self.frame_count += 1
+
+    def _late_search(self) -> None:
+        if self._snap is not None and self._unit is not None and self._info is not None:
+            self._refresh(force=True)
 
     def _rows(self, snap: Snapshot) -> np.ndarray:
         """The examples searched: those the snapshot's predictions cover (the gallery's),
