@@ -52,14 +52,17 @@ def test_gui_bench_reports_every_field(tmp_path):
              "sys.exit(run_gui_bench(True, 1.0))", 240, tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
     rows = json.loads(r.stdout)
-    assert [row["name"].split()[0] for row in rows] == ["spiral", "digits"]
+    assert [row["name"].split()[0] for row in rows] == ["spiral", "digits", "MNIST-shape"]
     for row in rows:
         for key in ("examples_per_s", "steps_per_s", "throughput_ratio", "fps", "latency_p99_ms",
                     "memory_growth_mb"):
             assert isinstance(row[key], float)
         assert row["steps_per_s"] > 0 and row["fps"] > 0
-        shown = set(row["view_fps"])  # the panels on screen: image data shows its weight tiles
-        assert {"topology", "decision", "loss"} <= shown and len(shown & {"histograms", "weights"}) == 1
+    # the panels on screen: image data shows its weight tiles; the MNIST row its Unit page too
+    spiral, digits, mnist = (set(row["view_fps"]) for row in rows)
+    assert {"topology", "decision", "loss", "histograms"} <= spiral and "weights" not in spiral
+    assert {"topology", "decision", "loss", "weights"} <= digits and "histograms" not in digits
+    assert {"topology", "loss", "weights", "unit"} <= mnist
 
 
 def test_main_refuses_a_missing_file_and_bad_options(capsys):
