@@ -106,15 +106,25 @@ CLOCK = {"clock": time.perf_counter}
 
 
 def _cpu_snapshots(trainer, period: float):
-    """``trainer.step`` with a snapshot whenever ``period`` seconds of CPU time passed."""
+    """``trainer.step`` with a snapshot whenever ``period`` seconds of CPU time passed, as
+    the training loop paces them (at most a bounded share of the time: here of CPU time,
+    the snapshot's own cost measured on this otherwise quiet process)."""
+    try:
+        from nnviz.training.cadence import next_snapshot_at
+    except ImportError:  # an older tree: a snapshot every period, unbounded
+        def next_snapshot_at(due, now, interval, cost):
+            return now + interval
+
     clock = time.thread_time
     state = {"next": clock()}
 
     def step():
         now = clock()
         if now >= state["next"]:
-            state["next"] = now + period
-            return trainer.step(snapshot=True)
+            rec = trainer.step(snapshot=True)
+            cost = getattr(trainer, "last_snapshot_seconds", 0.0)
+            state["next"] = next_snapshot_at(state["next"], clock(), period, cost)
+            return rec
         return trainer.step()
 
     return step

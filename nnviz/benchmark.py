@@ -157,16 +157,20 @@ def _nnviz_step(widths, X, y, batch, dtype, snapshots: bool):
 
 
 def with_snapshots(trainer: Trainer, period: float) -> Callable[[], object]:
-    """``trainer.step`` that takes a snapshot once ``period`` seconds have passed since the
-    last one, as a window asking for them would."""
+    """``trainer.step`` that takes snapshots as the training loop does for a window asking
+    for them every ``period`` seconds (:func:`nnviz.training.cadence.next_snapshot_at`:
+    that rate, as long as they take at most a bounded share of the time)."""
+    from nnviz.training.cadence import next_snapshot_at
+
     next_at = time.perf_counter()
 
     def step():
         nonlocal next_at
         now = time.perf_counter()
         if now >= next_at:
-            next_at = now + period
-            return trainer.step(snapshot=True)
+            rec = trainer.step(snapshot=True)
+            next_at = next_snapshot_at(next_at, time.perf_counter(), period, trainer.last_snapshot_seconds)
+            return rec
         return trainer.step()
 
     return step

@@ -9,6 +9,7 @@ are read-only copies, safe to hand to another thread.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
@@ -189,6 +190,7 @@ class Trainer:
         self._pos = 0
         self.diverged_at: int | None = None
         self.last_snapshot: Snapshot | None = None
+        self.last_snapshot_seconds = 0.0  # what the last one cost: the loop bounds their share
         self._edges: dict[tuple[int, str], np.ndarray] = {}
         sample_rng = np.random.default_rng(12345)
         n = len(self.X)
@@ -386,7 +388,9 @@ class Trainer:
         layers = self._layer_steps(cache, grads) if self.track_layers else None
         record = StepRecord(self.step_count, self.epoch, loss, reg, acc, lr, layers)
         if snapshot:
+            t0 = time.perf_counter()
             self.last_snapshot = self.snapshot(before, (cache, grads))
+            self.last_snapshot_seconds = time.perf_counter() - t0
         return record
 
     def run(self, steps: int) -> list[StepRecord]:

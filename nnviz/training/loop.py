@@ -42,6 +42,7 @@ from nnviz.app.runinfo import RunInfo
 from nnviz.core.data import Dataset, Split
 from nnviz.core.session import Session
 from nnviz.core.trainer import DivergedError, Trainer
+from nnviz.training.cadence import SNAPSHOT_INTERVAL, next_snapshot_at
 from nnviz.training.protocol import STEP_COLUMNS, Command, Commands, Event, StepColumn
 
 __all__ = ["STEP_COLUMNS", "Command", "Emit", "Event", "StepColumn", "TrainingLoop"]
@@ -52,10 +53,6 @@ EMIT_INTERVAL = 0.015
 CHUNK_SECONDS = 0.008
 #: while paused, how long the loop waits for a command before looking again
 IDLE_WAIT = 0.05
-#: the most often a snapshot is made (seconds); the window draws each one whole. About 30
-#: a second, with a little headroom so that a late frame now and then does not pull the
-#: rate the window shows below 30
-SNAPSHOT_INTERVAL = 1 / 32
 #: the longest the loop stands aside for one frame of the window (a safety net)
 HOLD_MAX = 0.05
 
@@ -437,11 +434,10 @@ class TrainingLoop(Commands):
         )
         self._acked = False
         self._snap_wanted = False
-        # fixed rate, not fixed delay: due every interval, so a window that keeps up gets
-        # the full rate; after a late acknowledgement the next one comes sooner, but never
-        # less than half an interval later (no bursts)
+        # a fixed rate (no bursts), and never more than a bounded share of the time
         now = time.perf_counter()
-        self._next_snap = max(self._next_snap + self.snapshot_interval, now + self.snapshot_interval / 2)
+        cost = self._session.trainer.last_snapshot_seconds
+        self._next_snap = next_snapshot_at(self._next_snap, now, self.snapshot_interval, cost)
         self._emit(Event.SNAPSHOT, self._gen, snap)
 
     def _flush(self, force: bool = False) -> None:
