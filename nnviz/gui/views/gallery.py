@@ -23,7 +23,7 @@ import numpy as np
 import PySide6  # noqa: F401  (before pyqtgraph, so it binds to PySide6)
 from PySide6.QtCore import QPoint, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QImage, QPainter, QPen
-from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from nnviz.app.runinfo import RunInfo
 from nnviz.core.images import (
@@ -40,6 +40,7 @@ from nnviz.core.images import (
 )
 from nnviz.core.trainer import Snapshot
 from nnviz.gui.views import palette
+from nnviz.gui.views.captioned_page import captioned_page
 
 TITLE = "test examples as the network sees them: mistakes first"
 GRID, MESSAGE = 0, 1
@@ -176,25 +177,8 @@ class GalleryView(QWidget):
         self._apply_theme()
 
     def _build_ui(self) -> None:
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        self.header = QLabel()
-        self.header.setObjectName("galleryHeader")
-        self.header.setWordWrap(True)
-        self.header.setContentsMargins(6, 4, 6, 0)
-        self.header.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        layout.addWidget(self.header)
-        self.stack = QStackedWidget()
         self.grid = _Grid(self)
-        self.stack.addWidget(self.grid)
-        self.message = QLabel()
-        self.message.setObjectName("galleryMessage")
-        self.message.setWordWrap(True)
-        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.message.setContentsMargins(16, 16, 16, 16)
-        self.stack.addWidget(self.message)
-        layout.addWidget(self.stack, 1)
+        self.header, self.stack, self.message = captioned_page(self, "gallery", self.grid)
 
     # --- public API ----------------------------------------------------------------
     def set_run(self, info: RunInfo) -> None:

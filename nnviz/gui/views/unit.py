@@ -25,7 +25,7 @@ import numpy as np
 import PySide6  # noqa: F401  (before pyqtgraph, so it binds to PySide6)
 from PySide6.QtCore import QPoint, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen
-from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from nnviz.app.runinfo import RunInfo
 from nnviz.core.images import (
@@ -44,6 +44,7 @@ from nnviz.core.images import (
 from nnviz.core.preprocess import InputPipeline
 from nnviz.core.trainer import Snapshot
 from nnviz.gui.views import palette
+from nnviz.gui.views.captioned_page import captioned_page
 from nnviz.gui.views.gallery import bytes_image, grid_layout
 from nnviz.gui.views.weight_tiles import tile_colours
 
@@ -123,25 +124,8 @@ class UnitView(QWidget):
         self._apply_theme()
 
     def _build_ui(self) -> None:
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        self.header = QLabel()
-        self.header.setObjectName("unitHeader")
-        self.header.setWordWrap(True)
-        self.header.setContentsMargins(6, 4, 6, 0)
-        self.header.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        layout.addWidget(self.header)
-        self.stack = QStackedWidget()
         self.canvas = _Canvas(self)
-        self.stack.addWidget(self.canvas)
-        self.message = QLabel()
-        self.message.setObjectName("unitMessage")
-        self.message.setWordWrap(True)
-        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.message.setContentsMargins(16, 16, 16, 16)
-        self.stack.addWidget(self.message)
-        layout.addWidget(self.stack, 1)
+        self.header, self.stack, self.message = captioned_page(self, "unit", self.canvas)
 
     # --- public API ----------------------------------------------------------------
     def set_input_pipeline(self, pipeline: InputPipeline | None) -> None:
