@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import PySide6  # noqa: F401  (before pyqtgraph, so it binds to PySide6)
-from PySide6.QtCore import QPoint, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -295,25 +295,7 @@ class GalleryView(QWidget):
 
     def export_image(self, path: str) -> None:
         """PNG (the view as shown) or SVG (the same painting as vectors and images)."""
-        p = palette.export_png_or_path(self, path)
-        if p is None:
-            return
-        from PySide6.QtSvg import QSvgGenerator
-
-        gen = QSvgGenerator()
-        gen.setFileName(str(p))
-        gen.setSize(self.size())
-        gen.setViewBox(self.rect())
-        gen.setTitle(TITLE)
-        painter = QPainter()
-        if not painter.begin(gen):
-            raise OSError(f"could not write the drawing {path}")
-        try:
-            self.render(painter, QPoint(0, 0))
-        finally:
-            painter.end()
-        if not p.is_file():
-            raise OSError(f"could not write the drawing {path}")
+        palette.export_painted(self, path, TITLE)
 
     # --- content -------------------------------------------------------------------
     def _usable(self, ex) -> bool:

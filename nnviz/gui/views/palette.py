@@ -304,6 +304,32 @@ def export_png_or_path(widget: QWidget, path: str) -> Path | None:
     return p
 
 
+def export_painted(widget: QWidget, path: str, title: str) -> None:
+    """Write a widget that paints itself (no plot scene) to ``path``: PNG as shown, or SVG
+    of the same painting; errors as :func:`export_png_or_path`."""
+    p = export_png_or_path(widget, path)
+    if p is None:
+        return
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QPainter
+    from PySide6.QtSvg import QSvgGenerator
+
+    gen = QSvgGenerator()
+    gen.setFileName(str(p))
+    gen.setSize(widget.size())
+    gen.setViewBox(widget.rect())
+    gen.setTitle(title)
+    painter = QPainter()
+    if not painter.begin(gen):
+        raise OSError(f"could not write the drawing {path}")
+    try:
+        widget.render(painter, QPoint(0, 0))
+    finally:
+        painter.end()
+    if not p.is_file():
+        raise OSError(f"could not write the drawing {path}")
+
+
 def export_view(widget: QWidget, scene_or_item, path: str) -> None:
     """Write a view to ``path``: PNG (the widget as shown) or SVG (its plots, as vectors).
 

@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 import PySide6  # noqa: F401  (before pyqtgraph, so it binds to PySide6)
-from PySide6.QtCore import QPoint, QRectF, QSize, Qt, QTimer
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -216,25 +216,7 @@ class UnitView(QWidget):
 
     def export_image(self, path: str) -> None:
         """PNG (the page as shown) or SVG (the same painting)."""
-        p = palette.export_png_or_path(self, path)
-        if p is None:
-            return
-        from PySide6.QtSvg import QSvgGenerator
-
-        gen = QSvgGenerator()
-        gen.setFileName(str(p))
-        gen.setSize(self.size())
-        gen.setViewBox(self.rect())
-        gen.setTitle(TITLE)
-        painter = QPainter()
-        if not painter.begin(gen):
-            raise OSError(f"could not write the drawing {path}")
-        try:
-            self.render(painter, QPoint(0, 0))
-        finally:
-            painter.end()
-        if not p.is_file():
-            raise OSError(f"could not write the drawing {path}")
+        palette.export_painted(self, path, TITLE)
 
     # --- content -------------------------------------------------------------------
     def _show_choice_message(self) -> None:
