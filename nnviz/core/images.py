@@ -309,7 +309,7 @@ class ExamplePredictions:
     """The network's answers on a fixed subset of examples, for the gallery.
 
     The trainer's snapshot has them for free: the examples behind its confusion matrix
-    (the first test examples it evaluates, or its training sample) with the scores it
+    (the seeded sample of the test split it evaluates, or its training sample) with the scores it
     already computed, so the gallery's "true 3, predicted 5" is that matrix cell exactly.
     ``indices`` are rows of the split named by ``split`` ("test", or "train" for a run
     without a test split) as :class:`~nnviz.app.runinfo.RunInfo` holds it; ``predicted``

@@ -199,7 +199,11 @@ class Trainer:
         self._probe_fits = 6 * n_params * len(self._probe) <= PROBE_FLOPS
         n_eval = int(np.clip(EVAL_FLOPS / (2 * n_params), MIN_EVAL, EVAL_LIMIT))
         self._eval_train = np.sort(sample_rng.permutation(n)[: min(n_eval, n)])
-        self._n_eval = n_eval
+        # a drawn sample of the test split too: its first rows are one class when a file
+        # lists its examples class by class (the split keeps the file's order)
+        n_test = 0 if self.X_test is None else len(self.X_test)
+        self._eval_test = (np.arange(n_test) if n_test <= n_eval
+                           else np.sort(sample_rng.permutation(n_test)[:n_eval]))
         self._pending: dict[str, Any] | None = None
         self._checkpoint = self.get_state()
 
@@ -566,7 +570,7 @@ class Trainer:
         test_loss = test_acc = None
         conf_scores, conf_y = train_scores, self.y[self._eval_train]
         if self.X_test is not None and len(self.X_test):
-            Xt, yt = self.X_test[: self._n_eval], self.y_test[: self._n_eval]
+            Xt, yt = self.X_test[self._eval_test], self.y_test[self._eval_test]
             test_loss, test_acc, conf_scores = self._evaluate(Xt, yt)
             conf_y = yt
         confusion, n_classes, correct, examples = None, 0, -1, None
@@ -576,7 +580,7 @@ class Trainer:
             confusion = freeze(confusion_matrix(predicted, conf_y, n_classes))
             correct = int(np.count_nonzero(predicted == conf_y))
             if net.spec.output_dim <= MAX_GALLERY_OUTPUTS:  # the same scores: a gallery cell is a matrix cell
-                rows, split = ((np.arange(len(conf_y)), "test") if test_loss is not None
+                rows, split = ((self._eval_test, "test") if test_loss is not None
                                else (self._eval_train, "train"))
                 examples = predict_examples(net.loss.probabilities(conf_scores), rows, split)
         return Snapshot(

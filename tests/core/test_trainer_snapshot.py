@@ -107,3 +107,26 @@ def test_the_trainer_re_bins_weights_that_grew():
     assert h.edges[-1] > edges[-1]
     again = t.snapshot().layers[0].histograms["weight"]
     assert np.array_equal(again.edges, h.edges)  # steady values: steady bins
+
+
+def test_a_large_test_split_listed_class_by_class_is_sampled_not_cut():
+    """A file that lists its examples class by class keeps that order in its test split;
+    the snapshot's test figures and confusion matrix must see every class, not the first."""
+    from nnviz.core import trainer as trainer_module
+
+    rng = np.random.default_rng(0)
+    n_classes, per_class = 5, 2000  # a test split far larger than one evaluation
+    y_test = np.repeat(np.arange(n_classes), per_class)
+    X_test = rng.standard_normal((len(y_test), 4)) + y_test[:, None]
+    X = rng.standard_normal((300, 4))
+    y = rng.integers(0, n_classes, 300)
+    net = make_network([4, 8, n_classes], activation="relu", seed=0)
+    t = Trainer(net, TrainConfig(batch_size=20), X, y, X_test, y_test)
+    snap = t.snapshot()
+    assert snap.confusion is not None
+    rows_seen = snap.confusion.sum(axis=1)
+    assert int(rows_seen.sum()) <= trainer_module.EVAL_LIMIT < len(y_test)
+    assert np.all(rows_seen > 0.1 * rows_seen.sum() / n_classes), rows_seen  # every class, about evenly
+    assert snap.examples is not None
+    shown = np.asarray(snap.examples.indices)
+    assert shown.max() >= per_class  # the gallery's rows index the whole test split
