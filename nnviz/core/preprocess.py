@@ -17,10 +17,20 @@ PREPROCESS_NAMES = ("none", "center", "standardize", "pca", "whiten")
 #: TensorFlow Playground's features for a 2-D input
 FEATURES_2D = ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)")
 _EPS = 1e-8
+#: a column whose spread is below this (relative to its size) is constant in the training
+#: split: it keeps its scale. Dividing by its rounding noise would turn a value it takes
+#: only at test time (a border pixel that is blank in every training image) into 1e8.
+_CONSTANT = 1e-10
 #: the methods whose matrix is diagonal: applied column by column
 _DIAGONAL = ("center", "standardize")
 #: rows per block when fitting float32 inputs in float64
 _FIT_ROWS = 4096
+
+
+def _inverse_scale(std: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """What standardising multiplies each column by: 1 / std, or 1 for a constant column."""
+    constant = std <= _CONSTANT * (1.0 + np.abs(mean))
+    return np.where(constant, 1.0, 1.0 / (std + _EPS))
 
 
 def expand_features(X: np.ndarray, features: tuple[str, ...]) -> np.ndarray:
@@ -103,7 +113,7 @@ class InputPipeline:
         if self.method == "center":
             matrix = np.eye(d)
         elif self.method == "standardize":
-            matrix = np.diag(1.0 / (Xc.std(axis=0) + _EPS))
+            matrix = np.diag(_inverse_scale(Xc.std(axis=0), mean))
         else:
             return self._with_components(mean, Xc.T @ Xc / max(len(X) - 1, 1))
         return InputPipeline(self.method, self.features, mean, matrix)
@@ -131,7 +141,7 @@ class InputPipeline:
                 return InputPipeline(self.method, self.features, mean, np.eye(d))
             squares = sum(np.square(X[i:i + _FIT_ROWS] - mean).sum(axis=0) for i in blocks)
             std = np.sqrt(squares / len(X))
-            return InputPipeline(self.method, self.features, mean, np.diag(1.0 / (std + _EPS)))
+            return InputPipeline(self.method, self.features, mean, np.diag(_inverse_scale(std, mean)))
         scatter = np.zeros((d, d))
         for i in blocks:
             c = X[i:i + _FIT_ROWS] - mean
