@@ -218,3 +218,25 @@ def test_the_regression_title_is_shown_whole(qtbot):
     title = v._pp.titleLabel
     assert "&lt; 0 &lt; blue" in title.text  # "<" would open an HTML tag and cut the title
     assert title.item.toPlainText().endswith("blue)")
+
+
+@pytest.mark.parametrize("width", [330, 480, 700])
+def test_a_long_title_wraps_instead_of_pushing_the_matrix_past_the_edge(qtbot, wide, width):
+    """A title's one line used to be the plot's minimum width: in a narrow dock the
+    confusion matrix ran past the view's edge and its last column was cut off."""
+    v = make(qtbot, wide)
+    v.show_snapshot(wide.snapshots[-1])
+    v.resize(width, 500)
+    qtbot.waitUntil(lambda: v.confusion.width() <= width)
+    qtbot.wait(50)
+    item = v._cp
+    inside = v.confusion.mapFromScene(item.mapToScene(item.boundingRect()).boundingRect()).boundingRect()
+    assert inside.right() <= v.confusion.width() + 1, (inside, v.confusion.width())
+    vb = item.vb
+    right_edge = vb.mapViewToScene(vb.viewRect().topRight()).x()
+    last_column = vb.mapViewToScene(vb.viewRect().topLeft()).x()
+    assert right_edge <= v.confusion.width() + 1
+    x_range = vb.viewRange()[0]
+    n = v._shown_confusion[0]
+    assert x_range[0] <= 0 and x_range[1] >= n  # every column is in the view
+    assert last_column >= 0

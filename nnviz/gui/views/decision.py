@@ -45,6 +45,7 @@ from nnviz.gui.views.decision_confusion import (  # noqa: F401  (MAX_COUNT_LABEL
     CellCounts,
     ConfusionMixin,
 )
+from nnviz.gui.views.plot_title import TitleFitter
 from nnviz.gui.views.topology_layout import unit_weights
 
 #: the legend lists at most this many classes (then "and N more")
@@ -188,6 +189,9 @@ class DecisionView(ConfusionMixin, QWidget):
         self._weights_image = pg.ImageItem(axisOrder="row-major")
         self._wp.addItem(self._weights_image)
         self.stack.addWidget(self.weights)
+        # long titles wrap to the plot's width instead of pushing it past the dock's edge
+        self._title_fitters = {id(plot.getPlotItem()): TitleFitter(plot)
+                               for plot in (self.plane, self.confusion, self.weights)}
         # the classes' legend: a line under the plane, never over its points
         self.legend_label = palette.legend_line("decisionLegend")
         layout.addWidget(self.legend_label)
@@ -342,6 +346,7 @@ class DecisionView(ConfusionMixin, QWidget):
         self._titles[id(plot)] = text
         # the title is HTML: "orange < 0 < blue" would start a tag and cut the rest off
         plot.setTitle(text.replace("<", "&lt;"), color=self._theme.css("foreground"), size="9pt")
+        self._title_fitters[id(plot)].fit(plot)
 
     def _redraw(self, *_args) -> None:
         info, snap = self._info, self._snap

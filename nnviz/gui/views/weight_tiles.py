@@ -34,6 +34,7 @@ from nnviz.core.images import (
 )
 from nnviz.core.trainer import Snapshot
 from nnviz.gui.views import palette
+from nnviz.gui.views.plot_title import TitleFitter
 from nnviz.gui.views.topology_layout import unit_weights
 
 TITLE = "first layer's weights as images: what each hidden unit looks for"
@@ -105,6 +106,7 @@ class WeightTilesView(QWidget):
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.disableAutoRange()
         palette.clip_title(self.plot)
+        self._title_fitter = TitleFitter(self.graphics, [self.plot])
         self.vb = self.plot.getViewBox()
         self.vb.invertY(True)  # row 0 of each image on top, as the picture is seen
         self.vb.setAspectLocked(True)
@@ -247,6 +249,7 @@ class WeightTilesView(QWidget):
     def _set_title(self) -> None:
         if self._title_text:
             self.plot.setTitle(self._title_text, color=self._theme.css("foreground"), size="10pt")
+            self._title_fitter.fit()
 
     def _update_caption(self) -> None:
         th, dead = self._theme, self._dead_count
