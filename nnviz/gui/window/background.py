@@ -51,8 +51,14 @@ def _wait(future: cf.Future, dialog: QProgressDialog, interval_ms: int,
     if not future.done():
         loop.exec()
     timer.stop()
+    owner = dialog.parentWidget()
+    had_focus = owner is not None and (owner.window().isActiveWindow() or dialog.isActiveWindow())
     dialog.close()
     dialog.deleteLater()
+    if had_focus:
+        # the window that opened the dialog takes the keyboard back (Space plays): without
+        # a window manager, or with a strict one, it is otherwise left with no focus at all
+        owner.window().activateWindow()
 
 
 def _submit(prefix: str, fn: Callable[..., T], *args) -> cf.Future:
