@@ -38,9 +38,9 @@ def _load_data(args) -> Any:
         except SchemaError as exc:
             raise CliError(str(exc).replace("--data.n", "--examples")) from None
         return regenerate(recipe)
-    from nnviz.io.images import PUBLISHED, is_image_source
+    from nnviz.io.images import PUBLISHED
 
-    if name in PUBLISHED or (Path(name).exists() and is_image_source(name)):
+    if _names_images(name):
         return _load_images(name, args)
     if not Path(name).exists():
         raise CliError(
@@ -50,6 +50,14 @@ def _load_data(args) -> Any:
     from nnviz.io import load_csv
 
     return load_csv(name, label=args.label)
+
+
+def _names_images(name: str) -> bool:
+    """Whether ``--data`` names image data: a published set, or a path the image loader reads."""
+    from nnviz.io.images import PUBLISHED, is_image_source
+    from nnviz.io.sources import OFFERED
+
+    return name not in OFFERED and (name in PUBLISHED or (Path(name).exists() and is_image_source(name)))
 
 
 def _load_images(name: str, args) -> Any:
@@ -77,10 +85,27 @@ def _load_images(name: str, args) -> Any:
             print(file=sys.stderr)
     for note in images.notes:
         print(f"nnviz: {note}", file=sys.stderr)
-    if args.dtype is None:
-        print("nnviz: training in float32, the images' precision (--dtype float64 for double)",
-              file=sys.stderr)
     return images.dataset
+
+
+def _say_image_defaults(args, data, layers, preprocess: str, dtype: str) -> None:
+    """One line on stderr naming the defaults image data brought, and the options that
+    change them (only those the user left out)."""
+    from nnviz.app.image_defaults import IMAGE_DTYPE, IMAGE_LAYERS, IMAGE_PREPROCESS, IMAGE_PREPROCESS_WORDS
+
+    chosen, options = [], []
+    if args.preprocess is None and preprocess == IMAGE_PREPROCESS:
+        chosen.append(IMAGE_PREPROCESS_WORDS)
+        options.append("--preprocess")
+    if args.layers is None and tuple(layers) == IMAGE_LAYERS:
+        chosen.append(f"{data.n_features}-{'-'.join(map(str, layers))}-{data.n_classes}")
+        options.append("--layers")
+    if args.dtype is None and dtype == IMAGE_DTYPE:
+        chosen.append(f"in {IMAGE_DTYPE}, the images' precision")
+        options.append("--dtype")
+    if chosen:
+        print(f"nnviz: image data: {', '.join(chosen)} (sensible defaults for images; "
+              f"{', '.join(options)} change{'s' if len(options) == 1 else ''} them)", file=sys.stderr)
 
 
 def _optimizer_config(args, base=None):
@@ -136,24 +161,33 @@ def session_from_args(args):
         return _continue_session(args)
     if not args.data:
         raise CliError("give --data (a built-in data set or a CSV file), or a saved network")
+    from nnviz.app.image_defaults import IMAGE_DTYPE, IMAGE_LAYERS, IMAGE_PREPROCESS
+
+    images = _names_images(args.data)
     data = _load_data(args)
     init = args.init or setting("init").default
     init_std = _init_std(args, init)
+    preprocess = args.preprocess or (IMAGE_PREPROCESS if images else setting("preprocess").default)
     dc = DataConfig(
         test_fraction=(args.test_fraction if args.test_fraction is not None
                        else setting("test_fraction").default),
-        preprocess=args.preprocess or setting("preprocess").default,
+        preprocess=preprocess,
     )
+    layers = (args.layers if args.layers is not None
+              else list(IMAGE_LAYERS if images else setting("layers").default))
+    dtype = args.dtype or (IMAGE_DTYPE if images else _data_dtype(data)) or setting("dtype").default
     spec = build_spec(
         data, dc,
-        layers=args.layers if args.layers is not None else list(setting("layers").default),
+        layers=layers,
         activation=args.activation or setting("activations").default[0],
         loss=args.loss,
         init=init,
         residual=bool(args.residual),
-        dtype=args.dtype or _data_dtype(data) or setting("dtype").default,
+        dtype=dtype,
         init_std=init_std,
     )
+    if images:
+        _say_image_defaults(args, data, layers, preprocess, dtype)
     return Session(data, dc, spec, _train_config(args), track_layers=bool(args.log))
 
 

@@ -13,7 +13,9 @@ from nnviz.gui.qt_setup import collect_garbage_on_gui_thread, install_message_fi
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="nnviz", description="Watch a neural network learn.")
-    p.add_argument("file", nargs="?", help="a .nnviz network, a JSON spec or a CSV data set to open")
+    p.add_argument("file", nargs="?",
+                   help="a .nnviz network, a JSON spec, a CSV data set or image data (an .npz, a CIFAR-10 "
+                        ".bin, a folder of IDX files or of images) to open")
     p.add_argument("--self-test", action="store_true",
                    help="open the window, train, save and reopen a file, print a summary and exit")
     return p
@@ -29,7 +31,7 @@ def main(argv: list[str]) -> int:
         from nnviz.gui.harness.selftest import run_self_test
 
         return run_self_test()
-    if args.file is not None and not Path(args.file).is_file():
+    if args.file is not None and not (Path(args.file).is_file() or Path(args.file).is_dir()):
         print(f"nnviz: no such file: {args.file}", file=sys.stderr)
         return 2
     app = make_app()

@@ -18,7 +18,10 @@ def test_train_on_an_npz_of_images(tmp_path, capsys):
     assert main(["train", "--data", str(tmp_path / "tiny.npz"), "--layers", "16", "--steps", "30",
                  "--out", str(out), "--quiet"]) == 0
     assert out.is_file()
-    assert "training in float32" in capsys.readouterr().err  # the images' precision, said
+    err = capsys.readouterr().err
+    # the defaults it brought are said; --layers was given, so the layers are not
+    assert "mean image subtracted" in err and "in float32, the images' precision" in err
+    assert "-100-" not in err and "--preprocess, --dtype change them" in err
     assert main(["info", str(out)]) == 0
     assert "64" in capsys.readouterr().out
     assert main(["train", "--data", str(tmp_path / "tiny.npz"), "--layers", "16", "--steps", "3",
@@ -47,3 +50,22 @@ def test_a_broken_image_file_is_one_line(tmp_path, capsys):
     assert main(["train", "--data", str(bad), "--steps", "1", "--quiet"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "bad.npz" in err[0]
+
+
+def test_image_data_brings_the_image_defaults_on_the_command_line(tmp_path, capsys):
+    """``nnviz train --data images.npz`` trains what the window would: the mean image
+    subtracted, 784-100-10-like, float32, and the saved network says so."""
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 256, (80, 6, 6), dtype=np.uint8)
+    y = (np.arange(80) % 4).astype(np.int64)
+    np.savez(tmp_path / "faces.npz", x=x, y=y)
+    out = tmp_path / "net.nnviz"
+    assert main(["train", "--data", str(tmp_path / "faces.npz"), "--steps", "5", "--out", str(out),
+                 "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "image data: mean image subtracted, 36-100-4, in float32" in err
+    assert main(["info", str(out)]) == 0
+    info = capsys.readouterr().out
+    assert "36 -> 100 relu -> 4" in info
+    assert "preprocessing center" in info
+    assert "float32" in info

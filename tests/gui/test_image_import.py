@@ -24,7 +24,7 @@ def test_an_npz_of_images_trains_with_image_defaults(window, qtbot, tmp_path, di
     assert info.spec.input_dim == 64 and info.spec.output_dim == 3
     assert tuple(layer.units for layer in info.spec.hidden) == (100,)
     shown = window.controls.settings()
-    assert shown.data.preprocess == "standardize" and shown == window.document.settings
+    assert shown.data.preprocess == "center" and shown == window.document.settings
     assert "sensible defaults for images" in window.statusBar().currentMessage()
     assert info.spec.dtype == "float32" and "float32" in window.statusBar().currentMessage()
     assert window.document.modified and window.document.path is None
@@ -106,3 +106,20 @@ def test_image_data_brings_the_weights_and_examples_panels_forward(window, qtbot
     # back on 2-D data the histograms and the loss plot come forward again
     window.files.new_file()
     assert not window.document.modified
+
+
+def test_opening_image_data_by_name_imports_it(window, tmp_path, dialog_log):
+    """``nnviz faces.npz`` or ``nnviz mnist-folder/`` (and a file dropped on the window)
+    trains on the images, as File > Import does; it is never read as a network file."""
+    assert window.files.open_any(str(_npz(tmp_path / "faces.npz")), ask=False), dialog_log.errors
+    assert window.info.spec.input_dim == 64 and window.info.spec.output_dim == 3
+    folder = tmp_path / "idx"
+    folder.mkdir()
+    write_idx_folder(folder)
+    assert window.files.open_any(str(folder), ask=False), dialog_log.errors
+    assert window.info.spec.input_dim == 16 and not dialog_log.errors  # its 4x4 images
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"PK\x03\x04 truncated")
+    assert not window.files.open_any(str(broken), ask=False)
+    assert dialog_log.errors[-1][0] == "Cannot import the images"
+

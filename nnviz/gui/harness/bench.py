@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from PySide6.QtCore import QEventLoop, Qt, QTimer
 
+from nnviz.app.image_defaults import IMAGE_LAYERS, IMAGE_PREPROCESS
 from nnviz.benchmark import with_snapshots
 from nnviz.core.data import Dataset
 from nnviz.core.optim import OptimizerConfig, Schedule
@@ -108,12 +109,12 @@ def synthetic_images(n: int = 10_000, side: int = 28, classes: int = 10, seed: i
 
 
 def mnist_shape_session(n: int = 10_000) -> Session:
-    """784-100-10 ReLU on synthetic 28x28 images (MNIST's shape), standardised, Adam,
+    """784-100-10 ReLU on synthetic 28x28 images (MNIST's shape), with the image defaults, Adam,
     batch 128: the window with its image views (input picture, weight tiles, gallery,
     unit page) in front."""
     data = synthetic_images(n)
-    data_config = DataConfig(test_fraction=0.2, preprocess="standardize")
-    spec = build_spec(data, data_config, layers=(100,), activation="relu")
+    data_config = DataConfig(test_fraction=0.2, preprocess=IMAGE_PREPROCESS)
+    spec = build_spec(data, data_config, layers=IMAGE_LAYERS, activation="relu")
     train = TrainConfig(optimizer=OptimizerConfig("adam", {"lr": 0.001}), schedule=Schedule(),
                         batch_size=128, seed=0)
     return Session(data, data_config, spec, train)

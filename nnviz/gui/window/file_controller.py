@@ -110,10 +110,15 @@ class FileController:
         return self.open_any(path)
 
     def open_any(self, path: str | Path, ask: bool = True) -> bool:
-        """A network file, a JSON spec or (by its suffix) a CSV data set; with ``ask``,
-        unsaved changes are asked about once the file has been read and checked."""
+        """A network file, a JSON spec, (by its suffix) a CSV data set, or image data (an
+        ``.npz``, a CIFAR-10 ``.bin`` or a folder); with ``ask``, unsaved changes are asked
+        about once the file has been read and checked."""
+        from nnviz.io.images.load import is_image_source
+
         if Path(path).suffix.lower() in CSV_SUFFIXES:
             return self.import_csv(str(path), ask=ask)
+        if is_image_source(path):
+            return self.import_images(str(path), ask=ask)
         return self.open_path(path, ask=ask)
 
     def open_path(self, path: str | Path, ask: bool = False) -> bool:

@@ -3,7 +3,7 @@ Cancel) or images the user points at (a folder, an .npz, CIFAR-10 binary batches
 
 Loading and downloading are the file layer's (:mod:`nnviz.io.images`); this module asks the
 questions and keeps the window drawing meanwhile. The sensible defaults for images
-(standardised inputs, one hidden layer of 100 units, softmax) come with the data and are
+(the mean image subtracted, one hidden layer of 100 units, softmax) come with the data and are
 said in the status bar.
 """
 
@@ -12,17 +12,17 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from nnviz.app.image_defaults import (
+    IMAGE_DTYPE,
+    IMAGE_LAYERS,
+    IMAGE_LOSS,
+    IMAGE_PREPROCESS,
+    image_defaults_sentence,
+)
 from nnviz.app.run_settings import CUSTOM, DataSettings, RunSettings
 from nnviz.gui.window.background import run_responsive, run_with_progress
 from nnviz.io.images import PUBLISHED, ImageData, load_images
 from nnviz.io.images.cache import data_dir, missing_files, set_folder
-
-#: what an image data set starts with (a wide first layer; pixels standardised)
-IMAGE_LAYERS = (100,)
-IMAGE_PREPROCESS = "standardize"
-#: the images' own precision (io.images holds pixels in float32): a float64 network would
-#: copy them into twice the memory and train at about half the speed
-IMAGE_DTYPE = "float32"
 
 
 def image_settings(shown: RunSettings, images: ImageData) -> tuple[RunSettings, str]:
@@ -33,11 +33,10 @@ def image_settings(shown: RunSettings, images: ImageData) -> tuple[RunSettings, 
                       preprocess=IMAGE_PREPROCESS, features=(), custom_name=data.name)
     act = shown.network.activations[0] if shown.network.activations else "relu"
     net = replace(shown.network, layers=IMAGE_LAYERS, activations=(act,) * len(IMAGE_LAYERS),
-                  loss="softmax", dtype=IMAGE_DTYPE)
+                  loss=IMAGE_LOSS, dtype=IMAGE_DTYPE)
     h, w, c = images.shape
     notice = (f"{data.name}: {len(data):,} images of {h}x{w}{'' if c == 1 else f'x{c}'}, "
-              f"inputs standardised, {data.n_features}-{IMAGE_LAYERS[0]}-{data.n_classes} in "
-              f"{IMAGE_DTYPE} (sensible defaults for images)")
+              f"{image_defaults_sentence(data.n_features, data.n_classes)} (sensible defaults for images)")
     return replace(shown, data=ds, network=net), notice
 
 
