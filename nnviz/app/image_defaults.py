@@ -8,6 +8,13 @@ against 7.71 and 4.73 standardised, at the same accuracy (90.9/91.2% against 90.
 One wide hidden layer of 100 units learns templates, softmax reads them out, and training
 runs in the images' own float32 (a float64 network would copy them into twice the memory
 and train at about half the speed).
+
+The adaptive optimisers (Adam, AdamW, RMSprop) step at 0.001 on images, not at their 0.01
+for the 2-D sets: with 784 inputs a step of 0.01 makes the minibatch loss spike and the test
+loss climb. Same 5,000 digits, centred, batch 10, 3,000 steps, seeds 1 and 2: test loss 0.25
+and 0.21 at 0.001 against 1.33 and 1.19 at 0.01, accuracy 93.2/94.6% against 90.9/91.2%
+(``nnviz train --data mnist5k.npz --steps 3000 --lr 0.001 --seed 1``). Gradient descent
+keeps the learning rate the user chose.
 """
 
 from __future__ import annotations
@@ -18,9 +25,20 @@ IMAGE_PREPROCESS = "center"
 IMAGE_PREPROCESS_WORDS = "mean image subtracted"
 IMAGE_LOSS = "softmax"
 IMAGE_DTYPE = "float32"
+#: the adaptive optimisers' learning rate on images
+IMAGE_ADAPTIVE_LR = 0.001
+ADAPTIVE_OPTIMIZERS = ("adam", "adamw", "rmsprop")
 
 
-def image_defaults_sentence(n_features: int, n_classes: int, dtype: str = IMAGE_DTYPE) -> str:
+def image_lr(optimizer: str) -> float | None:
+    """The learning rate images bring for ``optimizer``, or None to keep the user's."""
+    return IMAGE_ADAPTIVE_LR if optimizer in ADAPTIVE_OPTIMIZERS else None
+
+
+def image_defaults_sentence(n_features: int, n_classes: int, optimizer: str = "adam",
+                            dtype: str = IMAGE_DTYPE) -> str:
     """The one phrase that says which defaults were chosen ("mean image subtracted,
-    784-100-10 in float32")."""
-    return f"{IMAGE_PREPROCESS_WORDS}, {n_features}-{IMAGE_LAYERS[0]}-{n_classes} in {dtype}"
+    784-100-10 in float32, adam at lr 0.001")."""
+    lr = image_lr(optimizer)
+    step = f", {optimizer} at lr {lr:g}" if lr is not None else ""
+    return f"{IMAGE_PREPROCESS_WORDS}, {n_features}-{IMAGE_LAYERS[0]}-{n_classes} in {dtype}{step}"

@@ -88,10 +88,16 @@ def _load_images(name: str, args) -> Any:
     return images.dataset
 
 
-def _say_image_defaults(args, data, layers, preprocess: str, dtype: str) -> None:
+def _say_image_defaults(args, data, layers, preprocess: str, dtype: str, optimizer) -> None:
     """One line on stderr naming the defaults image data brought, and the options that
     change them (only those the user left out)."""
-    from nnviz.app.image_defaults import IMAGE_DTYPE, IMAGE_LAYERS, IMAGE_PREPROCESS, IMAGE_PREPROCESS_WORDS
+    from nnviz.app.image_defaults import (
+        IMAGE_DTYPE,
+        IMAGE_LAYERS,
+        IMAGE_PREPROCESS,
+        IMAGE_PREPROCESS_WORDS,
+        image_lr,
+    )
 
     chosen, options = [], []
     if args.preprocess is None and preprocess == IMAGE_PREPROCESS:
@@ -103,12 +109,16 @@ def _say_image_defaults(args, data, layers, preprocess: str, dtype: str) -> None
     if args.dtype is None and dtype == IMAGE_DTYPE:
         chosen.append(f"in {IMAGE_DTYPE}, the images' precision")
         options.append("--dtype")
+    if args.lr is None and image_lr(optimizer.name) is not None:
+        chosen.append(f"{optimizer.name} at lr {optimizer.lr:g}")
+        options.append("--lr")
     if chosen:
         print(f"nnviz: image data: {', '.join(chosen)} (sensible defaults for images; "
               f"{', '.join(options)} change{'s' if len(options) == 1 else ''} them)", file=sys.stderr)
 
 
-def _optimizer_config(args, base=None):
+def _optimizer_config(args, base=None, images: bool = False):
+    from nnviz.app.image_defaults import image_lr
     from nnviz.core.optim import OptimizerConfig
 
     name = args.optimizer or (base.name if base else "adam")
@@ -119,6 +129,8 @@ def _optimizer_config(args, base=None):
         if args.lr <= 0:
             raise CliError("--lr must be > 0")
         hyper["lr"] = args.lr
+    elif images and image_lr(name) is not None:
+        hyper["lr"] = image_lr(name)
     elif base is None or base.name != name:
         hyper["lr"] = {"adam": 0.01, "adamw": 0.01, "rmsprop": 0.01}.get(name, 0.1)
     if args.momentum is not None:
@@ -128,7 +140,7 @@ def _optimizer_config(args, base=None):
     return OptimizerConfig(name, hyper)
 
 
-def _train_config(args, base=None):
+def _train_config(args, base=None, images: bool = False):
     from nnviz.app.settings_schema import setting
     from nnviz.core.optim import Schedule
     from nnviz.core.trainer import TrainConfig
@@ -143,7 +155,7 @@ def _train_config(args, base=None):
     if args.schedule is not None:
         schedule = Schedule(args.schedule)
     return TrainConfig(
-        optimizer=_optimizer_config(args, base.optimizer if base else None),
+        optimizer=_optimizer_config(args, base.optimizer if base else None, images),
         schedule=schedule,
         batch_size=pick("batch_size", setting("batch_size").default),
         l2=pick("l2", setting("l2").default),
@@ -186,9 +198,10 @@ def session_from_args(args):
         dtype=dtype,
         init_std=init_std,
     )
+    train = _train_config(args, images=images)
     if images:
-        _say_image_defaults(args, data, layers, preprocess, dtype)
-    return Session(data, dc, spec, _train_config(args), track_layers=bool(args.log))
+        _say_image_defaults(args, data, layers, preprocess, dtype, train.optimizer)
+    return Session(data, dc, spec, train, track_layers=bool(args.log))
 
 
 def _data_dtype(data) -> str | None:

@@ -21,7 +21,8 @@ def test_train_on_an_npz_of_images(tmp_path, capsys):
     err = capsys.readouterr().err
     # the defaults it brought are said; --layers was given, so the layers are not
     assert "mean image subtracted" in err and "in float32, the images' precision" in err
-    assert "-100-" not in err and "--preprocess, --dtype change them" in err
+    assert "-100-" not in err and "--preprocess, --dtype, --lr change them" in err
+    assert "adam at lr 0.001" in err
     assert main(["info", str(out)]) == 0
     assert "64" in capsys.readouterr().out
     assert main(["train", "--data", str(tmp_path / "tiny.npz"), "--layers", "16", "--steps", "3",
@@ -63,9 +64,19 @@ def test_image_data_brings_the_image_defaults_on_the_command_line(tmp_path, caps
     assert main(["train", "--data", str(tmp_path / "faces.npz"), "--steps", "5", "--out", str(out),
                  "--quiet"]) == 0
     err = capsys.readouterr().err
-    assert "image data: mean image subtracted, 36-100-4, in float32" in err
+    assert "image data: mean image subtracted, 36-100-4, in float32" in err and "adam at lr 0.001" in err
     assert main(["info", str(out)]) == 0
     info = capsys.readouterr().out
     assert "36 -> 100 relu -> 4" in info
     assert "preprocessing center" in info
     assert "float32" in info
+    assert "adam (lr=0.001" in info
+    # gradient descent keeps its own learning rate; one given is never overridden
+    assert main(["train", "--data", str(tmp_path / "faces.npz"), "--steps", "2", "--out", str(out),
+                 "--optimizer", "sgd", "--quiet"]) == 0
+    assert "at lr" not in capsys.readouterr().err
+    assert main(["train", "--data", str(tmp_path / "faces.npz"), "--steps", "2", "--out", str(out),
+                 "--lr", "0.02", "--quiet"]) == 0
+    assert "at lr" not in capsys.readouterr().err
+    assert main(["info", str(out)]) == 0
+    assert "adam (lr=0.02" in capsys.readouterr().out

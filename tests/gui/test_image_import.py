@@ -27,6 +27,8 @@ def test_an_npz_of_images_trains_with_image_defaults(window, qtbot, tmp_path, di
     assert shown.data.preprocess == "center" and shown == window.document.settings
     assert "sensible defaults for images" in window.statusBar().currentMessage()
     assert info.spec.dtype == "float32" and "float32" in window.statusBar().currentMessage()
+    assert shown.train.optimizer == "adam" and shown.train.lr == 0.001
+    assert "adam at lr 0.001" in window.statusBar().currentMessage()
     assert window.document.modified and window.document.path is None
 
 
@@ -123,3 +125,22 @@ def test_opening_image_data_by_name_imports_it(window, tmp_path, dialog_log):
     assert not window.files.open_any(str(broken), ask=False)
     assert dialog_log.errors[-1][0] == "Cannot import the images"
 
+
+
+def test_gradient_descent_keeps_its_learning_rate_on_images():
+    """Only the adaptive optimisers step at 0.001 on images; SGD's rate is the user's."""
+    from dataclasses import replace
+
+    from nnviz.app.run_settings import RunSettings
+    from nnviz.core.data import Dataset
+    from nnviz.gui.window.image_import import image_settings
+    from nnviz.io.images.common import ImageData
+
+    data = Dataset(np.zeros((6, 4)), np.arange(6) % 2, name="tiny", class_names=("a", "b"))
+    images = ImageData(data, (2, 2, 1), 6)
+    base = RunSettings()
+    sgd = replace(base, train=replace(base.train, optimizer="sgd", lr=0.3))
+    settings, notice = image_settings(sgd, images)
+    assert settings.train.lr == 0.3 and "at lr" not in notice
+    settings, notice = image_settings(base, images)
+    assert settings.train.lr == 0.001 and "adam at lr 0.001" in notice

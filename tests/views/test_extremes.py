@@ -338,3 +338,23 @@ def test_decision_plane_draws_a_bounded_sample_of_a_huge_data_set(qtbot):
     # a small data set: every point, no note
     v.set_run(synthetic.run_info(s, X[:100], y[:100]))
     assert len(v._train_scatter.data) == 100 and not v.sample_note.isVisible()
+
+
+def test_a_confusion_matrix_of_a_sample_says_so(qtbot):
+    """A large test split is evaluated live on a fixed sample: the title says of how many."""
+    import dataclasses
+
+    from nnviz.core.trainer import confusion_matrix
+
+    rng = np.random.default_rng(2)
+    truth = rng.integers(0, 3, 188)
+    m = confusion_matrix(truth, truth, 3)
+    s = synthetic.spec([5, 4, 3])
+    v = shown(qtbot, DecisionView(), 700, 600)
+    X_test = rng.standard_normal((1000, 5))
+    v.set_run(synthetic.run_info(s, rng.standard_normal((20, 5)), np.arange(20) % 3, X_test,
+                                 np.arange(1000) % 3))
+    v.show_snapshot(dataclasses.replace(synthetic.snapshot(s, confusion=m), confusion_classes=3,
+                                        confusion_correct=188))
+    paint(qtbot, v)
+    assert "100.0% correct of 188 sampled from 1,000" in v._titles[id(v._cp)]

@@ -123,8 +123,12 @@ class ConfusionMixin:
             self._counts.set_counts(m, share > 0.55, th.q("foreground"), QColor(255, 255, 255))
         total = int(blocks.sum())
         correct = diag
-        split = "test" if self._info.test_X is not None and len(self._info.test_X) else "training"
+        test_X = self._info.test_X
+        split = "test" if test_X is not None and len(test_X) else "training"
         acc = f": {100 * correct / total:.1f}% correct of {total:,}" if total else ""
+        whole = len(test_X) if split == "test" else len(self._info.train_X)
+        if total and total < whole:  # a large split: live figures on a fixed sample of it
+            acc += f" sampled from {whole:,}"
         self._set_title(self._cp, f"Confusion matrix ({split} split){acc} · rows: true, columns: predicted")
         return True
 

@@ -3,8 +3,8 @@ Cancel) or images the user points at (a folder, an .npz, CIFAR-10 binary batches
 
 Loading and downloading are the file layer's (:mod:`nnviz.io.images`); this module asks the
 questions and keeps the window drawing meanwhile. The sensible defaults for images
-(the mean image subtracted, one hidden layer of 100 units, softmax) come with the data and are
-said in the status bar.
+(the mean image subtracted, one hidden layer of 100 units, softmax, float32, Adam at 0.001)
+come with the data and are said in the status bar.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from nnviz.app.image_defaults import (
     IMAGE_LOSS,
     IMAGE_PREPROCESS,
     image_defaults_sentence,
+    image_lr,
 )
 from nnviz.app.run_settings import CUSTOM, DataSettings, RunSettings
 from nnviz.gui.window.background import run_responsive, run_with_progress
@@ -34,10 +35,13 @@ def image_settings(shown: RunSettings, images: ImageData) -> tuple[RunSettings, 
     act = shown.network.activations[0] if shown.network.activations else "relu"
     net = replace(shown.network, layers=IMAGE_LAYERS, activations=(act,) * len(IMAGE_LAYERS),
                   loss=IMAGE_LOSS, dtype=IMAGE_DTYPE)
+    lr = image_lr(shown.train.optimizer)
+    train = shown.train if lr is None else replace(shown.train, lr=lr)
     h, w, c = images.shape
+    sentence = image_defaults_sentence(data.n_features, data.n_classes, shown.train.optimizer)
     notice = (f"{data.name}: {len(data):,} images of {h}x{w}{'' if c == 1 else f'x{c}'}, "
-              f"{image_defaults_sentence(data.n_features, data.n_classes)} (sensible defaults for images)")
-    return replace(shown, data=ds, network=net), notice
+              f"{sentence} (sensible defaults for images)")
+    return replace(shown, data=ds, network=net, train=train), notice
 
 
 def fetch_if_missing(window, dialogs, name: str) -> bool:
