@@ -373,7 +373,10 @@ class Trainer:
             lr = sched.lr_at(lr, self.step_count)
         opt.lr = lr
         before = [net.params[2 * i].copy() for i in range(net.n_layers)] if snapshot else None
-        opt.step(self._flat_params, self._flat_grads)
+        # the layers' figures read the gradients, so they are taken before the update may
+        # spend them (the update changes neither the gradients' values nor the cache)
+        layers = self._layer_steps(cache, grads) if self.track_layers else None
+        opt.step(self._flat_params, self._flat_grads, grads_spent=not snapshot)
         self.step_count += 1
         if self.step_count % CHECKPOINT_EVERY == 0:
             self.ensure_finite()  # a checkpoint only of a finite state
@@ -389,7 +392,6 @@ class Trainer:
             acc = float(np.count_nonzero((scores[:, 0] > 0) == (yb == 1))) / n
         else:
             acc = None
-        layers = self._layer_steps(cache, grads) if self.track_layers else None
         record = StepRecord(self.step_count, self.epoch, loss, reg, acc, lr, layers)
         if snapshot:
             t0 = time.perf_counter()
