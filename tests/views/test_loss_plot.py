@@ -405,3 +405,14 @@ def test_a_short_view_leaves_the_runs_list_to_its_button(qtbot):
     assert not v.runs_panel.isVisible() and v.runs_button.text() == "runs 2"
     v.runs_button.click()
     assert v.runs_panel.isVisible()
+
+
+def test_the_top_tick_label_has_room_above_the_plot(qtbot):
+    """A tick label is centred on its tick; the one at the top edge was cut in half by the
+    widget's border. The plot leaves half a line of room above it."""
+    v = make(qtbot)
+    feed(v, 300)
+    qtbot.wait(50)
+    view = v.plot_widget
+    top = view.mapFromScene(v._pi.vb.sceneBoundingRect().topLeft()).y()
+    assert top >= view.fontMetrics().height() / 2 - 1

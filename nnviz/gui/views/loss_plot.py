@@ -173,6 +173,10 @@ class LossPlot(LossRunsMixin, QWidget):
         layout.addWidget(self.plot_widget, 1)
         pi: pg.PlotItem = self.plot_widget.getPlotItem()
         self._pi = pi
+        # half a line of room above the plot: the top tick label is centred on the top edge
+        # and was cut in half by the widget's border
+        half_line = (self.fontMetrics().height() + 1) // 2
+        pi.layout.setContentsMargins(1, half_line, 1, 1)
         pi.setLabel("left", "loss")
         pi.setLabel("bottom", "step")
         pi.setMenuEnabled(True)
