@@ -124,7 +124,23 @@ def test_opening_image_data_by_name_imports_it(window, tmp_path, dialog_log):
     broken.write_bytes(b"PK\x03\x04 truncated")
     assert not window.files.open_any(str(broken), ask=False)
     assert dialog_log.errors[-1][0] == "Cannot import the images"
-
+    # folders that hold no images: one message each, the run left as it was
+    generation = window.document.generation
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    notes = tmp_path / "notes"
+    (notes / "a").mkdir(parents=True)
+    (notes / "a" / "read me.txt").write_text("not an image")
+    (notes / "b").mkdir()
+    for folder in (empty, notes):
+        before = len(dialog_log.errors)
+        assert not window.files.open_any(str(folder), ask=False)
+        assert len(dialog_log.errors) == before + 1, dialog_log.errors
+        assert dialog_log.errors[-1][0] == "Cannot import the images"
+        assert folder.name in dialog_log.errors[-1][1]
+    assert "holds no image data: no MNIST-style IDX files" in dialog_log.errors[-2][1]  # the empty one
+    assert "notes: the class folder 'a' holds no PNG or JPEG" in dialog_log.errors[-1][1]
+    assert window.document.generation == generation and window.info.spec.input_dim == 16
 
 
 def test_gradient_descent_keeps_its_learning_rate_on_images():

@@ -54,6 +54,16 @@ PILLOW_MISSING = "reading a folder of images needs Pillow: pip install 'nnviz[im
 _GRAY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"}
 
 
+
+class NoClassFoldersError(FileFormatError):
+    """A folder without the class sub-folders an image folder needs (perhaps not image
+    data at all: the caller that also reads IDX and CIFAR-10 folders says so)."""
+
+    def __init__(self, found: int, root: Path):
+        self.found = found
+        super().__init__(f"has {found} class sub-folder(s); a folder of images needs one "
+                         "sub-folder of PNG or JPEG files per class, at least two", root)
+
 def _pillow() -> Any:
     try:
         from PIL import Image
@@ -83,8 +93,7 @@ def _class_folders(root: Path) -> tuple[list[Path], int]:
         else:
             others += 1
     if len(folders) < 2:
-        raise FileFormatError(f"has {len(folders)} class sub-folder(s); a folder of images needs one "
-                              "sub-folder of PNG or JPEG files per class, at least two", root)
+        raise NoClassFoldersError(len(folders), root)
     if len(folders) > MAX_CLASSES:
         raise FileFormatError(f"has {len(folders):,} sub-folders; at most {MAX_CLASSES:,} classes are "
                               "allowed", root)
@@ -111,7 +120,8 @@ def _list(root: Path) -> tuple[list[tuple[Path, int]], list[str], int]:
             else:
                 passed += 1
         if not found:
-            raise FileFormatError(f"holds no PNG or JPEG files ({', '.join(IMAGE_SUFFIXES)})", folder)
+            raise FileFormatError(f"the class folder {folder.name!r} holds no PNG or JPEG files "
+                                  f"({', '.join(IMAGE_SUFFIXES)})", root)
     return files, [f.name for f in folders], passed
 
 

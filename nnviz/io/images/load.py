@@ -20,7 +20,7 @@ from nnviz.io.images.cache import (
 )
 from nnviz.io.images.cifar import PICKLED_NAMES, is_cifar_folder, load_cifar_batches, load_cifar_folder
 from nnviz.io.images.common import ImageData
-from nnviz.io.images.folder import load_image_folder
+from nnviz.io.images.folder import NoClassFoldersError, load_image_folder
 from nnviz.io.images.idx import is_idx_folder, load_idx_folder
 from nnviz.io.images.npz import load_npz_images
 from nnviz.io.regular_file import require_regular_file
@@ -51,7 +51,13 @@ def load_image_data(path: str | os.PathLike, *, max_examples: int | None = None,
             return load_idx_folder(p, max_examples=max_examples, seed=seed)
         if is_cifar_folder(p):
             return load_cifar_folder(p, max_examples=max_examples, seed=seed, name=p.name or "cifar10")
-        return load_image_folder(p, max_examples=max_examples, seed=seed, size=size, mode=mode)
+        try:
+            return load_image_folder(p, max_examples=max_examples, seed=seed, size=size, mode=mode)
+        except NoClassFoldersError as exc:  # no kind of image folder at all: say every kind
+            raise FileFormatError(
+                "holds no image data: no MNIST-style IDX files (train-images-idx3-ubyte, ...), no "
+                f"CIFAR-10 binary batches (data_batch_1.bin, ...), and {exc.found} sub-folder(s) where "
+                "one sub-folder of PNG or JPEG images per class is needed, at least two", p) from None
     require_regular_file(p)
     suffix = p.suffix.lower()
     if suffix == ".npz":

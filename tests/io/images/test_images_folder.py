@@ -114,7 +114,7 @@ def test_needs_two_classes_with_images(tmp_path):
         load_image_folder(tmp_path / "p")
     _tree(tmp_path / "q")
     (tmp_path / "q" / "empty").mkdir()
-    with pytest.raises(FileFormatError, match="empty: holds no PNG or JPEG"):
+    with pytest.raises(FileFormatError, match="q: the class folder 'empty' holds no PNG or JPEG"):
         load_image_folder(tmp_path / "q")
 
 
@@ -152,3 +152,13 @@ def test_an_idx_or_npz_needs_no_pillow(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "PIL", None)
     np.savez(tmp_path / "d.npz", x=np.zeros((2, 2, 2), np.uint8), y=np.array([0, 1]))
     assert load_image_data(tmp_path / "d.npz").shape == (2, 2, 1)
+
+
+def test_a_folder_of_no_kind_names_every_kind(tmp_path):
+    """Opened as image data, a folder that is none of the three kinds says what each needs."""
+    from nnviz.io.images import load_images
+
+    (tmp_path / "photos" / "one").mkdir(parents=True)
+    with pytest.raises(FileFormatError, match="photos: holds no image data: no MNIST-style IDX") as info:
+        load_images(tmp_path / "photos")
+    assert "CIFAR-10 binary batches" in str(info.value) and "1 sub-folder(s)" in str(info.value)
