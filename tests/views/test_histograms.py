@@ -151,6 +151,22 @@ def test_plot_titles_are_clipped_to_their_own_plot(qtbot, spiral):
         assert p.titleLabel.flags() & QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape
 
 
+@pytest.mark.parametrize("width", [420, 520])
+def test_plot_titles_wrap_to_their_plot_instead_of_being_cut(qtbot, spiral, width):
+    """At 1280x720 the Histograms dock is about 480 px wide: the titles were cut at both
+    ends ("idden 1 activations, step 15,1"). Each wraps inside its own plot, whole."""
+    v = make(qtbot, spiral)
+    v.resize(width, 500)
+    v.show_snapshot(spiral.snapshots[-1])
+    qtbot.wait(50)
+    for plot in (v._hist_plot, v._evo_plot, v._norm_plot):
+        text = plot.titleLabel.item
+        shown = text.mapRectToScene(text.boundingRect())
+        cell = plot.titleLabel.sceneBoundingRect()
+        assert shown.left() >= cell.left() - 1 and shown.right() <= cell.right() + 1, (shown, cell)
+        assert shown.bottom() <= cell.bottom() + 1  # every wrapped line inside the title row
+
+
 def test_evolution_axis_changes_only_in_steps(qtbot, spiral):
     """Ticks and x range of the evolution plot are re-set only when they change: a few
     times per hundred snapshots, not on every frame (each set regenerates the axis)."""

@@ -31,6 +31,7 @@ from nnviz.core.trainer import Snapshot
 from nnviz.gui.views import palette
 from nnviz.gui.views.bounded import clip_coords, finite_range, padded_range
 from nnviz.gui.views.loss_plot import GrowingBuffer, TidyAxis
+from nnviz.gui.views.plot_title import TitleFitter
 from nnviz.gui.views.ranges import GROWTH, StickyViewBox, zero_based_range
 from nnviz.gui.views.stats_table import Cell, StatsTable
 
@@ -212,6 +213,11 @@ class HistogramPanel(QWidget):
         for plot in (self._hist_plot, self._evo_plot, self._norm_plot):
             _no_min_width(plot)
             palette.clip_title(plot)
+        # titles wrap to their plot's share of the width (two side by side, one below)
+        # instead of being cut at both ends in a narrow dock
+        top_row = TitleFitter(g, [self._hist_plot, self._evo_plot], columns=2)
+        self._title_fitters = {id(self._hist_plot): top_row, id(self._evo_plot): top_row,
+                               id(self._norm_plot): TitleFitter(g, [self._norm_plot])}
         g.ci.layout.setRowStretchFactor(0, 3)
         g.ci.layout.setRowStretchFactor(1, 2)
         # the norms' legend sits under the plots, never on the newest data; every curve has an entry
@@ -406,6 +412,7 @@ class HistogramPanel(QWidget):
         colour = self._theme.css("foreground")
         if where == "title":
             plot.setTitle(text, color=colour, size="9pt")
+            self._title_fitters[id(plot)].fit(plot)
         else:
             plot.setLabel(where, text, color=colour)
 

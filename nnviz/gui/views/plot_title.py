@@ -9,6 +9,8 @@ whenever the widget is resized or the title set.
 
 from __future__ import annotations
 
+import math
+
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QTextOption
@@ -17,6 +19,8 @@ from PySide6.QtGui import QTextOption
 TITLE_MARGIN = 8.0
 #: a title never wraps narrower than this (a tiny plot keeps a readable word or two)
 MIN_TITLE_WIDTH = 60.0
+#: the title row's height for one line, as pyqtgraph sets it
+TITLE_ROW = 30
 
 
 def fit_title(plot: pg.PlotItem, width: float) -> None:
@@ -37,32 +41,58 @@ def fit_title(plot: pg.PlotItem, width: float) -> None:
     room = max(MIN_TITLE_WIDTH, float(width) - sides - TITLE_MARGIN)
     if item.boundingRect().width() > room:
         item.setTextWidth(room)
+    # pyqtgraph fixes the title row at 30 px: a wrapped title gets the rows it needs
+    height = max(TITLE_ROW, math.ceil(item.boundingRect().height()) + 4)
+    if label.maximumHeight() != height:
+        label.setMaximumHeight(height)
+        plot.layout.setRowFixedHeight(0, height)
     label.updateMin()
     label.resizeEvent(None)
 
 
 class TitleFitter(QObject):
     """Keeps the titles of the plots in ``widget`` (a ``pg.PlotWidget`` or a
-    ``pg.GraphicsLayoutWidget``) wrapped to the widget's width: call :meth:`fit` after
-    setting a title; resizes are followed by themselves."""
+    ``pg.GraphicsLayoutWidget``) wrapped to their plots' widths: call :meth:`fit` after
+    setting a title; resizes of the widget and of each plot are followed by themselves.
+    A plot is fitted to its own width in the layout once it has one (a grid's cells are
+    narrower than an even share of the widget: margins, spacing, spans), and never to
+    more than the widget's width shared by ``columns``."""
 
     def __init__(self, widget, plots: list[pg.PlotItem] | None = None, columns: int = 1) -> None:
         super().__init__(widget)
         self._widget = widget
-        self._plots = plots if plots is not None else [widget.getPlotItem()]
-        self._columns = max(1, int(columns))
+        self._plots: list[pg.PlotItem] = []
+        self._columns = 1
+        self._fitted: dict[int, float] = {}  # plot -> the width its title was fitted to
         widget.installEventFilter(self)
+        self.set_plots(plots if plots is not None else [widget.getPlotItem()], columns)
 
     def set_plots(self, plots: list[pg.PlotItem], columns: int = 1) -> None:
         """The plots it wraps (a grid of ``columns`` share the width evenly)."""
+        for plot in plots:
+            if all(plot is not p for p in self._plots):
+                plot.geometryChanged.connect(lambda plot=plot: self._refit(plot))
         self._plots = list(plots)
         self._columns = max(1, int(columns))
         self.fit()
 
+    def _width(self, plot: pg.PlotItem) -> float:
+        """The plot's own width, but never more than its share of the widget: when the
+        widget shrinks, the title must narrow first or it would hold the plot wide."""
+        share = self._widget.width() / self._columns
+        own = plot.geometry().width()
+        return min(own, share) if own > 0 else share
+
+    def _refit(self, plot: pg.PlotItem) -> None:
+        """A plot's geometry changed: refit its title if its width did."""
+        if self._fitted.get(id(plot)) != self._width(plot):
+            self.fit(plot)
+
     def fit(self, plot: pg.PlotItem | None = None) -> None:
-        """Wrap ``plot``'s title (every plot's without one) to its share of the width."""
-        width = self._widget.width() / self._columns
+        """Wrap ``plot``'s title (every plot's without one) to its plot's width."""
         for p in ([plot] if plot is not None else self._plots):
+            width = self._width(p)
+            self._fitted[id(p)] = width
             fit_title(p, width)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
