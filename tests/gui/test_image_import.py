@@ -160,3 +160,14 @@ def test_gradient_descent_keeps_its_learning_rate_on_images():
     assert settings.train.lr == 0.3 and "at lr" not in notice
     settings, notice = image_settings(base, images)
     assert settings.train.lr == 0.001 and "adam at lr 0.001" in notice
+
+
+def test_the_histogram_layer_list_shows_a_new_networks_whole_names(window, qtbot, tmp_path, dialog_log):
+    """The list was sized on first show to the demo's "hidden 1 (8 relu)"; behind another
+    tab when images brought 100 units, it showed "hidden 1 (100 rel"."""
+    assert window.files.import_images(str(_npz(tmp_path / "faces.npz")), ask=False), dialog_log.errors
+    window.docks["histograms"].raise_()
+    combo = window.histograms.layer_combo
+    qtbot.waitUntil(lambda: combo.isVisible() and "100" in combo.currentText(), timeout=30_000)
+    qtbot.wait(100)
+    assert combo.width() > combo.fontMetrics().horizontalAdvance(combo.currentText()) + 20

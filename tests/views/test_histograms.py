@@ -235,3 +235,4 @@ def test_a_deep_networks_table_scrolls_instead_of_squeezing_the_plots(qtbot):
     assert v.stats_scroll.height() <= MAX_TABLE_LINES * line + 2
     assert v.stats_label.sizeHint().height() > v.stats_scroll.height()  # the rest scrolls
     assert v.graphics.height() > 200
+

@@ -171,6 +171,8 @@ class HistogramPanel(QWidget):
         bar.addWidget(QLabel("Layer"))
         self.layer_combo = QComboBox()
         self.layer_combo.setObjectName("histLayer")
+        # sized to its items whenever they change (a new network's names are longer or shorter)
+        self.layer_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.layer_combo.currentIndexChanged.connect(self._selection_changed)
         bar.addWidget(self.layer_combo)
         bar.addWidget(QLabel("Show"))
