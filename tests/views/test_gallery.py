@@ -124,6 +124,12 @@ def test_show_class_pair_filters_to_one_confusion_cell(qtbot):
     assert v.grid.drawn == 0
     v.clear_filter()
     assert v.class_pair is None and len(v.cells()) == GALLERY_SIZE
+    assert "show all examples" not in v.header.text()
+    # the header's link is the way back for a person: it names itself and clears the filter
+    v.show_class_pair(3, 4)
+    assert "href='all'" in v.header.text() and "show all examples" in v.header.text()
+    v.header.linkActivated.emit("all")
+    assert v.class_pair is None and len(v.cells()) == GALLERY_SIZE
 
 
 def test_colour_images_and_long_class_names(qtbot):

@@ -179,6 +179,8 @@ class GalleryView(QWidget):
     def _build_ui(self) -> None:
         self.grid = _Grid(self)
         self.header, self.stack, self.message = captioned_page(self, "gallery", self.grid)
+        # a confusion cell narrows the grid; the header's link widens it again
+        self.header.linkActivated.connect(lambda _link: self.clear_filter())
 
     # --- public API ----------------------------------------------------------------
     def set_run(self, info: RunInfo) -> None:
@@ -347,6 +349,7 @@ class GalleryView(QWidget):
             else:
                 line = (f"true <b>{t}</b> predicted as <b>{p}</b>: {len(self._cells)} of the "
                         f"{len(ex.indices):,} {what} examples checked")
+            line += f" · <a href='all' style='color:{th.css('foreground')}'>show all examples</a>"
         elif ex is None:
             line = (f"{what} examples, not labelled yet: the predictions come with the next snapshot"
                     if self._y is not None else f"{what} examples (no classes to predict)")
