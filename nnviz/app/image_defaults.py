@@ -35,10 +35,15 @@ def image_lr(optimizer: str) -> float | None:
     return IMAGE_ADAPTIVE_LR if optimizer in ADAPTIVE_OPTIMIZERS else None
 
 
+def widths_words(n_features: int, layers: tuple[int, ...] | list[int], n_classes: int) -> str:
+    """A network's widths as the defaults name them: "784-100-10"."""
+    return "-".join(str(w) for w in (n_features, *layers, n_classes))
+
+
 def image_defaults_sentence(n_features: int, n_classes: int, optimizer: str = "adam",
                             dtype: str = IMAGE_DTYPE) -> str:
     """The one phrase that says which defaults were chosen ("mean image subtracted,
     784-100-10 in float32, adam at lr 0.001")."""
     lr = image_lr(optimizer)
     step = f", {optimizer} at lr {lr:g}" if lr is not None else ""
-    return f"{IMAGE_PREPROCESS_WORDS}, {n_features}-{IMAGE_LAYERS[0]}-{n_classes} in {dtype}{step}"
+    return f"{IMAGE_PREPROCESS_WORDS}, {widths_words(n_features, IMAGE_LAYERS, n_classes)} in {dtype}{step}"

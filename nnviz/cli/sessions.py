@@ -97,6 +97,7 @@ def _say_image_defaults(args, data, layers, preprocess: str, dtype: str, optimiz
         IMAGE_PREPROCESS,
         IMAGE_PREPROCESS_WORDS,
         image_lr,
+        widths_words,
     )
 
     chosen, options = [], []
@@ -104,7 +105,7 @@ def _say_image_defaults(args, data, layers, preprocess: str, dtype: str, optimiz
         chosen.append(IMAGE_PREPROCESS_WORDS)
         options.append("--preprocess")
     if args.layers is None and tuple(layers) == IMAGE_LAYERS:
-        chosen.append(f"{data.n_features}-{'-'.join(map(str, layers))}-{data.n_classes}")
+        chosen.append(widths_words(data.n_features, layers, data.n_classes))
         options.append("--layers")
     if args.dtype is None and dtype == IMAGE_DTYPE:
         chosen.append(f"in {IMAGE_DTYPE}, the images' precision")

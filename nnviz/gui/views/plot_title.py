@@ -61,19 +61,12 @@ class TitleFitter(QObject):
     def __init__(self, widget, plots: list[pg.PlotItem] | None = None, columns: int = 1) -> None:
         super().__init__(widget)
         self._widget = widget
-        self._plots: list[pg.PlotItem] = []
-        self._columns = 1
+        self._plots = list(plots) if plots is not None else [widget.getPlotItem()]
+        self._columns = max(1, int(columns))
         self._fitted: dict[int, float] = {}  # plot -> the width its title was fitted to
         widget.installEventFilter(self)
-        self.set_plots(plots if plots is not None else [widget.getPlotItem()], columns)
-
-    def set_plots(self, plots: list[pg.PlotItem], columns: int = 1) -> None:
-        """The plots it wraps (a grid of ``columns`` share the width evenly)."""
-        for plot in plots:
-            if all(plot is not p for p in self._plots):
-                plot.geometryChanged.connect(lambda plot=plot: self._refit(plot))
-        self._plots = list(plots)
-        self._columns = max(1, int(columns))
+        for plot in self._plots:
+            plot.geometryChanged.connect(lambda plot=plot: self._refit(plot))
         self.fit()
 
     def _width(self, plot: pg.PlotItem) -> float:

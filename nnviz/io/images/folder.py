@@ -54,7 +54,6 @@ PILLOW_MISSING = "reading a folder of images needs Pillow: pip install 'nnviz[im
 _GRAY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"}
 
 
-
 class NoClassFoldersError(FileFormatError):
     """A folder without the class sub-folders an image folder needs (perhaps not image
     data at all: the caller that also reads IDX and CIFAR-10 folders says so)."""
@@ -63,6 +62,7 @@ class NoClassFoldersError(FileFormatError):
         self.found = found
         super().__init__(f"has {found} class sub-folder(s); a folder of images needs one "
                          "sub-folder of PNG or JPEG files per class, at least two", root)
+
 
 def _pillow() -> Any:
     try:
