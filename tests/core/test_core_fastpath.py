@@ -4,6 +4,7 @@ stacked moments) give exactly the bits of the plain allocating forms they replac
 from __future__ import annotations
 
 import copy
+import math
 import pickle
 
 import numpy as np
@@ -107,31 +108,55 @@ def test_workspace_passes_match_the_allocating_ones(widths, acts, loss, residual
             assert same_bits(g1, g0)
 
 
-@pytest.mark.parametrize("name", ["adam", "adamw"])
-def test_adam_with_stacked_moments_matches_the_textbook_update(name):
-    rng = np.random.default_rng(5)
-    params = [rng.standard_normal((3, 4)), rng.standard_normal(5000)]  # small and big
-    ref = [p.copy() for p in params]
-    opt = Optimizer(OptimizerConfig(name, {"lr": 0.01, "weight_decay": 0.1}), params)
-    m = [np.zeros_like(p) for p in ref]
-    v = [np.zeros_like(p) for p in ref]
-    b1, b2, eps, lr, wd = 0.9, 0.999, 1e-8, 0.01, 0.1
-    for t in range(1, 6):
-        grads = [rng.standard_normal(p.shape) for p in params]
-        opt.step(params, grads)
-        for p, g, mi, vi in zip(ref, grads, m, v, strict=True):
+def _adam_by_hand(name, params, grads_per_step, hyper, efficient):
+    """Adam written out in fresh NumPy: torch's form, or Kingma and Ba's efficient order
+    (step size and eps scaled by sqrt(1 - b2^t), moments as (1 - b) (x b / (1 - b) + g))."""
+    b1, b2, eps, lr, wd = 0.9, 0.999, 1e-8, hyper["lr"], hyper["weight_decay"]
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    for t, grads in enumerate(grads_per_step, start=1):
+        for p, g, mi, vi in zip(params, grads, m, v, strict=True):
             if name == "adamw":
                 p *= 1 - lr * wd
             else:
                 g = g + wd * p
-            mi *= b1
-            mi += (1 - b1) * g
-            vi *= b2
-            vi += (1 - b2) * (g * g)
-            denom = np.sqrt(vi) / np.sqrt(1 - b2**t) + eps
-            p -= lr / (1 - b1**t) * (mi / denom)
-    for p, r in zip(params, ref, strict=True):
+            if efficient:
+                mi[...] = (mi * (b1 / (1 - b1)) + g) * (1 - b1)
+                vi[...] = (vi * (b2 / (1 - b2)) + g * g) * (1 - b2)
+                c2 = math.sqrt(1 - b2**t)
+                p -= lr * c2 / (1 - b1**t) * (mi / (np.sqrt(vi) + eps * c2))
+            else:
+                mi *= b1
+                mi += (1 - b1) * g
+                vi *= b2
+                vi += (1 - b2) * (g * g)
+                denom = np.sqrt(vi) / np.sqrt(1 - b2**t) + eps
+                p -= lr / (1 - b1**t) * (mi / denom)
+    return m, v
+
+
+@pytest.mark.parametrize("spent", [False, True])
+@pytest.mark.parametrize("name", ["adam", "adamw"])
+def test_adam_with_stacked_moments_matches_the_update_written_out(name, spent):
+    """The optimiser's few in-place calls give the bits of the efficient order written
+    out plainly, whether it may overwrite the gradients or not, and stay within rounding
+    of torch's form of the same update."""
+    rng = np.random.default_rng(5)
+    params = [rng.standard_normal((3, 4)), rng.standard_normal(5000)]  # small and big
+    hyper = {"lr": 0.01, "weight_decay": 0.1}
+    ref, torch_form = [p.copy() for p in params], [p.copy() for p in params]
+    opt = Optimizer(OptimizerConfig(name, hyper), params)
+    steps = [[rng.standard_normal(p.shape) for p in params] for _ in range(5)]
+    for grads in steps:
+        given = [g.copy() for g in grads]
+        opt.step(params, given, grads_spent=spent)
+        if not spent:
+            assert all(same_bits(a, b) for a, b in zip(given, grads, strict=True))
+    m, v = _adam_by_hand(name, ref, steps, hyper, efficient=True)
+    _adam_by_hand(name, torch_form, steps, hyper, efficient=False)
+    for p, r, t in zip(params, ref, torch_form, strict=True):
         assert same_bits(p, r)
+        np.testing.assert_allclose(p, t, rtol=1e-13, atol=1e-15)
     state = opt.state_arrays()
     for k, want in (("exp_avg", m), ("exp_avg_sq", v)):
         for a, b in zip(state[k], want, strict=True):
