@@ -104,9 +104,14 @@ def main(argv: list[str] | None = None) -> int:
         "adam (nnviz)": lambda: opt.step(flat_p, flat_g),
         "adam (textbook NumPy)": textbook_adam(spare_p, spare_g),
     }
+    # every timing starts from the same weights and moments: the optimiser timed alone
+    # applies one gradient thousands of times, which would leave weights far from any
+    # trained network (saturated scores, gradients near underflow) for the next timing
+    start = trainer.get_state()
     best = dict.fromkeys(parts, math.inf)
     for _ in range(args.rounds):
         for name, fn in parts.items():
+            trainer.set_state(start)
             best[name] = min(best[name], microseconds(fn, args.steps))
     alone = sum(best[k] for k in ("forward", "loss", "backward", "adam (nnviz)"))
     shape = f"{args.inputs}-{'-'.join(map(str, hidden))}-{args.classes}"
