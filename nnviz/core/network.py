@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnviz.core.activations import Activation, make_activation
+from nnviz.core.activations import SPENT_BACKWARD, Activation, make_activation
 from nnviz.core.init import initial_params
 from nnviz.core.losses import Loss, LossScratch, make_loss
 from nnviz.core.spec import NetworkSpec, SpecError
@@ -55,18 +55,27 @@ class Workspace:
     a pass writes here is overwritten by the next pass with the same workspace.
     """
 
-    def __init__(self, network: Network, n: int):
+    def __init__(self, network: Network, n: int, lean: bool = False):
+        """``lean`` (for a network whose :attr:`Network.can_be_lean` holds): each hidden
+        layer's outputs overwrite its pre-activations, and the backward pass overwrites
+        the outputs and the upstream gradients (:meth:`Activation.backward_spent`). The
+        same bits in half the arrays, so less of the cache goes to them; after backward
+        the cache holds neither pre-activations nor outputs, so a caller that reads them
+        afterwards (statistics, snapshots) needs a workspace that is not lean."""
+        if lean and not network.can_be_lean:
+            raise ValueError("this network cannot use a lean workspace")
         dt = network.dtype
         shapes = network.spec.layer_shapes()
         hidden = network.spec.hidden
         self.n = n
+        self.lean = lean
         self.pre = [np.empty((n, w[1]), dt) for w, _ in shapes[:-1]]
-        self.post = [np.empty((n, h.units), dt) for h in hidden]
+        self.post = self.pre if lean else [np.empty((n, h.units), dt) for h in hidden]
         self.hidden = [np.empty((n, h.units), dt) for h in hidden]  # skip sums, dropout
         self.scores = np.empty((n, shapes[-1][0][1]), dt)
-        self.dz = [np.empty((n, w[1]), dt) for w, _ in shapes[:-1]]
+        self.dz = [None] * len(hidden) if lean else [np.empty((n, w[1]), dt) for w, _ in shapes[:-1]]
         self.dh = [np.empty((n, h.units), dt) for h in hidden]
-        self.dx = [np.empty((n, h.units), dt) for h in hidden]
+        self.dx = [None] * len(hidden) if lean else [np.empty((n, h.units), dt) for h in hidden]
         self.predicted = np.empty(n, np.int64)  # the trainer's accuracy
         self.correct = np.empty(n, bool)
         # forward products (n, fan_in) @ (fan_in, fan_out), backward (n, fan_out) @ W.T
@@ -87,6 +96,10 @@ class Network:
         ]
         self.loss: Loss = make_loss(spec.loss)
         self.residual = spec.residual_layers()
+        #: whether a :class:`Workspace` may be lean: every hidden activation has a spent
+        #: backward pass, and no skip connection needs a layer's upstream gradient again
+        self.can_be_lean = not any(self.residual) and all(
+            a.name in SPENT_BACKWARD for a in self.activations)
         shapes = spec.layer_shapes()
         if len(params) != 2 * len(shapes):
             raise SpecError(f"expected {2 * len(shapes)} parameter arrays, got {len(params)}")
@@ -233,6 +246,7 @@ class Network:
             bprod, dz_out, dh_out, dx_out = ws.backward_product, ws.dz, ws.dh, ws.dx
         reduce, add = np.add.reduce, np.add
         inputs = cache.inputs
+        lean = ws is not None and ws.lean
         # each ``out=grads[k]`` is the caller's view, or None for a fresh array
         grads[-2] = wprod(inputs[L].T, dscores, out=grads[-2])
         grads[-1] = reduce(dscores, axis=0, out=grads[-1])
@@ -242,7 +256,10 @@ class Network:
             mask = cache.masks[i]
             if mask is not None:  # in the workspace's own array, or a fresh one
                 dh = np.multiply(dh, mask, out=None if ws is None else dh)
-            dz = self.activations[i].backward(cache.pre[i], cache.post[i], dh, dz_out[i])
+            if lean:  # dz in dh's array, the derivative in the outputs' (used up by now)
+                dz = self.activations[i].backward_spent(cache.post[i], dh)
+            else:
+                dz = self.activations[i].backward(cache.pre[i], cache.post[i], dh, dz_out[i])
             grads[2 * i] = wprod(inputs[i].T, dz, out=grads[2 * i])
             grads[2 * i + 1] = reduce(dz, axis=0, out=grads[2 * i + 1])
             if i:  # the first layer's input gradient is never needed

@@ -50,7 +50,8 @@ PRESHUFFLE_BYTES = 64 << 20
 #: (it stays in cache) beats copying the whole set each epoch (784-wide inputs, batch 128:
 #: 65 instead of 100 us a step)
 PRESHUFFLE_BATCH_BYTES = 64 << 10
-#: preallocated arrays for one batch size stay within this size; bigger batches allocate
+#: preallocated arrays for one batch size (both workspaces) stay within this size; bigger
+#: batches allocate
 WORKSPACE_BYTES = 64 << 20
 
 
@@ -223,7 +224,8 @@ class Trainer:
         self._workspaces: dict[int, Workspace] = {}
         self._gathered: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         widths = sum(w[1] for w, _ in net.spec.layer_shapes())
-        row_bytes = 6 * max(widths, 1) * net.dtype.itemsize
+        # a workspace holds 6 arrays per unit and a lean one 3, and a trainer may keep both
+        row_bytes = 9 * max(widths, 1) * net.dtype.itemsize
         self._max_workspace_rows = WORKSPACE_BYTES // row_bytes
 
     # copies and pickles keep the gradient views on the flat gradient buffer (see Network);
@@ -331,12 +333,15 @@ class Trainer:
         return (np.take(self.X, idx, axis=0, out=bufs[0], mode="clip"),
                 np.take(self.y, idx, axis=0, out=bufs[1], mode="clip"))
 
-    def _workspace(self, n: int) -> Workspace:
-        ws = self._workspaces.get(n)
+    def _workspace(self, n: int, lean: bool = False) -> Workspace:
+        """The workspace for batches of ``n``; ``lean`` where nothing reads the forward
+        pass's arrays after the backward pass (and the network allows it)."""
+        lean = lean and self.network.can_be_lean
+        ws = self._workspaces.get((n, lean))
         if ws is None:
             if len(self._workspaces) >= 4:  # batch sizes changed while training
                 self._workspaces.clear()
-            ws = self._workspaces[n] = Workspace(self.network, n)
+            ws = self._workspaces[(n, lean)] = Workspace(self.network, n, lean)
         return ws
 
     def step(self, snapshot: bool = False) -> StepRecord:
@@ -348,7 +353,9 @@ class Trainer:
         epoch_before, perm_before, pos_before = self.epoch, self._perm, self._pos
         Xb, yb = self._next_batch()
         n = len(Xb)
-        ws = self._workspace(n) if n <= self._max_workspace_rows else None
+        # lean unless a snapshot or the layers' figures read the pass's arrays afterwards
+        lean = not (snapshot or self.track_layers)
+        ws = self._workspace(n, lean) if n <= self._max_workspace_rows else None
         masks = self._dropout_masks(n) if cfg.dropout > 0 else None
         cache = net.forward(Xb, masks, ws)
         scores = cache.scores

@@ -80,17 +80,27 @@ NETWORKS = [
     ((3, 6, 6, 6, 4), ("sigmoid", "relu", "identity"), "svm", True),
     ((2, 4, 4, 1), ("maxout", "elu"), "logistic", False),
     ((4, 3), (), "softmax", False),
+    ((3, 7, 5, 6, 3), ("tanh", "identity", "relu"), "softmax", False),
 ]
 
 
+def _network(widths, acts, loss, residual) -> Network:
+    hidden = tuple(LayerSpec(w, a) for w, a in zip(widths[1:-1], acts, strict=True))
+    return Network.initialised(NetworkSpec(widths[0], widths[-1], hidden, loss=loss, residual=residual), 3)
+
+
+@pytest.mark.parametrize("lean", [False, True])
 @pytest.mark.parametrize("widths, acts, loss, residual", NETWORKS)
 @pytest.mark.parametrize("n", [1, 10])
-def test_workspace_passes_match_the_allocating_ones(widths, acts, loss, residual, n):
-    hidden = tuple(LayerSpec(w, a) for w, a in zip(widths[1:-1], acts, strict=True))
-    spec = NetworkSpec(widths[0], widths[-1], hidden, loss=loss, residual=residual)
-    net = Network.initialised(spec, 3)
+def test_workspace_passes_match_the_allocating_ones(widths, acts, loss, residual, n, lean):
+    net = _network(widths, acts, loss, residual)
+    if lean and not net.can_be_lean:
+        with pytest.raises(ValueError, match="lean"):
+            Workspace(net, n, lean=True)
+        return
+    hidden = net.spec.hidden
     rng = np.random.default_rng(4)
-    ws = Workspace(net, n)
+    ws = Workspace(net, n, lean=lean)
     for with_masks in (False, True):
         X = rng.standard_normal((n, widths[0]))
         masks = [(rng.random((n, h.units)) > 0.3) * 1.5 for h in hidden] if with_masks else None
@@ -106,6 +116,13 @@ def test_workspace_passes_match_the_allocating_ones(widths, acts, loss, residual
         got = net.backward(fast, d, views, ws)
         for g0, g1 in zip(expected, got, strict=True):
             assert same_bits(g1, g0)
+
+
+@pytest.mark.parametrize("acts, lean", [(("relu", "relu"), True), (("tanh", "identity"), True),
+                                        (("sigmoid", "relu"), False), (("relu", "elu"), False)])
+def test_only_networks_whose_backward_needs_the_outputs_alone_can_be_lean(acts, lean):
+    assert _network((2, 4, 4, 2), acts, "softmax", False).can_be_lean is lean
+    assert not _network((2, 4, 4, 2), acts, "softmax", True).can_be_lean  # a skip reuses dh
 
 
 def _adam_by_hand(name, params, grads_per_step, hyper, efficient):
@@ -195,3 +212,25 @@ def test_trainer_step_does_not_depend_on_the_workspace_or_preshuffling(monkeypat
     slow = run()
     assert fast[0] == slow[0] and same_bits(fast[1], slow[1])
     assert all(type(r[4]) is float for r in fast[0])  # accuracy stays a Python float
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw", "sgd", "momentum"])
+@pytest.mark.parametrize("acts, dropout", [(("relu", "relu"), 0.0), (("tanh", "relu"), 0.2),
+                                           (("sigmoid", "tanh"), 0.0)])
+def test_a_plain_step_gives_the_bits_of_a_step_that_keeps_its_arrays(optimizer, acts, dropout):
+    """Without a snapshot or the layers' figures a step overwrites what it no longer needs
+    (a lean workspace, spent gradients); with them it keeps everything. Either way the run
+    is the same, bit for bit: the window's training matches the command line's."""
+    rng = np.random.default_rng(2)
+    X, y = rng.standard_normal((90, 3)), rng.integers(0, 3, 90)
+    spec = NetworkSpec(3, 3, tuple(LayerSpec(6, a) for a in acts), loss="softmax")
+    runs = []
+    for keep in (False, True):
+        cfg = TrainConfig(OptimizerConfig(optimizer, {"lr": 0.05}), batch_size=16, seed=1, dropout=dropout)
+        t = Trainer(Network.initialised(spec, 0), cfg, X, y, track_layers=keep)
+        records = [tuple(t.step(snapshot=keep and k % 3 == 0))[:5] for k in range(30)]
+        runs.append((records, t.network.flat.tobytes(), t.optimizer.state_arrays()))
+    (rec0, flat0, st0), (rec1, flat1, st1) = runs
+    assert rec0 == rec1 and flat0 == flat1
+    for k in st0:
+        assert all(same_bits(a, b) for a, b in zip(st0[k], st1[k], strict=True))
