@@ -304,8 +304,13 @@ class Trainer:
         if self._preshuffle and b * self._row_bytes < PRESHUFFLE_BATCH_BYTES:
             if self._shuffled_for is not self._perm:
                 # the epoch's examples in their shuffled order, so that a minibatch is a
-                # slice: one gather per epoch instead of two per step
-                self._X_shuffled, self._y_shuffled = self.X[self._perm], self.y[self._perm]
+                # slice: one gather per epoch instead of two per step, into the arrays of
+                # the epoch before (nothing keeps a minibatch past its step)
+                if self._X_shuffled is None:
+                    self._X_shuffled = np.empty(self.X.shape, self.X.dtype)
+                    self._y_shuffled = np.empty(self.y.shape, self.y.dtype)
+                np.take(self.X, self._perm, axis=0, out=self._X_shuffled, mode="clip")
+                np.take(self.y, self._perm, axis=0, out=self._y_shuffled, mode="clip")
                 self._shuffled_for = self._perm
             Xb, yb = self._X_shuffled[pos:end], self._y_shuffled[pos:end]
         else:
