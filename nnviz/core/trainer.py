@@ -221,7 +221,7 @@ class Trainer:
         self._row_bytes = (self.X[:1].nbytes + self.y[:1].nbytes) if len(self.X) else 0
         self._shuffled_for: np.ndarray | None = None
         self._X_shuffled = self._y_shuffled = None
-        self._workspaces: dict[int, Workspace] = {}
+        self._workspaces: dict[tuple[int, bool], Workspace] = {}  # by batch size and leanness
         self._gathered: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         widths = sum(w[1] for w, _ in net.spec.layer_shapes())
         # a workspace holds 6 arrays per unit and a lean one 3, and a trainer may keep both
@@ -344,7 +344,7 @@ class Trainer:
         lean = lean and self.network.can_be_lean
         ws = self._workspaces.get((n, lean))
         if ws is None:
-            if len(self._workspaces) >= 4:  # batch sizes changed while training
+            if len(self._workspaces) >= 8:  # batch sizes changed while training
                 self._workspaces.clear()
             ws = self._workspaces[(n, lean)] = Workspace(self.network, n, lean)
         return ws
