@@ -51,8 +51,9 @@ class Workspace:
 
     On a tiny network a training step is a few dozen NumPy calls on arrays of a few
     dozen numbers, and allocating each result costs about as much as computing it; a
-    trainer keeps one workspace per batch size and reuses it step after step. Everything
-    a pass writes here is overwritten by the next pass with the same workspace.
+    trainer keeps a workspace per batch size (and a lean one beside it) and reuses it step
+    after step. Everything a pass writes here is overwritten by the next pass with the
+    same workspace.
     """
 
     def __init__(self, network: Network, n: int, lean: bool = False):
